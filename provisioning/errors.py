@@ -1,0 +1,91 @@
+"""Errors the engine raises, each naming the action, the resource and AWS's message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+
+class EngineError(Exception):
+    """Base class for every error the engine means a user to read."""
+
+
+class ProvisioningError(EngineError):
+    def __init__(self, action: str, resource: str, detail: str, *, code: str = "") -> None:
+        self.action = action
+        self.resource = resource
+        self.detail = detail
+        self.code = code
+        super().__init__(f"{action} {resource}: {detail}")
+
+
+class BlueprintError(EngineError):
+    """The blueprint asks for something AWS would refuse; names the node and field."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        self.problems = problems  # (node, field, message)
+        lines = [f"{node}.{fld}: {msg}" if fld else f"{node}: {msg}" for node, fld, msg in problems]
+        super().__init__("; ".join(lines))
+
+
+class SandboxUnavailable(EngineError):
+    pass
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def error_message(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return f"{err.get('Code', 'Error')}: {err.get('Message', str(exc))}"
+    return str(exc)
+
+
+@contextmanager
+def aws_errors(action: str, resource: str) -> Iterator[None]:
+    """Wrap boto errors once as a `ProvisioningError` ("creating Lambda function x: ...")."""
+    try:
+        yield
+    except ProvisioningError:
+        raise
+    except ClientError as exc:
+        raise ProvisioningError(action, resource, error_message(exc), code=error_code(exc)) from exc
+    except BotoCoreError as exc:
+        raise ProvisioningError(action, resource, str(exc)) from exc
+
+
+def is_not_found(exc: ClientError, *codes: str) -> bool:
+    code = error_code(exc)
+    defaults = ("ResourceNotFoundException", "NoSuchEntity", "NotFoundException", "NotFound")
+    return code in (codes or defaults) or code in defaults
+
+
+def retry_while(
+    predicate: Callable[[Exception], bool],
+    call: Callable[[], object],
+    *,
+    timeout_s: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    first_delay_s: float = 0.5,
+    max_delay_s: float = 8.0,
+) -> object:
+    """Retry `call` with bounded exponential backoff while `predicate(error)` holds.
+
+    For the eventual-consistency errors AWS documents (a new role not yet
+    assumable by Lambda, ...), which botocore's retry modes do not cover.
+    """
+    deadline = clock() + timeout_s
+    delay = first_delay_s
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            if not predicate(exc) or clock() + delay > deadline:
+                raise
+            sleep(delay)
+            delay = min(delay * 2, max_delay_s)

@@ -1,0 +1,30 @@
+"""The provisioner registry: resource type -> provisioner class, listed explicitly."""
+
+from __future__ import annotations
+
+from provisioning.provisioners import (
+    api_gateway,
+    dynamodb,
+    iam,
+    lambda_function,
+    logs,
+    s3,
+    security_group,
+    sns,
+    sqs,
+    vpc,
+)
+from provisioning.provisioners.base import Provisioner
+
+_MODULES = (iam, logs, lambda_function, api_gateway, s3, dynamodb, sqs, sns, vpc, security_group)
+
+REGISTRY: dict[str, type[Provisioner]] = {
+    cls.resource_type: cls for module in _MODULES for cls in module.PROVISIONERS
+}
+
+
+def provisioner_for(resource_type: str) -> type[Provisioner]:
+    try:
+        return REGISTRY[resource_type]
+    except KeyError:
+        raise KeyError(f"no provisioner for resource type {resource_type!r}") from None

@@ -1,0 +1,143 @@
+"""The provisioner contract: one class per AWS resource type.
+
+`get_current_state` reads; `plan` compares (no AWS call); `provision` makes AWS
+match the spec and returns outputs; `destroy` removes. Provisioners never
+persist state or send progress: the orchestrator does both.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from provisioning.aws import AwsContext
+from provisioning.spec import has_unresolved, to_jsonable
+from provisioning.state import RecordedResource
+
+
+class Action(StrEnum):
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    REPLACE = "REPLACE"
+    DELETE = "DELETE"
+    NO_CHANGE = "NO_CHANGE"
+
+
+@dataclass(frozen=True)
+class Current:
+    """What AWS has now: `properties` in the same shape as the spec's, plus outputs."""
+
+    properties: Mapping[str, Any]
+    outputs: Mapping[str, Any]
+    """Must include "physical_id" and, where AWS has one, "arn"."""
+
+
+@dataclass(frozen=True)
+class PropertyChange:
+    name: str
+    old: Any
+    new: Any
+    replacement_reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "old": to_jsonable(self.old),
+            "new": to_jsonable(self.new),
+            "replacement_reason": self.replacement_reason,
+        }
+
+
+@dataclass(frozen=True)
+class Change:
+    logical_id: str
+    resource_type: str
+    action: Action
+    changes: tuple[PropertyChange, ...] = ()
+    reason: str = ""
+    adopt: bool = False
+    """AWS has it but the state does not (a crash after create): record, do not create."""
+    node: str | None = None
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Provisioner(ABC):
+    resource_type: ClassVar[str]
+    replace_on: ClassVar[Mapping[str, str]] = {}
+    """Properties AWS cannot change in place, with the reason shown in the plan."""
+    write_only: ClassVar[frozenset[str]] = frozenset()
+    """Properties AWS does not read back: compared with the recorded properties instead."""
+
+    def __init__(self, aws: AwsContext) -> None:
+        self.aws = aws
+
+    @abstractmethod
+    def get_current_state(
+        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
+    ) -> Current | None:
+        """Live state, found by the recorded physical id or else by the deterministic
+        name in `properties`; None when AWS has no such resource."""
+
+    @abstractmethod
+    def provision(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    ) -> dict[str, Any]:
+        """Create (current is None) or update in place; wait until usable; return outputs."""
+
+    @abstractmethod
+    def destroy(self, recorded: RecordedResource) -> None:
+        """Remove it and wait until AWS lets go; a resource already gone counts as done."""
+
+    def plan(
+        self,
+        logical_id: str,
+        properties: Mapping[str, Any],
+        recorded: RecordedResource | None,
+        current: Current | None,
+    ) -> Change:
+        if current is None:
+            return Change(logical_id, self.resource_type, Action.CREATE, properties=properties)
+        changes = tuple(self.diff(properties, recorded, current))
+        replace = [c for c in changes if c.replacement_reason]
+        if replace:
+            reason = "; ".join(f"{c.name}: {c.replacement_reason}" for c in replace)
+            action = Action.REPLACE
+        else:
+            reason, action = "", Action.UPDATE if changes else Action.NO_CHANGE
+        return Change(
+            logical_id,
+            self.resource_type,
+            action,
+            changes,
+            reason=reason,
+            adopt=recorded is None,
+            properties=properties,
+        )
+
+    def diff(
+        self,
+        properties: Mapping[str, Any],
+        recorded: RecordedResource | None,
+        current: Current,
+    ) -> list[PropertyChange]:
+        changes = []
+        for name, wanted in properties.items():
+            if name in self.write_only:
+                have = (recorded.properties if recorded else {}).get(name)
+            else:
+                have = current.properties.get(name)
+            if has_unresolved(wanted) or normalise(wanted) != normalise(have):
+                changes.append(PropertyChange(name, have, wanted, self.replace_on.get(name)))
+        return changes
+
+
+def normalise(value: Any) -> Any:
+    """Compare JSON-like values ignoring dict order and tuple/list differences."""
+    if isinstance(value, Mapping):
+        return {str(k): normalise(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [normalise(v) for v in value]
+    return value
