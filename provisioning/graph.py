@@ -1,0 +1,479 @@
+"""Blueprint -> ResourceGraph: every AWS resource the blueprint implies, with dependencies.
+
+One agent becomes an execution role, a log group and a function; a component
+becomes its AWS resource; a link becomes the wiring it implies (IAM statements,
+environment variables, routes, subscriptions, triggers, permissions).
+`explain(graph, link_key)` says what one link adds, for the editor's inspector.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from provisioning import links as L
+from provisioning import packaging
+from provisioning.blueprint import Agent, Blueprint, Link
+from provisioning.components import component_specs, validate_component
+from provisioning.naming import physical_name
+from provisioning.policies import (
+    bedrock_statements,
+    log_statements,
+    policy_document,
+    statement,
+    trust_policy,
+)
+from provisioning.spec import Join, Ref, ResourceSpec, to_jsonable
+
+AWS = "@aws"
+"""Pseudo resource whose outputs are the account id, region and partition."""
+ACCOUNT = Ref(AWS, "account_id")
+REGION = Ref(AWS, "region")
+PARTITION = Ref(AWS, "partition")
+Problem = tuple[str, str, str]
+
+
+@dataclass
+class LinkEffect:
+    """What one link adds: resources, IAM statements and environment variables."""
+
+    resources: list[str] = field(default_factory=list)
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ResourceGraph:
+    specs: dict[str, ResourceSpec]
+    problems: list[Problem] = field(default_factory=list)
+    effects: dict[str, LinkEffect] = field(default_factory=dict)
+
+    def order(self) -> list[str]:
+        """Logical ids in dependency order (dependencies first); stable for equal graphs."""
+        return topological_order({k: s.dependencies() for k, s in self.specs.items()})
+
+
+def topological_order(deps: Mapping[str, frozenset[str] | set[str]]) -> list[str]:
+    remaining = {k: {d for d in v if d in deps} for k, v in deps.items()}
+    ordered: list[str] = []
+    while remaining:
+        ready = sorted(k for k, v in remaining.items() if not v)
+        if not ready:
+            raise ValueError(f"dependency cycle among: {', '.join(sorted(remaining))}")
+        for key in ready:
+            del remaining[key]
+        for pending in remaining.values():
+            pending.difference_update(ready)
+        ordered.extend(ready)
+    return ordered
+
+
+@dataclass
+class _AgentParts:
+    agent: Agent
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
+
+
+class _Builder:
+    def __init__(self, blueprint: Blueprint) -> None:
+        self.bp = blueprint
+        self.specs: dict[str, ResourceSpec] = {}
+        self.problems: list[Problem] = []
+        self.effects: dict[str, LinkEffect] = {}
+        self.agents = {a.key: _AgentParts(a) for a in blueprint.agents}
+        self.components = {c.key: c for c in blueprint.components}
+        self.queue_topics: dict[str, list[Ref]] = {}
+
+    def name(self, *parts: str, kind: str, lowercase: bool = False) -> str:
+        return physical_name(self.bp.project, self.bp.stage, *parts, kind=kind, lowercase=lowercase)
+
+    def add(self, spec: ResourceSpec) -> None:
+        self.specs[spec.logical_id] = spec
+
+    def build(self) -> ResourceGraph:
+        self._check_names()
+        for component in self.bp.components:
+            self.problems.extend((component.key, f, m) for f, m in validate_component(component))
+            for spec in component_specs(component, self.name):
+                self.add(spec)
+        for link in self.bp.links:
+            self._wire(link)
+        for parts in self.agents.values():
+            self._agent(parts)
+        self._check_triggers()
+        return ResourceGraph(self.specs, self.problems, self.effects)
+
+    def _check_names(self) -> None:
+        seen: dict[str, str] = {}
+        for key in [a.key for a in self.bp.agents] + [c.key for c in self.bp.components]:
+            if key in seen:
+                self.problems.append((key, "name", "two nodes of the same kind share this name"))
+            seen[key] = key
+
+    # --- agents ---------------------------------------------------------------------------
+    def _agent(self, parts: _AgentParts) -> None:
+        agent = parts.agent
+        base = f"agent/{agent.name}"
+        function_name = self.name(agent.name, kind="lambda")
+        log_group = f"/aws/lambda/{function_name}"
+        statements = (
+            bedrock_statements(agent.model_id, region=REGION, account=ACCOUNT, partition=PARTITION)
+            + log_statements(log_group, region=REGION, account=ACCOUNT, partition=PARTITION)
+            + parts.statements
+        )
+        self.add(
+            ResourceSpec(
+                f"{base}/role",
+                "iam:role",
+                {
+                    "name": self.name(agent.name, kind="iam_role"),
+                    "description": f"Execution role of agent {agent.name}",
+                    "assume_role_policy": trust_policy("lambda.amazonaws.com"),
+                    "inline_policies": {"agent": policy_document(statements)},
+                    "managed_policy_arns": [],
+                    "permissions_boundary": self.bp.settings.get("permissions_boundary"),
+                },
+                node=agent.key,
+            )
+        )
+        self.add(
+            ResourceSpec(
+                f"{base}/log-group",
+                "logs:log-group",
+                {
+                    "name": log_group,
+                    "retention_days": int(self.bp.settings.get("log_retention_days", 14)),
+                },
+                node=agent.key,
+            )
+        )
+        self.add(self._function(agent, base, function_name, parts.environment))
+
+    def _function(
+        self, agent: Agent, base: str, function_name: str, link_env: dict[str, Any]
+    ) -> ResourceSpec:
+        recipe = agent_recipe(agent, region=self.bp.region)
+        return ResourceSpec(
+            f"{base}/function",
+            "lambda:function",
+            {
+                "name": function_name,
+                "role_arn": Ref(f"{base}/role", "arn"),
+                "runtime": agent.runtime,
+                "handler": "handler.handler",
+                "architecture": agent.architecture,
+                "memory_mb": agent.memory_mb,
+                "timeout_s": agent.timeout_s,
+                "environment": {**dict(agent.environment), **link_env},
+                "reserved_concurrency": agent.reserved_concurrency,
+                "tracing": "Active" if agent.tracing else "PassThrough",
+                "layers": [],
+                "code": recipe,
+                "code_sha256": packaging.code_sha256(packaging.package_code(recipe)),
+            },
+            node=agent.key,
+            depends_on=(f"{base}/log-group",),
+        )
+
+    # --- links ----------------------------------------------------------------------------
+    def _wire(self, link: Link) -> None:
+        keys = self.agents.keys() | self.components.keys()
+        missing = [k for k in (link.source, link.target) if k not in keys]
+        if missing:
+            self.problems.append(
+                (link.key, "target", f"links to {missing[0]}, which does not exist")
+            )
+            return
+        problem = L.link_problem(link.source, link.target, link.kind)
+        if problem:
+            self.problems.append((link.key, "kind", problem))
+            return
+        kind = link.kind or L.allowed_kinds(link.source, link.target)[0]
+        effect = LinkEffect()
+        self.effects[link.key] = effect
+        pair = (L.node_kind(link.source), L.node_kind(link.target))
+        wiring = _WIRING[pair]
+        wiring(self, link, kind, effect)
+
+    def grant(self, agent_key: str, effect: LinkEffect, stmt: dict[str, Any]) -> None:
+        self.agents[agent_key].statements.append(stmt)
+        effect.statements.append(stmt)
+
+    def env(self, agent_key: str, effect: LinkEffect, name: str, value: Any) -> None:
+        self.agents[agent_key].environment[name] = value
+        effect.environment[name] = value
+
+    def add_for_link(self, effect: LinkEffect, spec: ResourceSpec) -> None:
+        self.add(spec)
+        effect.resources.append(spec.logical_id)
+
+    def _check_triggers(self) -> None:
+        for link in self.bp.links:
+            if (L.node_kind(link.source), L.node_kind(link.target)) != ("queue", "agent"):
+                continue
+            queue, parts = self.components.get(link.source), self.agents.get(link.target)
+            if queue is None or parts is None:
+                continue
+            visibility = int(queue.settings.get("visibility_timeout_s", 30))
+            if visibility < parts.agent.timeout_s:
+                self.problems.append(
+                    (
+                        queue.key,
+                        "visibility_timeout_s",
+                        f"must be at least the timeout of agent {parts.agent.name} "
+                        f"({parts.agent.timeout_s} s); AWS refuses the trigger otherwise "
+                        f"(6x the timeout is recommended)",
+                    )
+                )
+
+
+def agent_recipe(agent: Agent, *, region: str) -> dict[str, Any]:
+    """The packaging recipe of an agent's generated handler (everything the code embeds)."""
+    return {
+        "kind": "generated",
+        "agent": {
+            "name": agent.name,
+            "model_id": agent.model_id,
+            "region": region,
+            "system_prompt": agent.system_prompt,
+            "tools": list(agent.tools),
+        },
+    }
+
+
+def _function_ref(agent_key: str, attribute: str) -> Ref:
+    return Ref(f"agent/{L.node_name(agent_key)}/function", attribute)
+
+
+def _component_id(key: str) -> str:
+    return f"{L.node_kind(key)}/{L.node_name(key)}"
+
+
+def _wire_bucket(b: _Builder, link: Link, kind: str, effect: LinkEffect) -> None:
+    bucket = _component_id(link.target)
+    objects, listing = L.bucket_actions(kind)
+    b.grant(link.source, effect, statement(objects, [Join((Ref(bucket, "arn"), "/*"))]))
+    b.grant(link.source, effect, statement(listing, [Ref(bucket, "arn")]))
+    b.env(link.source, effect, L.env_name("BUCKET", L.node_name(link.target)), Ref(bucket, "name"))
+
+
+def _wire_table(b: _Builder, link: Link, kind: str, effect: LinkEffect) -> None:
+    table = _component_id(link.target)
+    arns = [Ref(table, "arn"), Join((Ref(table, "arn"), "/index/*"))]
+    b.grant(link.source, effect, statement(L.table_actions(kind), arns))
+    b.env(link.source, effect, L.env_name("TABLE", L.node_name(link.target)), Ref(table, "name"))
+
+
+def _wire_send(b: _Builder, link: Link, kind: str, effect: LinkEffect) -> None:
+    queue = _component_id(link.target)
+    b.grant(
+        link.source,
+        effect,
+        statement(["sqs:GetQueueAttributes", "sqs:SendMessage"], [Ref(queue, "arn")]),
+    )
+    b.env(
+        link.source, effect, L.env_name("QUEUE", L.node_name(link.target), "URL"), Ref(queue, "url")
+    )
+
+
+def _wire_publish(b: _Builder, link: Link, kind: str, effect: LinkEffect) -> None:
+    topic = _component_id(link.target)
+    b.grant(link.source, effect, statement(["sns:Publish"], [Ref(topic, "arn")]))
+    b.env(
+        link.source, effect, L.env_name("TOPIC", L.node_name(link.target), "ARN"), Ref(topic, "arn")
+    )
+
+
+def _wire_trigger(b: _Builder, link: Link, kind: str, effect: LinkEffect) -> None:
+    queue, agent = _component_id(link.source), L.node_name(link.target)
+    b.grant(link.target, effect, statement(L.QUEUE_CONSUMER_ACTIONS, [Ref(queue, "arn")]))
+    settings = b.components[link.source].settings
+    b.add_for_link(
+        effect,
+        ResourceSpec(
+            f"{queue}/trigger/{agent}",
+            "lambda:event-source-mapping",
+            {
+                "function_name": _function_ref(link.target, "name"),
+                "event_source_arn": Ref(queue, "arn"),
+                "batch_size": int(settings.get("batch_size", 10)),
+                "maximum_batching_window_s": int(settings.get("batching_window_s", 0)),
+                "enabled": True,
+                "report_batch_item_failures": True,
+            },
+            node=link.source,
+            # The role must hold the receive permissions before AWS accepts the mapping.
+            depends_on=(f"agent/{agent}/role",),
+        ),
+    )
+
+
+def _wire_topic_queue(b: _Builder, link: Link, kind: str, effect: LinkEffect) -> None:
+    topic, queue = _component_id(link.source), _component_id(link.target)
+    policy_id = f"{queue}/policy"
+    topics = b.queue_topics.setdefault(queue, [])
+    topics.append(Ref(topic, "arn"))
+    b.add_for_link(
+        effect,
+        ResourceSpec(
+            policy_id,
+            "sqs:queue-policy",
+            {"queue_url": Ref(queue, "url"), "policy": _queue_policy(queue, topics)},
+            node=link.target,
+        ),
+    )
+    b.add_for_link(
+        effect,
+        ResourceSpec(
+            f"{topic}/subscription/{queue}",
+            "sns:subscription",
+            {
+                "topic_arn": Ref(topic, "arn"),
+                "protocol": "sqs",
+                "endpoint": Ref(queue, "arn"),
+                "filter_policy": b.components[link.source].settings.get("filter_policy") or None,
+                "raw_message_delivery": True,
+            },
+            node=link.source,
+            depends_on=(policy_id,),
+        ),
+    )
+
+
+def _queue_policy(queue: str, topics: list[Any]) -> dict[str, Any]:
+    return policy_document(
+        [
+            {
+                "Sid": "AllowTopics",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": Ref(queue, "arn"),
+                "Condition": {"ArnEquals": {"aws:SourceArn": topics}},
+            }
+        ]
+    )
+
+
+def _wire_topic_agent(b: _Builder, link: Link, kind: str, effect: LinkEffect) -> None:
+    topic, agent = _component_id(link.source), L.node_name(link.target)
+    permission = f"{topic}/permission/{agent}"
+    b.add_for_link(
+        effect,
+        ResourceSpec(
+            permission,
+            "lambda:permission",
+            {
+                "function_name": _function_ref(link.target, "name"),
+                "statement_id": f"sns-{L.node_name(link.source)}",
+                "action": "lambda:InvokeFunction",
+                "principal": "sns.amazonaws.com",
+                "source_arn": Ref(topic, "arn"),
+            },
+            node=link.source,
+        ),
+    )
+    b.add_for_link(
+        effect,
+        ResourceSpec(
+            f"{topic}/subscription/agent/{agent}",
+            "sns:subscription",
+            {
+                "topic_arn": Ref(topic, "arn"),
+                "protocol": "lambda",
+                "endpoint": _function_ref(link.target, "arn"),
+                "filter_policy": b.components[link.source].settings.get("filter_policy") or None,
+                "raw_message_delivery": False,
+            },
+            node=link.source,
+            depends_on=(permission,),
+        ),
+    )
+
+
+def _wire_route(b: _Builder, link: Link, kind: str, effect: LinkEffect) -> None:
+    api, agent = _component_id(link.source), L.node_name(link.target)
+    api_id = Ref(f"{api}/api", "api_id")
+    integration = f"{api}/integration/{agent}"
+    route_path = f"/{agent}"
+    b.add_for_link(
+        effect,
+        ResourceSpec(
+            integration,
+            "apigw:integration",
+            {
+                "api_id": api_id,
+                "integration_uri": _function_ref(link.target, "arn"),
+                "payload_format_version": "2.0",
+                "timeout_ms": 30000,
+            },
+            node=link.source,
+        ),
+    )
+    b.add_for_link(
+        effect,
+        ResourceSpec(
+            f"{api}/route/{agent}",
+            "apigw:route",
+            {
+                "api_id": api_id,
+                "route_key": f"POST {route_path}",
+                "target": Join(("integrations/", Ref(integration, "integration_id"))),
+            },
+            node=link.source,
+        ),
+    )
+    b.add_for_link(
+        effect,
+        ResourceSpec(
+            f"{api}/permission/{agent}",
+            "lambda:permission",
+            {
+                "function_name": _function_ref(link.target, "name"),
+                "statement_id": f"apigw-{L.node_name(link.source)}",
+                "action": "lambda:InvokeFunction",
+                "principal": "apigateway.amazonaws.com",
+                "source_arn": Join((Ref(f"{api}/api", "execution_arn"), f"/*/*{route_path}")),
+            },
+            node=link.source,
+        ),
+    )
+
+
+_WIRING = {
+    ("agent", "bucket"): _wire_bucket,
+    ("agent", "table"): _wire_table,
+    ("agent", "queue"): _wire_send,
+    ("agent", "topic"): _wire_publish,
+    ("queue", "agent"): _wire_trigger,
+    ("topic", "queue"): _wire_topic_queue,
+    ("topic", "agent"): _wire_topic_agent,
+    ("http_api", "agent"): _wire_route,
+}
+
+
+def build(blueprint: Blueprint) -> ResourceGraph:
+    return _Builder(blueprint).build()
+
+
+def explain(graph: ResourceGraph, link_key: str) -> dict[str, Any]:
+    """What a link adds, as plain JSON for the editor's inspector."""
+    effect = graph.effects.get(link_key, LinkEffect())
+    return {
+        "resources": [
+            {"logical_id": rid, "type": graph.specs[rid].resource_type} for rid in effect.resources
+        ],
+        "statements": to_jsonable(effect.statements),
+        "environment": to_jsonable(effect.environment),
+    }
+
+
+def nodes_by_resource(graph: ResourceGraph) -> dict[str, list[str]]:
+    by_node: dict[str, list[str]] = defaultdict(list)
+    for spec in graph.specs.values():
+        if spec.node:
+            by_node[spec.node].append(spec.logical_id)
+    return dict(by_node)

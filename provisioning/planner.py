@@ -1,0 +1,132 @@
+"""ResourceGraph + recorded state + live reads -> Plan (data, no AWS writes).
+
+Reads run in parallel (one `get_current_state` per resource in the graph);
+the diff then walks the graph in dependency order, so that a resource whose
+producer is being created or replaced sees that value as "known after apply".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from provisioning.aws import AwsContext
+from provisioning.graph import AWS, ResourceGraph
+from provisioning.provisioners import provisioner_for
+from provisioning.provisioners.base import Action, Change, Current, Provisioner
+from provisioning.spec import resolve, to_jsonable
+from provisioning.state import RecordedResource
+
+
+@dataclass
+class Plan:
+    changes: list[Change]
+    """Creates and updates in dependency order, then deletes."""
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    current: dict[str, Current | None] = field(default_factory=dict)
+
+    def by_id(self) -> dict[str, Change]:
+        return {c.logical_id: c for c in self.changes}
+
+    def summary(self) -> dict[str, int]:
+        return dict(Counter(c.action.value for c in self.changes))
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action is not Action.NO_CHANGE or c.adopt for c in self.changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "changes": [_change_dict(c) for c in self.changes],
+            "summary": self.summary(),
+            "decisions": list(self.decisions),
+            "problems": [{"node": n, "field": f, "message": m} for n, f, m in self.problems],
+        }
+
+
+def _change_dict(change: Change) -> dict[str, Any]:
+    return {
+        "logical_id": change.logical_id,
+        "resource_type": change.resource_type,
+        "node": change.node,
+        "action": change.action.value,
+        "reason": change.reason,
+        "adopt": change.adopt,
+        "changes": [pc.as_dict() for pc in change.changes],
+    }
+
+
+def pseudo_outputs(aws: AwsContext) -> dict[str, dict[str, Any]]:
+    return {AWS: {"account_id": aws.account_id, "region": aws.region, "partition": aws.partition}}
+
+
+def make_plan(
+    graph: ResourceGraph,
+    records: Mapping[str, RecordedResource],
+    aws: AwsContext,
+    *,
+    max_workers: int = 16,
+) -> Plan:
+    order = graph.order()
+    known = {**{lid: dict(r.outputs) for lid, r in records.items()}, **pseudo_outputs(aws)}
+    provisioners = {
+        t: provisioner_for(t)(aws) for t in {s.resource_type for s in graph.specs.values()}
+    }
+    current = _read_all(graph, records, known, provisioners, max_workers)
+
+    changes: list[Change] = []
+    for logical_id in order:
+        spec = graph.specs[logical_id]
+        wanted = resolve(spec.properties, known, partial=True)
+        change = provisioners[spec.resource_type].plan(
+            logical_id, wanted, records.get(logical_id), current[logical_id]
+        )
+        change = _with_node(change, spec.node)
+        if change.action in (Action.CREATE, Action.REPLACE):
+            known.pop(logical_id, None)  # its outputs are new: dependents see "known after apply"
+        elif current[logical_id] is not None:
+            known[logical_id] = dict(current[logical_id].outputs)  # type: ignore[union-attr]
+        changes.append(change)
+    changes.extend(_deletions(graph, records))
+    return Plan(changes=changes, problems=list(graph.problems), current=current)
+
+
+def _read_all(
+    graph: ResourceGraph,
+    records: Mapping[str, RecordedResource],
+    known: Mapping[str, Mapping[str, Any]],
+    provisioners: Mapping[str, Provisioner],
+    max_workers: int,
+) -> dict[str, Current | None]:
+    def read(logical_id: str) -> tuple[str, Current | None]:
+        spec = graph.specs[logical_id]
+        props = resolve(spec.properties, known, partial=True)
+        return logical_id, provisioners[spec.resource_type].get_current_state(
+            props, records.get(logical_id)
+        )
+
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        return dict(pool.map(read, list(graph.specs)))
+
+
+def _with_node(change: Change, node: str | None) -> Change:
+    return replace(change, node=node)
+
+
+def _deletions(graph: ResourceGraph, records: Mapping[str, RecordedResource]) -> list[Change]:
+    gone = [r for lid, r in records.items() if lid not in graph.specs]
+    return [
+        Change(
+            r.logical_id,
+            r.resource_type,
+            Action.DELETE,
+            reason="no longer in the project",
+            node=r.node,
+            properties=to_jsonable(r.properties),
+        )
+        for r in sorted(gone, key=lambda r: r.logical_id)
+    ]
