@@ -55,9 +55,14 @@ class ResourceGraph:
         return topological_order({k: s.dependencies() for k, s in self.specs.items()})
 
 
-def topological_order(deps: Mapping[str, frozenset[str] | set[str]]) -> list[str]:
+    def levels(self) -> list[list[str]]:
+        """Groups that depend only on earlier groups: each group can be read in parallel."""
+        return topological_levels({k: s.dependencies() for k, s in self.specs.items()})
+
+
+def topological_levels(deps: Mapping[str, frozenset[str] | set[str]]) -> list[list[str]]:
     remaining = {k: {d for d in v if d in deps} for k, v in deps.items()}
-    ordered: list[str] = []
+    levels: list[list[str]] = []
     while remaining:
         ready = sorted(k for k, v in remaining.items() if not v)
         if not ready:
@@ -66,8 +71,12 @@ def topological_order(deps: Mapping[str, frozenset[str] | set[str]]) -> list[str
             del remaining[key]
         for pending in remaining.values():
             pending.difference_update(ready)
-        ordered.extend(ready)
-    return ordered
+        levels.append(ready)
+    return levels
+
+
+def topological_order(deps: Mapping[str, frozenset[str] | set[str]]) -> list[str]:
+    return [key for level in topological_levels(deps) for key in level]
 
 
 @dataclass

@@ -1,16 +1,62 @@
-"""Build Lambda deployment packages (function zips and layers) deterministically."""
+"""Lambda deployment packages: the agent's function zip and its dependency layer.
+
+Both are deterministic (fixed timestamps and permissions, sorted entries), so the same
+input gives the same bytes and the same CodeSha256: an unchanged agent plans NO_CHANGE.
+
+Code recipes (the `code` property of a lambda:function spec):
+  {"kind": "inline", "files": {"handler.py": "..."}}
+  {"kind": "generated", "agent": {"name", "model_id", "system_prompt", "tools",
+                                  "region", "max_tokens", "temperature"}}
+The generated kind ships templates/lambda_handler.py as `handler.py` (entry point
+`handler.handler`) beside the agent's `agent_config.json`.
+"""
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import zipfile
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from provisioning.errors import EngineError
+
+HANDLER = "handler.handler"
+HANDLER_TEMPLATE = Path(__file__).with_name("templates") / "lambda_handler.py"
+
+MB = 1024 * 1024
+DIRECT_UPLOAD_LIMIT = 50 * MB
+"""Larger zips must be uploaded to S3 and referenced, not sent in the API call."""
+UNZIPPED_LIMIT = 250 * MB
+"""Function plus all its layers, unzipped."""
+
+PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+_AGENT_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "model_id": str,
+    "system_prompt": str,
+    "tools": list,
+    "region": str,
+    "max_tokens": int,
+    "temperature": (int, float),
+}
+_REQUIRED_AGENT_FIELDS = ("name", "model_id")
+
+
+class PackagingError(EngineError):
+    pass
 
 
 def code_sha256(zip_bytes: bytes) -> str:
@@ -18,24 +64,229 @@ def code_sha256(zip_bytes: bytes) -> str:
     return base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode("ascii")
 
 
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _entry(name: str, mode: int = 0o644) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_EPOCH)
+    info.external_attr = (0o100000 | mode) << 16  # regular file, fixed permissions
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3  # Unix, so the permissions above are honoured on any build host
+    return info
+
+
 def zip_files(files: Mapping[str, str | bytes]) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(buf, "w") as zf:
         for name in sorted(files):
-            info = zipfile.ZipInfo(name, date_time=_EPOCH)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
             data = files[name]
-            zf.writestr(info, data.encode() if isinstance(data, str) else data)
+            zf.writestr(_entry(name), data.encode("utf-8") if isinstance(data, str) else data)
     return buf.getvalue()
 
 
 def package_code(recipe: Mapping[str, Any]) -> bytes:
+    """The function zip for a code recipe; the same recipe always gives the same bytes."""
+    return _package_canonical(canonical(recipe))
+
+
+@functools.lru_cache(maxsize=64)
+def _package_canonical(recipe_json: str) -> bytes:
+    recipe = json.loads(recipe_json)
     kind = recipe.get("kind")
     if kind == "inline":
-        return zip_files(recipe["files"])
-    raise ValueError(f"unknown code recipe kind: {kind!r}")
+        return zip_files(_inline_files(recipe))
+    if kind == "generated":
+        return zip_files(generated_files(recipe.get("agent")))
+    raise PackagingError(f"unknown code recipe kind {kind!r}: expected 'inline' or 'generated'")
 
 
-def canonical(recipe: Mapping[str, Any]) -> str:
-    return json.dumps(recipe, sort_keys=True, separators=(",", ":"))
+def _inline_files(recipe: Mapping[str, Any]) -> dict[str, str]:
+    files = recipe.get("files")
+    if not isinstance(files, dict) or not files:
+        raise PackagingError("an inline code recipe needs a non-empty 'files' mapping")
+    if not all(isinstance(text, str) for text in files.values()):
+        raise PackagingError("inline code files must be text")
+    return files
+
+
+def generated_files(agent: Any) -> dict[str, str]:
+    config = agent_config(agent)
+    return {
+        "handler.py": HANDLER_TEMPLATE.read_text(encoding="utf-8"),
+        "agent_config.json": json.dumps(config, sort_keys=True, indent=2) + "\n",
+    }
+
+
+def agent_config(agent: Any) -> dict[str, Any]:
+    """Validates a generated recipe's agent; unknown keys are refused rather than ignored,
+    because a silently dropped setting would deploy an agent the user did not ask for."""
+    if not isinstance(agent, dict):
+        raise PackagingError("a generated code recipe needs an 'agent' mapping")
+    unknown = sorted(set(agent) - set(_AGENT_FIELDS))
+    if unknown:
+        raise PackagingError(f"unknown agent settings {unknown}; known: {sorted(_AGENT_FIELDS)}")
+    missing = [key for key in _REQUIRED_AGENT_FIELDS if not agent.get(key)]
+    if missing:
+        raise PackagingError(f"agent settings {missing} are required")
+    for key, value in agent.items():
+        expected = _AGENT_FIELDS[key]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, expected)):
+            raise PackagingError(f"agent setting {key!r} has the wrong type: {value!r}")
+    if not all(isinstance(tool, str) and tool for tool in agent.get("tools") or []):
+        raise PackagingError("agent tools must be tool names")
+    return {key: value for key, value in agent.items() if value is not None}
+
+
+# Dependency layers
+
+
+@dataclass(frozen=True)
+class LayerArtifact:
+    path: Path
+    """The layer zip; its entries live under python/ as Lambda expects."""
+    key: str
+    """sha256 hex of (sorted requirements, platform, python version): the cache key."""
+    code_sha256: str
+    zip_size: int
+    package_sizes: Mapping[str, int] = field(default_factory=dict)
+    """Unzipped bytes per top-level entry under python/ (a package, module or dist-info)."""
+
+    @property
+    def unzipped_size(self) -> int:
+        return sum(self.package_sizes.values())
+
+    @property
+    def upload_via_s3(self) -> bool:
+        return self.zip_size > DIRECT_UPLOAD_LIMIT
+
+
+def layer_key(requirements: Iterable[str], platform: str, python_version: str) -> str:
+    return hashlib.sha256(
+        canonical([sorted(requirements), platform, python_version]).encode()
+    ).hexdigest()
+
+
+def build_layer(
+    requirements: list[str],
+    *,
+    python_version: str = "3.12",
+    architecture: str = "x86_64",
+    cache_dir: Path,
+) -> LayerArtifact:
+    """pip-installs requirements for Lambda's platform into a layer zip, cached by content."""
+    if architecture not in PLATFORMS:
+        raise PackagingError(f"unknown architecture {architecture!r}: expected x86_64 or arm64")
+    platform = PLATFORMS[architecture]
+    key = layer_key(requirements, platform, python_version)
+    zip_path, meta_path = cache_dir / f"layer-{key}.zip", cache_dir / f"layer-{key}.json"
+    if zip_path.exists() and meta_path.exists():
+        return _artifact(zip_path, key, json.loads(meta_path.read_text()))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="layer-", dir=cache_dir) as tmp:
+        root = Path(tmp) / "python"
+        _pip_install(requirements, root, platform=platform, python_version=python_version)
+        _strip(root)
+        sizes = package_sizes(root)
+        staged = Path(tmp) / "layer.zip"
+        with staged.open("wb") as out:
+            zip_directory(Path(tmp), ["python"], out)
+        meta = Path(tmp) / "layer.json"
+        meta.write_text(canonical(sizes))
+        # Publish atomically, metadata last: a reader never sees a half-written layer.
+        os.replace(staged, zip_path)
+        os.replace(meta, meta_path)
+    return _artifact(zip_path, key, sizes)
+
+
+def _artifact(zip_path: Path, key: str, sizes: Mapping[str, int]) -> LayerArtifact:
+    with zip_path.open("rb") as f:
+        digest = base64.b64encode(hashlib.file_digest(f, "sha256").digest()).decode("ascii")
+    return LayerArtifact(zip_path, key, digest, zip_path.stat().st_size, dict(sizes))
+
+
+def _pip_install(
+    requirements: list[str], target: Path, *, platform: str, python_version: str
+) -> None:
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--no-input", "--target", str(target), "--platform", platform,
+        "--python-version", python_version, "--implementation", "cp",
+        "--only-binary=:all:", "--no-compile", *requirements,
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
+        raise PackagingError(
+            f"installing layer requirements {requirements} for {platform}: " + " | ".join(tail)
+        )
+
+
+def _strip(root: Path) -> None:
+    """Drops what Lambda never uses; *.dist-info stays (the SDK's telemetry reads it)."""
+    for cache in sorted(root.rglob("__pycache__"), reverse=True):
+        shutil.rmtree(cache, ignore_errors=True)
+    for compiled in root.rglob("*.py[co]"):
+        compiled.unlink()
+    # Console scripts carry the build host's interpreter path: useless on Lambda, not reproducible.
+    shutil.rmtree(root / "bin", ignore_errors=True)
+
+
+def zip_directory(base: Path, tops: Iterable[str], out: IO[bytes]) -> None:
+    """Zips base/<top>/** deterministically: sorted, fixed times, 0644 or 0755 modes."""
+    paths = [p for top in tops for p in (base / top).rglob("*") if p.is_file()]
+    with zipfile.ZipFile(out, "w") as zf:
+        for path in sorted(paths, key=lambda p: p.relative_to(base).as_posix()):
+            mode = 0o755 if os.access(path, os.X_OK) else 0o644
+            with (
+                path.open("rb") as src,
+                zf.open(_entry(path.relative_to(base).as_posix(), mode), "w") as dst,
+            ):
+                shutil.copyfileobj(src, dst, 1024 * 1024)
+
+
+def package_sizes(root: Path) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for child in root.iterdir():
+        files = [child] if child.is_file() else [p for p in child.rglob("*") if p.is_file()]
+        sizes[child.name] = sum(p.stat().st_size for p in files)
+    return dict(sorted(sizes.items()))
+
+
+# Size limits
+
+
+def unzipped_size(zip_bytes: bytes) -> int:
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
+        return sum(info.file_size for info in zf.infolist())
+
+
+@dataclass(frozen=True)
+class SizeCheck:
+    unzipped_size: int
+    upload_via_s3: bool
+    """The function zip is over the 50 MB direct-upload limit: upload it through S3."""
+
+
+def check_sizes(
+    function_zip_size: int,
+    *layers: Mapping[str, int],
+    function_unzipped_size: int = 0,
+) -> SizeCheck:
+    """Refuses what Lambda would refuse, before anything is uploaded.
+
+    Each layer is given by its unzipped bytes per package (LayerArtifact.package_sizes),
+    so a refusal can name the packages worth dropping."""
+    total = function_unzipped_size + sum(sum(layer.values()) for layer in layers)
+    if total > UNZIPPED_LIMIT:
+        merged: dict[str, int] = {}
+        for layer in layers:
+            for name, size in layer.items():
+                merged[name] = merged.get(name, 0) + size
+        largest = sorted(merged.items(), key=lambda item: (-item[1], item[0]))[:5]
+        listing = ", ".join(f"{name} {size / MB:.1f} MB" for name, size in largest)
+        raise PackagingError(
+            f"the function and its layers unzip to {total / MB:.1f} MB, over Lambda's "
+            f"{UNZIPPED_LIMIT // MB} MB limit; largest packages: {listing}"
+        )
+    return SizeCheck(unzipped_size=total, upload_via_s3=function_zip_size > DIRECT_UPLOAD_LIMIT)

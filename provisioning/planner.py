@@ -17,7 +17,7 @@ from provisioning.aws import AwsContext
 from provisioning.graph import AWS, ResourceGraph
 from provisioning.provisioners import provisioner_for
 from provisioning.provisioners.base import Action, Change, Current, Provisioner
-from provisioning.spec import resolve, to_jsonable
+from provisioning.spec import has_unresolved, resolve, to_jsonable
 from provisioning.state import RecordedResource
 
 
@@ -102,15 +102,26 @@ def _read_all(
     provisioners: Mapping[str, Provisioner],
     max_workers: int,
 ) -> dict[str, Current | None]:
+    """One read per resource, level by level, so that a resource made by a run that
+    crashed before saving it lends its outputs (found by name) to what depends on it."""
+    outputs = {k: dict(v) for k, v in known.items()}
+    current: dict[str, Current | None] = {}
+
     def read(logical_id: str) -> tuple[str, Current | None]:
         spec = graph.specs[logical_id]
-        props = resolve(spec.properties, known, partial=True)
-        return logical_id, provisioners[spec.resource_type].get_current_state(
-            props, records.get(logical_id)
-        )
+        props = resolve(spec.properties, outputs, partial=True)
+        recorded = records.get(logical_id)
+        if recorded is None and has_unresolved(props):
+            return logical_id, None  # something it needs does not exist yet: neither can it
+        return logical_id, provisioners[spec.resource_type].get_current_state(props, recorded)
 
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-        return dict(pool.map(read, list(graph.specs)))
+        for level in graph.levels():
+            for logical_id, found in pool.map(read, level):
+                current[logical_id] = found
+                if found is not None:
+                    outputs[logical_id] = dict(found.outputs)
+    return current
 
 
 def _with_node(change: Change, node: str | None) -> Change:

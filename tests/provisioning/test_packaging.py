@@ -1,0 +1,195 @@
+"""Function zips and dependency layers: deterministic, cached, and within Lambda's limits."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from provisioning.packaging import (
+    MB,
+    PackagingError,
+    build_layer,
+    check_sizes,
+    code_sha256,
+    package_code,
+    package_sizes,
+    unzipped_size,
+)
+
+AGENT: dict[str, Any] = {
+    "name": "support",
+    "model_id": "global.anthropic.claude-sonnet-4-6",
+    "system_prompt": "You answer support questions.",
+    "tools": ["calculator", "http_request"],
+    "region": "us-east-1",
+}
+
+
+def entries(zip_bytes: bytes) -> dict[str, zipfile.ZipInfo]:
+    return {info.filename: info for info in zipfile.ZipFile(io.BytesIO(zip_bytes)).infolist()}
+
+
+def read(zip_bytes: bytes, name: str) -> str:
+    return zipfile.ZipFile(io.BytesIO(zip_bytes)).read(name).decode()
+
+
+def test_inline_recipe_zips_exactly_the_given_files() -> None:
+    zip_bytes = package_code(
+        {"kind": "inline", "files": {"handler.py": "def handler(e, c):\n    return 1\n"}}
+    )
+
+    assert list(entries(zip_bytes)) == ["handler.py"]
+    assert read(zip_bytes, "handler.py") == "def handler(e, c):\n    return 1\n"
+
+
+def test_code_sha256_is_what_lambda_reports(aws: Any) -> None:
+    # Given a packaged function uploaded to (moto's) Lambda
+    zip_bytes = package_code({"kind": "generated", "agent": AGENT})
+    role = boto3.client("iam").create_role(
+        RoleName="fn", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
+    )["Role"]["Arn"]
+    created = boto3.client("lambda").create_function(
+        FunctionName="acme-dev-support",
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": zip_bytes},
+    )
+
+    # Then our digest matches Lambda's, so an unchanged agent can plan NO_CHANGE
+    assert created["CodeSha256"] == code_sha256(zip_bytes)
+
+
+def test_same_recipe_gives_identical_bytes_whatever_the_key_order() -> None:
+    first = package_code({"kind": "generated", "agent": AGENT})
+    reordered = package_code({"agent": dict(reversed(list(AGENT.items()))), "kind": "generated"})
+
+    assert first == reordered
+    assert code_sha256(first) == code_sha256(reordered)
+
+
+def test_zip_entries_have_fixed_times_and_permissions_in_sorted_order() -> None:
+    zip_bytes = package_code({"kind": "inline", "files": {"b.py": "", "a/x.py": "", "a.py": ""}})
+
+    infos = entries(zip_bytes)
+    assert list(infos) == ["a.py", "a/x.py", "b.py"]
+    assert {info.date_time for info in infos.values()} == {(1980, 1, 1, 0, 0, 0)}
+    assert {info.external_attr >> 16 & 0o777 for info in infos.values()} == {0o644}
+
+
+def test_generated_recipe_ships_the_handler_and_the_agents_config() -> None:
+    zip_bytes = package_code({"kind": "generated", "agent": {**AGENT, "max_tokens": 1000}})
+
+    assert set(entries(zip_bytes)) == {"handler.py", "agent_config.json"}
+    assert "def handler(event" in read(zip_bytes, "handler.py")
+    assert json.loads(read(zip_bytes, "agent_config.json")) == {**AGENT, "max_tokens": 1000}
+
+
+def test_changing_the_agent_changes_the_code_digest() -> None:
+    before = package_code({"kind": "generated", "agent": AGENT})
+    after = package_code({"kind": "generated", "agent": {**AGENT, "system_prompt": "Be brief."}})
+
+    assert code_sha256(before) != code_sha256(after)
+
+
+def test_repeated_packaging_is_served_from_the_cache() -> None:
+    recipe = {"kind": "generated", "agent": {**AGENT, "name": "cached"}}
+
+    assert package_code(recipe) is package_code(dict(recipe))
+
+
+@pytest.mark.parametrize(
+    ("recipe", "complaint"),
+    [
+        ({"kind": "docker"}, "unknown code recipe kind"),
+        ({"kind": "inline", "files": {}}, "non-empty 'files'"),
+        ({"kind": "generated", "agent": {**AGENT, "memory_mb": 512}}, "unknown agent settings"),
+        ({"kind": "generated", "agent": {"name": "x"}}, "'model_id'"),
+        ({"kind": "generated", "agent": {**AGENT, "max_tokens": "lots"}}, "'max_tokens'"),
+        ({"kind": "generated", "agent": {**AGENT, "tools": [""]}}, "tool names"),
+    ],
+)
+def test_unusable_recipes_are_refused_with_the_reason(recipe: Any, complaint: str) -> None:
+    with pytest.raises(PackagingError, match=complaint):
+        package_code(recipe)
+
+
+def test_layer_holds_installed_packages_under_python_without_bytecode(tmp_path: Path) -> None:
+    # When a layer is built for a small pure-python requirement
+    layer = build_layer(["six==1.16.0"], cache_dir=tmp_path)
+
+    # Then Lambda finds it under python/, with its metadata and no compiled files
+    names = list(entries(layer.path.read_bytes()))
+    assert "python/six.py" in names
+    assert "python/six-1.16.0.dist-info/METADATA" in names
+    assert all(name.startswith("python/") for name in names)
+    assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
+    assert layer.code_sha256 == code_sha256(layer.path.read_bytes())
+    assert layer.package_sizes["six.py"] > 0
+    assert layer.unzipped_size == unzipped_size(layer.path.read_bytes())
+    assert not layer.upload_via_s3
+
+
+def test_layer_builds_are_reproducible_and_cached(tmp_path: Path) -> None:
+    # Given two independent builds of the same requirements
+    first = build_layer(["six==1.16.0"], cache_dir=tmp_path / "a")
+    second = build_layer(["six==1.16.0"], cache_dir=tmp_path / "b")
+    built_at = first.path.stat().st_mtime_ns
+
+    # When the first cache is asked again
+    again = build_layer(["six==1.16.0"], cache_dir=tmp_path / "a")
+
+    # Then both builds are byte-identical and the repeat reuses the cached zip
+    assert first.path.read_bytes() == second.path.read_bytes()
+    assert again == first
+    assert again.path.stat().st_mtime_ns == built_at
+
+
+def test_layer_cache_key_depends_on_the_platform(tmp_path: Path) -> None:
+    x86 = build_layer(["six==1.16.0"], cache_dir=tmp_path)
+    arm = build_layer(["six==1.16.0"], architecture="arm64", cache_dir=tmp_path)
+
+    assert x86.key != arm.key
+    assert x86.path != arm.path
+
+
+def test_layer_that_cannot_be_installed_names_the_requirements(tmp_path: Path) -> None:
+    with pytest.raises(PackagingError, match=r"six==0\.0\.1"):
+        build_layer(["six==0.0.1"], cache_dir=tmp_path)
+
+
+def big_site_packages(root: Path, sizes_mb: dict[str, int]) -> Path:
+    """A python/ folder of sparse files: large to Lambda's arithmetic, free on disk."""
+    for name, size in sizes_mb.items():
+        (root / name).mkdir(parents=True)
+        with (root / name / "__init__.py").open("wb") as f:
+            f.truncate(size * MB)
+    return root
+
+
+def test_function_and_layers_over_250_mb_unzipped_are_refused_naming_the_largest(
+    tmp_path: Path,
+) -> None:
+    # Given layers that unzip to 260 MB together
+    sdk = package_sizes(big_site_packages(tmp_path / "sdk", {"botocore": 90, "strands": 40}))
+    tools = package_sizes(big_site_packages(tmp_path / "tools", {"pandas": 120, "tiny": 10}))
+
+    # Then the check refuses before anything is uploaded, pointing at what to drop
+    with pytest.raises(PackagingError, match="250 MB") as refused:
+        check_sizes(1 * MB, sdk, tools)
+    assert "pandas 120.0 MB, botocore 90.0 MB, strands 40.0 MB" in str(refused.value)
+
+
+def test_big_function_zip_goes_through_s3_and_small_one_does_not(tmp_path: Path) -> None:
+    layer = package_sizes(big_site_packages(tmp_path, {"strands": 67}))
+
+    assert check_sizes(51 * MB, layer).upload_via_s3
+    small = check_sizes(5 * MB, layer, function_unzipped_size=10 * MB)
+    assert not small.upload_via_s3
+    assert small.unzipped_size == 77 * MB
