@@ -52,7 +52,7 @@ def test_resources_are_made_after_what_they_reference(aws: AwsContext) -> None:
     store = MemoryStateStore()
     graph = graph_of(thing("c", "b"), thing("b", "a"), thing("a"))
 
-    tally, sink = deploy(graph, store, aws)
+    tally, _sink = deploy(graph, store, aws)
 
     created = [name for call, name in fakes.CLOUD.writes()]
     assert created == ["a", "b", "c"]
@@ -180,4 +180,4 @@ def test_the_longest_chain_starts_first_when_slots_are_short(aws: AwsContext) ->
 
     deploy(graph, MemoryStateStore(), aws, max_workers=1)
 
-    assert [n for _, n in fakes.CLOUD.writes()][0] == "long1"
+    assert next(n for _, n in fakes.CLOUD.writes()) == "long1"
