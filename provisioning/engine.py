@@ -54,9 +54,12 @@ def plan(
     aws: AwsContext,
     *,
     settings: EngineSettings = EngineSettings(),
+    refresh: bool = True,
 ) -> Plan:
     optimized = _graph(blueprint)
-    result = make_plan(optimized.graph, store.load(), aws, max_workers=settings.max_workers)
+    result = make_plan(
+        optimized.graph, store.load(), aws, max_workers=settings.max_workers, refresh=refresh
+    )
     result.decisions.extend(optimized.decisions)
     return result
 

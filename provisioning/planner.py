@@ -70,13 +70,19 @@ def make_plan(
     aws: AwsContext,
     *,
     max_workers: int = 16,
+    refresh: bool = True,
 ) -> Plan:
+    """With `refresh=False` the recorded state stands in for AWS: no read call at all
+    (a quick preview, like `terraform plan -refresh=false`)."""
     order = graph.order()
     known = {**{lid: dict(r.outputs) for lid, r in records.items()}, **pseudo_outputs(aws)}
     provisioners = {
         t: provisioner_for(t)(aws) for t in {s.resource_type for s in graph.specs.values()}
     }
-    current = _read_all(graph, records, known, provisioners, max_workers)
+    if refresh:
+        current = _read_all(graph, records, known, provisioners, max_workers)
+    else:
+        current = {lid: _from_record(records.get(lid)) for lid in graph.specs}
 
     changes: list[Change] = []
     for logical_id in order:
@@ -122,6 +128,10 @@ def _read_all(
                 if found is not None:
                     outputs[logical_id] = dict(found.outputs)
     return current
+
+
+def _from_record(record: RecordedResource | None) -> Current | None:
+    return None if record is None else Current(dict(record.properties), dict(record.outputs))
 
 
 def _with_node(change: Change, node: str | None) -> Change:
