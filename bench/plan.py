@@ -34,8 +34,10 @@ def project(agents: int) -> Blueprint:
         project="bench",
         stage="dev",
         agents=tuple(Agent(n) for n in names),
-        components=(Component("http_api", "public"),)
-        + tuple(Component("bucket", f"b-{n}") for n in names),
+        components=(
+            Component("http_api", "public"),
+            *tuple(Component("bucket", f"b-{n}") for n in names),
+        ),
         links=tuple(Link("http_api:public", f"agent:{n}") for n in names)
         + tuple(Link(f"agent:{n}", f"bucket:b-{n}", "read_write") for n in names),
     )
