@@ -54,7 +54,6 @@ class ResourceGraph:
         """Logical ids in dependency order (dependencies first); stable for equal graphs."""
         return topological_order({k: s.dependencies() for k, s in self.specs.items()})
 
-
     def levels(self) -> list[list[str]]:
         """Groups that depend only on earlier groups: each group can be read in parallel."""
         return topological_levels({k: s.dependencies() for k, s in self.specs.items()})
