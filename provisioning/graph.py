@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioning import links as L
-from provisioning import packaging
+from provisioning import network, packaging
 from provisioning.blueprint import Agent, Blueprint, Link
 from provisioning.components import component_specs, validate_component
 from provisioning.naming import physical_name
@@ -25,6 +25,7 @@ from provisioning.policies import (
     statement,
     trust_policy,
 )
+from provisioning.provisioners.iam import add_vpc_execution_permissions
 from provisioning.spec import Join, Ref, ResourceSpec, to_jsonable
 
 AWS = "@aws"
@@ -103,6 +104,7 @@ class _Builder:
 
     def build(self) -> ResourceGraph:
         self._check_names()
+        self._network()
         for component in self.bp.components:
             self.problems.extend((component.key, f, m) for f, m in validate_component(component))
             for spec in component_specs(component, self.name):
@@ -113,6 +115,19 @@ class _Builder:
             self._agent(parts)
         self._check_triggers()
         return ResourceGraph(self.specs, self.problems, self.effects)
+
+    @property
+    def network(self) -> Mapping[str, Any]:
+        return self.bp.settings.get("network") or {}
+
+    def _network(self) -> None:
+        if not self.network.get("enabled"):
+            return
+        self.problems.extend(
+            (network.NODE, f, m) for f, m in network.validate_network(self.network)
+        )
+        for spec in network.network_specs(self.bp.project, self.bp.stage, self.network):
+            self.add(spec)
 
     def _check_names(self) -> None:
         seen: dict[str, str] = {}
@@ -140,7 +155,7 @@ class _Builder:
                     "name": self.name(agent.name, kind="iam_role"),
                     "description": f"Execution role of agent {agent.name}",
                     "assume_role_policy": trust_policy("lambda.amazonaws.com"),
-                    "inline_policies": {"agent": policy_document(statements)},
+                    "inline_policies": {"agent": self._policy(statements)},
                     "managed_policy_arns": [],
                     "permissions_boundary": self.bp.settings.get("permissions_boundary"),
                 },
@@ -159,6 +174,13 @@ class _Builder:
             )
         )
         self.add(self._function(agent, base, function_name, parts.environment))
+
+    def _policy(self, statements: list[dict[str, Any]]) -> dict[str, Any]:
+        document = policy_document(statements)
+        if self.network.get("enabled"):
+            # Only agents that run in the VPC get the ENI permissions Lambda needs there.
+            document = add_vpc_execution_permissions(document)
+        return document
 
     def _function(
         self, agent: Agent, base: str, function_name: str, link_env: dict[str, Any]
@@ -181,6 +203,7 @@ class _Builder:
                 "layers": [],
                 "code": recipe,
                 "code_sha256": packaging.code_sha256(packaging.package_code(recipe)),
+                "vpc": network.lambda_vpc_config(self.network) or None,
             },
             node=agent.key,
             depends_on=(f"{base}/log-group",),

@@ -129,9 +129,13 @@ class Provisioner(ABC):
                 have = (recorded.properties if recorded else {}).get(name)
             else:
                 have = current.properties.get(name)
-            if has_unresolved(wanted) or normalise(wanted) != normalise(have):
+            if has_unresolved(wanted) or self.canonical(name, wanted) != self.canonical(name, have):
                 changes.append(PropertyChange(name, have, wanted, self.replace_on.get(name)))
         return changes
+
+    def canonical(self, name: str, value: Any) -> Any:
+        """The form compared by `diff`; override where AWS reorders what we send."""
+        return normalise(value)
 
 
 def normalise(value: Any) -> Any:
