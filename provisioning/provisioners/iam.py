@@ -11,6 +11,280 @@ outputs: physical_id (role name), name, arn"""
 
 from __future__ import annotations
 
-from provisioning.provisioners.base import Provisioner
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import unquote
 
-PROVISIONERS: tuple[type[Provisioner], ...] = ()
+from botocore.exceptions import ClientError
+
+from provisioning.errors import aws_errors, is_not_found
+from provisioning.provisioners.base import Current, Provisioner, normalise
+from provisioning.state import RecordedResource
+
+POLICY_VERSION = "2012-10-17"
+INLINE_POLICY_LIMIT = 10240
+"""IAM's limit on a role's inline policy text, in characters without whitespace."""
+
+VPC_ACTIONS = (
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:UnassignPrivateIpAddresses",
+)
+
+
+def build_lambda_assume_role_policy() -> dict[str, Any]:
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def build_policy_from_permissions(permissions: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Least-privilege statements: one per distinct action set, resources merged.
+
+    A wildcard resource is dropped when the same actions also name real ARNs;
+    wildcard actions are refused outright.
+    """
+    grouped: dict[tuple[str, ...], set[str]] = {}
+    for permission in permissions:
+        actions = tuple(sorted(set(permission["actions"])))
+        if not actions:
+            raise ValueError("a permission needs at least one action")
+        wildcards = [a for a in actions if a == "*" or a.endswith(":*")]
+        if wildcards:
+            raise ValueError(f"wildcard actions are not allowed: {', '.join(wildcards)}")
+        grouped.setdefault(actions, set()).update(permission["resources"])
+    statements = [_allow(actions, resources) for actions, resources in sorted(grouped.items())]
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def _allow(actions: Iterable[str], resources: Iterable[str]) -> dict[str, Any]:
+    wanted = set(resources)
+    if len(wanted) > 1:
+        wanted.discard("*")
+    if not wanted:
+        raise ValueError(f"no resources for {sorted(actions)}")
+    return {"Effect": "Allow", "Action": sorted(actions), "Resource": sorted(wanted)}
+
+
+def build_shared_execution_role_policy(policies: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """One document for a role several agents share: statements merged and deduplicated.
+
+    Plain Allow statements with the same actions are merged; anything with a
+    condition, a Deny or NotAction is kept as written (once).
+    """
+    grouped: dict[tuple[str, ...], set[str]] = {}
+    kept: list[dict[str, Any]] = []
+    for policy in policies:
+        for statement in _statements(policy):
+            if _is_plain_allow(statement):
+                actions = tuple(sorted(set(_as_list(statement["Action"]))))
+                grouped.setdefault(actions, set()).update(_as_list(statement["Resource"]))
+            elif statement not in kept:
+                kept.append(dict(statement))
+    merged = [_allow(actions, resources) for actions, resources in sorted(grouped.items())]
+    return {"Version": POLICY_VERSION, "Statement": merged + kept}
+
+
+def add_vpc_execution_permissions(policy: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `policy` that also lets Lambda manage its ENIs in a VPC.
+
+    These EC2 actions accept no resource ARN, so "*" is the only choice.
+    """
+    statements = [dict(s) for s in _statements(policy)]
+    vpc = {"Effect": "Allow", "Action": list(VPC_ACTIONS), "Resource": ["*"]}
+    if vpc not in statements:
+        statements.append(vpc)
+    return {"Version": policy.get("Version", POLICY_VERSION), "Statement": statements}
+
+
+def split_policy(
+    document: Mapping[str, Any], limit: int = INLINE_POLICY_LIMIT
+) -> list[dict[str, Any]]:
+    """Pack the statements into as few documents as fit `limit` characters each."""
+    version = document.get("Version", POLICY_VERSION)
+    parts: list[list[dict[str, Any]]] = [[]]
+    for statement in _statements(document):
+        if _size({"Version": version, "Statement": [statement]}) > limit:
+            raise ValueError(f"one statement alone exceeds {limit} characters")
+        if _size({"Version": version, "Statement": [*parts[-1], statement]}) > limit:
+            parts.append([])
+        parts[-1].append(dict(statement))
+    return [{"Version": version, "Statement": part} for part in parts]
+
+
+def _size(document: Mapping[str, Any]) -> int:
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def _statements(policy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    statements = policy.get("Statement", [])
+    return [statements] if isinstance(statements, Mapping) else list(statements)
+
+
+def _as_list(value: str | Iterable[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _is_plain_allow(statement: Mapping[str, Any]) -> bool:
+    return (
+        statement.get("Effect") == "Allow"
+        and "Action" in statement
+        and "Resource" in statement
+        and set(statement) <= {"Effect", "Action", "Resource", "Sid"}
+    )
+
+
+class RoleProvisioner(Provisioner):
+    resource_type = "iam:role"
+    replace_on = {"name": "IAM cannot rename a role"}
+
+    def canonical(self, name: str, value: Any) -> Any:
+        if name == "managed_policy_arns":
+            return sorted(value or [])
+        return super().canonical(name, value)
+
+    def get_current_state(
+        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
+    ) -> Current | None:
+        name = recorded.physical_id if recorded else (properties or {})["name"]
+        iam = self.aws.client("iam")
+        with aws_errors("reading IAM role", name):
+            try:
+                role = iam.get_role(RoleName=name)["Role"]
+            except ClientError as exc:
+                if is_not_found(exc):
+                    return None
+                raise
+            inline = {
+                policy: iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+                for policy in self._inline_names(name)
+            }
+            managed = sorted(
+                p["PolicyArn"]
+                for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+                for p in page["AttachedPolicies"]
+            )
+        boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+        props = {
+            "name": role["RoleName"],
+            "description": role.get("Description", ""),
+            "assume_role_policy": _decode(role["AssumeRolePolicyDocument"]),
+            "inline_policies": {k: _decode(v) for k, v in inline.items()},
+            "managed_policy_arns": managed,
+            "permissions_boundary": boundary,
+        }
+        return Current(props, _outputs(role))
+
+    def _inline_names(self, name: str) -> list[str]:
+        paginator = self.aws.client("iam").get_paginator("list_role_policies")
+        return [p for page in paginator.paginate(RoleName=name) for p in page["PolicyNames"]]
+
+    def provision(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    ) -> dict[str, Any]:
+        name = properties["name"]
+        if current is None:
+            current = self._create(logical_id, properties)
+        with aws_errors("updating IAM role", name):
+            self._sync(name, properties, current.properties)
+        return dict(current.outputs)
+
+    def _create(self, logical_id: str, properties: Mapping[str, Any]) -> Current:
+        name = properties["name"]
+        iam = self.aws.client("iam")
+        args: dict[str, Any] = {
+            "RoleName": name,
+            "AssumeRolePolicyDocument": json.dumps(properties["assume_role_policy"]),
+            "Description": properties.get("description", ""),
+            "Tags": self.aws.tag_list(logical_id),
+        }
+        if properties.get("permissions_boundary"):
+            args["PermissionsBoundary"] = properties["permissions_boundary"]
+        with aws_errors("creating IAM role", name):
+            try:
+                role = iam.create_role(**args)["Role"]
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "EntityAlreadyExists":
+                    raise
+                # A retry after a crash: adopt what the first attempt made.
+                iam.tag_role(RoleName=name, Tags=self.aws.tag_list(logical_id))
+                existing = self.get_current_state(properties, None)
+                assert existing is not None
+                return existing
+        blank = {**properties, "inline_policies": {}, "managed_policy_arns": []}
+        return Current(blank, _outputs(role))
+
+    def _sync(self, name: str, want: Mapping[str, Any], have: Mapping[str, Any]) -> None:
+        iam = self.aws.client("iam")
+        if normalise(want["assume_role_policy"]) != normalise(have.get("assume_role_policy")):
+            iam.update_assume_role_policy(
+                RoleName=name, PolicyDocument=json.dumps(want["assume_role_policy"])
+            )
+        if want.get("description", "") != have.get("description", ""):
+            iam.update_role(RoleName=name, Description=want.get("description", ""))
+        self._sync_inline(name, want.get("inline_policies", {}), have.get("inline_policies", {}))
+        self._sync_managed(
+            name, set(want.get("managed_policy_arns", [])), set(have.get("managed_policy_arns", []))
+        )
+        boundary = want.get("permissions_boundary")
+        if boundary != have.get("permissions_boundary"):
+            if boundary:
+                iam.put_role_permissions_boundary(RoleName=name, PermissionsBoundary=boundary)
+            else:
+                iam.delete_role_permissions_boundary(RoleName=name)
+
+    def _sync_inline(self, name: str, want: Mapping[str, Any], have: Mapping[str, Any]) -> None:
+        iam = self.aws.client("iam")
+        for policy, document in want.items():
+            if normalise(have.get(policy)) != normalise(document):
+                iam.put_role_policy(
+                    RoleName=name, PolicyName=policy, PolicyDocument=json.dumps(document)
+                )
+        for policy in set(have) - set(want):
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+
+    def _sync_managed(self, name: str, want: set[str], have: set[str]) -> None:
+        iam = self.aws.client("iam")
+        for arn in sorted(want - have):
+            iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+        for arn in sorted(have - want):
+            iam.detach_role_policy(RoleName=name, PolicyArn=arn)
+
+    def destroy(self, recorded: RecordedResource) -> None:
+        name = recorded.physical_id
+        iam = self.aws.client("iam")
+        with aws_errors("deleting IAM role", name):
+            try:
+                current = self.get_current_state(None, recorded)
+                if current is None:
+                    return
+                self._sync_managed(name, set(), set(current.properties["managed_policy_arns"]))
+                self._sync_inline(name, {}, current.properties["inline_policies"])
+                iam.delete_role(RoleName=name)
+            except ClientError as exc:
+                if not is_not_found(exc):
+                    raise
+
+
+def _decode(document: str | Mapping[str, Any]) -> Any:
+    """botocore already parses policy documents; other clients may hand back URL-encoded text."""
+    if isinstance(document, str):
+        return json.loads(unquote(document))
+    return document
+
+
+def _outputs(role: Mapping[str, Any]) -> dict[str, Any]:
+    return {"physical_id": role["RoleName"], "name": role["RoleName"], "arn": role["Arn"]}
+
+
+PROVISIONERS: tuple[type[Provisioner], ...] = (RoleProvisioner,)

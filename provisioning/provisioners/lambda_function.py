@@ -11,6 +11,8 @@ lambda:function properties:
   layers: list[str]
   code: dict                      the packaging recipe (write-only: not readable from AWS)
   code_sha256: str                base64 SHA-256 of the zip, as Lambda reports CodeSha256
+  optional: vpc: {"subnet_ids": [...], "security_group_ids": [...]} | None,
+            dead_letter_target_arn: str | None
 outputs: physical_id (name), name, arn
 
 lambda:permission properties:
@@ -25,6 +27,255 @@ outputs: physical_id (mapping UUID), uuid"""
 
 from __future__ import annotations
 
-from provisioning.provisioners.base import Provisioner
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-PROVISIONERS: tuple[type[Provisioner], ...] = ()
+from botocore.exceptions import ClientError
+
+from provisioning import packaging
+from provisioning.errors import aws_errors, error_code, is_not_found, retry_while
+from provisioning.provisioners.base import Current, Provisioner, normalise
+from provisioning.provisioners.lambda_events import (
+    IAM_PROPAGATION_TIMEOUT_S,
+    EventSourceMappingProvisioner,
+    PermissionProvisioner,
+    is_iam_propagation_error,
+)
+from provisioning.state import RecordedResource
+
+_WAITER = {"Delay": 2, "MaxAttempts": 150}
+_CONFIG_PROPERTIES = frozenset(
+    {
+        "role_arn",
+        "runtime",
+        "handler",
+        "memory_mb",
+        "timeout_s",
+        "environment",
+        "tracing",
+        "layers",
+        "vpc",
+        "dead_letter_target_arn",
+    }
+)
+_WORKLOAD_MEMORY_MB = {"light": 512, "standard": 1024, "heavy": 2048}
+_WORKLOAD_TIMEOUT_S = {"light": 30, "standard": 120, "heavy": 900}
+HTTP_API_TIMEOUT_S = 30
+"""API Gateway HTTP APIs cut an integration off after 30 s, whatever Lambda allows."""
+
+
+def build_dlq_config(target_arn: str | None) -> dict[str, str]:
+    """DeadLetterConfig for an SQS queue or SNS topic ARN; None removes the dead-letter target."""
+    if target_arn and target_arn.split(":")[2:3] not in (["sqs"], ["sns"]):
+        raise ValueError(f"a dead-letter target must be an SQS queue or SNS topic: {target_arn}")
+    return {"TargetArn": target_arn or ""}
+
+
+def build_tracing_config(tracing: bool | str) -> dict[str, str]:
+    if isinstance(tracing, bool):
+        return {"Mode": "Active" if tracing else "PassThrough"}
+    if tracing not in ("Active", "PassThrough"):
+        raise ValueError(f"tracing must be Active or PassThrough, not {tracing!r}")
+    return {"Mode": tracing}
+
+
+def build_vpc_config(
+    subnet_ids: Iterable[str], security_group_ids: Iterable[str]
+) -> dict[str, list[str]]:
+    """VpcConfig; both lists empty takes the function out of its VPC."""
+    subnets, groups = sorted(set(subnet_ids)), sorted(set(security_group_ids))
+    if bool(subnets) != bool(groups):
+        raise ValueError("a function in a VPC needs both subnets and security groups")
+    return {"SubnetIds": subnets, "SecurityGroupIds": groups}
+
+
+def calculate_memory_for_workload(workload: str, *, package_mb: float = 0.0) -> int:
+    """Memory for an agent: the profile's size, raised so a large package still imports quickly.
+
+    Lambda gives CPU in proportion to memory, so cold-start import time of a big
+    package (the Strands SDK alone is ~67 MB unzipped) shrinks with more memory.
+    """
+    base = _WORKLOAD_MEMORY_MB[_workload(workload)]
+    needed = 256 + 4 * package_mb
+    return int(min(10240, max(base, math.ceil(needed / 64) * 64)))
+
+
+def calculate_timeout_for_workload(workload: str, *, behind_http_api: bool = False) -> int:
+    timeout = _WORKLOAD_TIMEOUT_S[_workload(workload)]
+    return min(timeout, HTTP_API_TIMEOUT_S) if behind_http_api else timeout
+
+
+def _workload(workload: str) -> str:
+    if workload not in _WORKLOAD_MEMORY_MB:
+        raise ValueError(f"workload must be one of {sorted(_WORKLOAD_MEMORY_MB)}: {workload!r}")
+    return workload
+
+
+class FunctionProvisioner(Provisioner):
+    resource_type = "lambda:function"
+    replace_on = {"name": "Lambda cannot rename a function"}
+    write_only = frozenset({"code"})
+
+    def get_current_state(
+        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
+    ) -> Current | None:
+        name = recorded.physical_id if recorded else (properties or {})["name"]
+        with aws_errors("reading Lambda function", name):
+            try:
+                found = self.aws.client("lambda").get_function(FunctionName=name)
+            except ClientError as exc:
+                if is_not_found(exc):
+                    return None
+                raise
+        config = found["Configuration"]
+        return Current(_properties(config, found.get("Concurrency", {})), _outputs(config))
+
+    def provision(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    ) -> dict[str, Any]:
+        name = properties["name"]
+        if current is None:
+            with aws_errors("creating Lambda function", name):
+                current = self._create(logical_id, properties)
+        with aws_errors("updating Lambda function", name):
+            self._update(properties, current.properties)
+        return dict(current.outputs)
+
+    def _create(self, logical_id: str, properties: Mapping[str, Any]) -> Current:
+        name = properties["name"]
+        lam = self.aws.client("lambda")
+        args = {
+            "FunctionName": name,
+            "PackageType": "Zip",
+            "Code": {"ZipFile": packaging.package_code(properties["code"])},
+            "Architectures": [properties.get("architecture", "x86_64")],
+            "Tags": self.aws.tags(logical_id),
+            **_config_args(properties),
+        }
+        try:
+            config = self._retry_propagation(lambda: lam.create_function(**args))
+        except ClientError as exc:
+            if error_code(exc) != "ResourceConflictException":
+                raise
+            # A retry after a crash: the first attempt made it; bring it in line instead.
+            existing = self.get_current_state(properties, None)
+            assert existing is not None
+            return existing
+        self._wait(name, "function_active_v2")
+        created = dict(properties)
+        created["reserved_concurrency"] = None
+        created["code_sha256"] = properties.get("code_sha256", config["CodeSha256"])
+        return Current(created, _outputs(config))
+
+    def _update(self, want: Mapping[str, Any], have: Mapping[str, Any]) -> None:
+        name = want["name"]
+        lam = self.aws.client("lambda")
+        changed = {
+            key
+            for key in want
+            if key in _CONFIG_PROPERTIES and normalise(want[key]) != normalise(have.get(key))
+        }
+        # A previous deploy's update may still be in progress; Lambda refuses another meanwhile.
+        self._wait(name, "function_updated_v2")
+        if changed:
+            args = {"FunctionName": name, **_config_args(want)}
+            self._retry_propagation(lambda: lam.update_function_configuration(**args))
+            self._wait(name, "function_updated_v2")
+        arch = want.get("architecture", "x86_64")
+        if want.get("code_sha256") != have.get("code_sha256") or arch != have.get("architecture"):
+            lam.update_function_code(
+                FunctionName=name,
+                ZipFile=packaging.package_code(want["code"]),
+                Architectures=[arch],
+            )
+            self._wait(name, "function_updated_v2")
+        reserved = want.get("reserved_concurrency")
+        if reserved != have.get("reserved_concurrency"):
+            if reserved is None:
+                lam.delete_function_concurrency(FunctionName=name)
+            else:
+                lam.put_function_concurrency(
+                    FunctionName=name, ReservedConcurrentExecutions=reserved
+                )
+
+    def _retry_propagation(self, call: Any) -> dict[str, Any]:
+        result = retry_while(
+            is_iam_propagation_error,
+            call,
+            timeout_s=IAM_PROPAGATION_TIMEOUT_S,
+            sleep=self.aws.sleep,
+            clock=self.aws.clock,
+        )
+        assert isinstance(result, dict)
+        return result
+
+    def _wait(self, name: str, waiter: str) -> None:
+        self.aws.client("lambda").get_waiter(waiter).wait(FunctionName=name, WaiterConfig=_WAITER)
+
+    def destroy(self, recorded: RecordedResource) -> None:
+        name = recorded.physical_id
+        with aws_errors("deleting Lambda function", name):
+            try:
+                self.aws.client("lambda").delete_function(FunctionName=name)
+            except ClientError as exc:
+                if not is_not_found(exc):
+                    raise
+
+
+def _config_args(properties: Mapping[str, Any]) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "Role": properties["role_arn"],
+        "Runtime": properties["runtime"],
+        "Handler": properties["handler"],
+        "MemorySize": properties["memory_mb"],
+        "Timeout": properties["timeout_s"],
+        "Environment": {"Variables": dict(properties.get("environment") or {})},
+        "TracingConfig": build_tracing_config(properties.get("tracing", "PassThrough")),
+        "Layers": list(properties.get("layers") or []),
+    }
+    if "vpc" in properties:
+        vpc = properties["vpc"] or {}
+        args["VpcConfig"] = build_vpc_config(
+            vpc.get("subnet_ids", []), vpc.get("security_group_ids", [])
+        )
+    if "dead_letter_target_arn" in properties:
+        args["DeadLetterConfig"] = build_dlq_config(properties["dead_letter_target_arn"])
+    return args
+
+
+def _properties(config: Mapping[str, Any], concurrency: Mapping[str, Any]) -> dict[str, Any]:
+    vpc = config.get("VpcConfig") or {}
+    return {
+        "name": config["FunctionName"],
+        "role_arn": config["Role"],
+        "runtime": config.get("Runtime"),
+        "handler": config.get("Handler"),
+        "architecture": (config.get("Architectures") or ["x86_64"])[0],
+        "memory_mb": config.get("MemorySize"),
+        "timeout_s": config.get("Timeout"),
+        "environment": dict((config.get("Environment") or {}).get("Variables") or {}),
+        "reserved_concurrency": concurrency.get("ReservedConcurrentExecutions"),
+        "tracing": (config.get("TracingConfig") or {}).get("Mode", "PassThrough"),
+        "layers": [layer["Arn"] for layer in config.get("Layers") or []],
+        "code_sha256": config.get("CodeSha256"),
+        "vpc": {
+            "subnet_ids": sorted(vpc.get("SubnetIds") or []),
+            "security_group_ids": sorted(vpc.get("SecurityGroupIds") or []),
+        }
+        if vpc.get("SubnetIds")
+        else None,
+        "dead_letter_target_arn": (config.get("DeadLetterConfig") or {}).get("TargetArn"),
+    }
+
+
+def _outputs(config: Mapping[str, Any]) -> dict[str, Any]:
+    name = config["FunctionName"]
+    return {"physical_id": name, "name": name, "arn": config["FunctionArn"]}
+
+
+PROVISIONERS: tuple[type[Provisioner], ...] = (
+    FunctionProvisioner,
+    PermissionProvisioner,
+    EventSourceMappingProvisioner,
+)

@@ -50,12 +50,15 @@ def leftovers(aws: AwsContext) -> dict[str, list[str]]:
             if r["RoleName"].startswith("acme-dev")
         ],
         "apis": [a["Name"] for a in aws.client("apigatewayv2").get_apis()["Items"]],
-        "functions": [f["FunctionName"] for f in aws.client("lambda").list_functions()["Functions"]],
+        "functions": [
+            f["FunctionName"] for f in aws.client("lambda").list_functions()["Functions"]
+        ],
         "log_groups": [
             g["logGroupName"] for g in aws.client("logs").describe_log_groups()["logGroups"]
         ],
         "mappings": [
-            m["UUID"] for m in aws.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+            m["UUID"]
+            for m in aws.client("lambda").list_event_source_mappings()["EventSourceMappings"]
         ],
     }
 
@@ -72,17 +75,24 @@ def test_deploy_replan_and_destroy_leave_aws_as_the_project_says(aws: AwsContext
     api = store.load()["http_api/public/api"].outputs
     assert api["endpoint"].startswith("http")
     function = aws.client("lambda").get_function(FunctionName="acme-dev-support")
-    assert function["Configuration"]["Environment"]["Variables"]["BUCKET_DOCS"] == (
-        store.load()["bucket/docs"].outputs["name"]
+    assert (
+        function["Configuration"]["Environment"]["Variables"]["BUCKET_DOCS"]
+        == (store.load()["bucket/docs"].outputs["name"])
     )
 
     again = engine.plan(BLUEPRINT, store, aws)
-    not_unchanged = [(c.logical_id, c.action, c.changes) for c in again.changes if c.action != "NO_CHANGE"]
+    not_unchanged = [
+        (c.logical_id, c.action, c.changes) for c in again.changes if c.action != "NO_CHANGE"
+    ]
     assert not_unchanged == []
 
-    bigger = replace(BLUEPRINT, agents=(replace(BLUEPRINT.agents[0], memory_mb=2048), BLUEPRINT.agents[1]))
+    bigger = replace(
+        BLUEPRINT, agents=(replace(BLUEPRINT.agents[0], memory_mb=2048), BLUEPRINT.agents[1])
+    )
     changed = engine.plan(bigger, store, aws)
-    updates = {c.logical_id: [p.name for p in c.changes] for c in changed.changes if c.action == "UPDATE"}
+    updates = {
+        c.logical_id: [p.name for p in c.changes] for c in changed.changes if c.action == "UPDATE"
+    }
     assert updates == {"agent/support/function": ["memory_mb"]}
     assert engine.deploy(bigger, store, ListSink(), aws).status == "SUCCEEDED"
     config = aws.client("lambda").get_function_configuration(FunctionName="acme-dev-support")

@@ -36,7 +36,9 @@ def test_an_agent_becomes_a_role_a_log_group_and_a_function_that_uses_the_role()
     function = graph.specs["agent/support/function"]
     assert function.properties["name"] == "acme-dev-support"
     assert function.properties["role_arn"] == Ref("agent/support/role", "arn")
-    assert graph.specs["agent/support/log-group"].properties["name"] == "/aws/lambda/acme-dev-support"
+    assert (
+        graph.specs["agent/support/log-group"].properties["name"] == "/aws/lambda/acme-dev-support"
+    )
     assert graph.order().index("agent/support/role") < graph.order().index("agent/support/function")
 
 
