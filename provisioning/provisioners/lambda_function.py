@@ -117,6 +117,12 @@ class FunctionProvisioner(Provisioner):
     replace_on = {"name": "Lambda cannot rename a function"}
     write_only = frozenset({"code"})
 
+    def canonical(self, name: str, value: Any) -> Any:
+        if name == "vpc" and value:
+            # Lambda answers with subnets and groups in its own order.
+            return {key: sorted(ids) for key, ids in normalise(value).items()}
+        return super().canonical(name, value)
+
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
