@@ -94,7 +94,7 @@ class AwsContext:
                     read_timeout=60,
                 )
                 self._clients[service] = self.session.client(
-                    service,  # type: ignore[call-overload]
+                    service,
                     region_name=self.target.region,
                     endpoint_url=self.target.endpoint_url,
                     config=config,

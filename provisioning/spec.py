@@ -49,7 +49,7 @@ class ResourceSpec:
 class Join:
     """A string made of literal parts and `Ref`s, e.g. an execute-api source ARN."""
 
-    parts: tuple[str | Ref, ...]
+    parts: tuple[str | Ref | Join, ...]
 
     def __str__(self) -> str:
         return "".join(str(part) for part in self.parts)

@@ -78,7 +78,7 @@ def build_rest_api_routes(api_id: Any, integration_id: Any, resource: str) -> li
 
 def _target(integration_id: Any) -> str | Join:
     if isinstance(integration_id, Ref | Join):
-        return Join(("integrations/", integration_id))  # type: ignore[arg-type]
+        return Join(("integrations/", integration_id))
     return f"integrations/{integration_id}"
 
 
