@@ -1,7 +1,378 @@
-"""Security groups with minimal, validated ingress."""
+"""Security groups with minimal, validated ingress.
+
+ec2:security-group properties:
+  name: str (the GroupName), description: str, vpc_id: str (Ref)
+  ingress: [rule], egress: [rule]   ([] removes AWS's default allow-all egress)
+rule (one source per rule; order and spelling never show as a change):
+  {"protocol": "tcp" | "udp" | "icmp" | "-1" (all; also "all", "TCP", "6", ...),
+   "from_port": int, "to_port": int          (or "port": int; none for "-1")
+   one of "cidr_ipv4" | "cidr_ipv6" | "cidr" (either family) | "source_group_id" (a Ref, a
+   group id, or "self") | "prefix_list_id",
+   "description": str (optional)}
+outputs: physical_id (group id), group_id, arn
+
+Ingress open to the internet (0.0.0.0/0 or ::/0) on an administrative or database
+port is refused before anything is sent to AWS. `consolidate_security_groups`
+lets resources with identical requirements share one group.
+"""
 
 from __future__ import annotations
 
-from provisioning.provisioners.base import Provisioner
+import ipaddress
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-PROVISIONERS: tuple[type[Provisioner], ...] = ()
+from botocore.exceptions import ClientError
+
+from provisioning.errors import ProvisioningError, aws_errors
+from provisioning.naming import short_hash
+from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.ec2_common import Ec2Provisioner, code_in, name_of
+from provisioning.spec import to_jsonable
+from provisioning.state import RecordedResource
+
+SENSITIVE_PORTS = {
+    22: "SSH",
+    23: "Telnet",
+    3389: "RDP",
+    1433: "SQL Server",
+    1521: "Oracle",
+    2049: "NFS",
+    3306: "MySQL",
+    5432: "PostgreSQL",
+    5439: "Redshift",
+    6379: "Redis",
+    9200: "Elasticsearch",
+    11211: "Memcached",
+    27017: "MongoDB",
+}
+INTERNET = ("0.0.0.0/0", "::/0")
+_PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp"}
+_ALL = {"-1", "all", "any", "*"}
+SOURCES = ("cidr_ipv4", "cidr_ipv6", "source_group_id", "prefix_list_id")
+
+
+class InsecureRuleError(ValueError):
+    """A rule that would expose a sensitive port to the whole internet."""
+
+
+def normalise_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """One canonical spelling: lower-case protocol name, int ports, canonical CIDR."""
+    raw = str(rule.get("protocol", "tcp")).strip().lower()
+    protocol = "-1" if raw in _ALL else _PROTOCOLS.get(raw, raw)
+    result: dict[str, Any] = {"protocol": protocol}
+    if protocol != "-1":
+        start = rule.get("from_port", rule.get("port"))
+        end = rule.get("to_port", rule.get("port", start))
+        if start is None:
+            raise ValueError(f"rule {dict(rule)} needs a port or a port range")
+        result["from_port"], result["to_port"] = int(start), int(end)
+    result.update(_source(rule))
+    if rule.get("description"):
+        result["description"] = str(rule["description"])
+    return result
+
+
+def _source(rule: Mapping[str, Any]) -> dict[str, Any]:
+    cidr = rule.get("cidr") or rule.get("cidr_ipv4") or rule.get("cidr_ipv6")
+    group = rule.get("source_group_id") or rule.get("source_security_group_id")
+    found = [s for s in (cidr, group, rule.get("prefix_list_id")) if s]
+    if len(found) != 1:
+        raise ValueError(
+            f"rule {dict(rule)} needs exactly one source (a CIDR, group or prefix list)"
+        )
+    if cidr:
+        network = ipaddress.ip_network(str(cidr).strip(), strict=False)
+        key = "cidr_ipv4" if network.version == 4 else "cidr_ipv6"
+        return {key: str(network)}
+    if group:
+        return {"source_group_id": group}
+    return {"prefix_list_id": rule["prefix_list_id"]}
+
+
+def _sort_key(rule: Mapping[str, Any]) -> str:
+    return json.dumps(to_jsonable(rule), sort_keys=True)
+
+
+def normalise_rules(rules: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """Canonical, de-duplicated and sorted: two spellings of one rule set compare equal."""
+    unique = {_sort_key(r): r for r in (normalise_rule(rule) for rule in rules or [])}
+    return [unique[key] for key in sorted(unique)]
+
+
+def build_rule_from_port_range(
+    from_port: int,
+    to_port: int,
+    *,
+    cidr: str | None = None,
+    source_group_id: Any = None,
+    prefix_list_id: str | None = None,
+    protocol: str = "tcp",
+    description: str = "",
+) -> dict[str, Any]:
+    if not 0 <= from_port <= to_port <= 65535:
+        raise ValueError(f"invalid port range {from_port}-{to_port}")
+    return normalise_rule(
+        {
+            "protocol": protocol,
+            "from_port": from_port,
+            "to_port": to_port,
+            "cidr": cidr,
+            "source_group_id": source_group_id,
+            "prefix_list_id": prefix_list_id,
+            "description": description,
+        }
+    )
+
+
+def build_rule_from_port(port: int, **source: Any) -> dict[str, Any]:
+    return build_rule_from_port_range(port, port, **source)
+
+
+def build_https_rule(**source: Any) -> dict[str, Any]:
+    return build_rule_from_port(443, **{"description": "HTTPS", **source})
+
+
+def build_http_rule(**source: Any) -> dict[str, Any]:
+    return build_rule_from_port(80, **{"description": "HTTP", **source})
+
+
+def build_internal_rule(
+    *, cidr: str | None = None, source_group_id: Any = None, description: str = "internal"
+) -> dict[str, Any]:
+    """All traffic from inside: a private CIDR (the VPC's) or a group ("self" for peers)."""
+    if cidr is not None and not ipaddress.ip_network(cidr, strict=False).is_private:
+        raise ValueError(f"an internal rule needs a private source, not {cidr}")
+    return normalise_rule(
+        {
+            "protocol": "-1",
+            "cidr": cidr,
+            "source_group_id": source_group_id,
+            "description": description,
+        }
+    )
+
+
+def rule_problems(rules: Iterable[Mapping[str, Any]]) -> list[str]:
+    problems = []
+    for rule in normalise_rules(rules):
+        source = rule.get("cidr_ipv4") or rule.get("cidr_ipv6")
+        if source not in INTERNET:
+            continue
+        if rule["protocol"] == "-1":
+            problems.append(
+                f"all traffic is open to {source}: every port, including SSH and databases"
+            )
+            continue
+        if rule["protocol"] not in ("tcp", "udp"):
+            continue
+        for port, service in sorted(SENSITIVE_PORTS.items()):
+            if rule["from_port"] <= port <= rule["to_port"]:
+                problems.append(
+                    f"{service} port {port}/{rule['protocol']} is open to {source}; "
+                    "allow a narrower CIDR or a source security group instead"
+                )
+    return problems
+
+
+def _validate_rules(rules: Iterable[Mapping[str, Any]]) -> None:
+    problems = rule_problems(rules)
+    if problems:
+        raise InsecureRuleError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class SharedGroup:
+    key: str
+    """Deterministic for the requirements: "sg-<hash>", usable in a logical id."""
+    members: tuple[str, ...]
+    vpc_id: Any
+    ingress: tuple[dict[str, Any], ...]
+    egress: tuple[dict[str, Any], ...]
+
+
+def consolidate_security_groups(requirements: Mapping[str, Mapping[str, Any]]) -> list[SharedGroup]:
+    """Group resources whose {"vpc_id", "ingress", "egress"} are the same once normalised."""
+    groups: dict[str, dict[str, Any]] = {}
+    for member in sorted(requirements):
+        need = requirements[member]
+        ingress, egress = normalise_rules(need.get("ingress")), normalise_rules(need.get("egress"))
+        identity = _sort_key({"vpc_id": need.get("vpc_id"), "ingress": ingress, "egress": egress})
+        entry = groups.setdefault(
+            identity,
+            {"vpc_id": need.get("vpc_id"), "ingress": ingress, "egress": egress, "members": []},
+        )
+        entry["members"].append(member)
+    return [
+        SharedGroup(
+            key=f"sg-{short_hash(identity)}",
+            members=tuple(entry["members"]),
+            vpc_id=entry["vpc_id"],
+            ingress=tuple(entry["ingress"]),
+            egress=tuple(entry["egress"]),
+        )
+        for identity, entry in sorted(groups.items(), key=lambda kv: kv[1]["members"][0])
+    ]
+
+
+def _flatten(permissions: Iterable[Mapping[str, Any]], own_id: str) -> list[dict[str, Any]]:
+    """AWS groups sources per port range; we keep one rule per source."""
+    rules = []
+    for perm in permissions:
+        base = {"protocol": perm["IpProtocol"]}
+        if perm["IpProtocol"] != "-1":
+            base.update(from_port=perm.get("FromPort"), to_port=perm.get("ToPort"))
+        sources = [
+            *(({"cidr_ipv4": r["CidrIp"]}, r) for r in perm.get("IpRanges", [])),
+            *(({"cidr_ipv6": r["CidrIpv6"]}, r) for r in perm.get("Ipv6Ranges", [])),
+            *(({"prefix_list_id": r["PrefixListId"]}, r) for r in perm.get("PrefixListIds", [])),
+            *(
+                ({"source_group_id": "self" if r["GroupId"] == own_id else r["GroupId"]}, r)
+                for r in perm.get("UserIdGroupPairs", [])
+            ),
+        ]
+        for source, raw in sources:
+            rules.append({**base, **source, "description": raw.get("Description", "")})
+    return normalise_rules(rules)
+
+
+def _permission(rule: Mapping[str, Any], own_id: str) -> dict[str, Any]:
+    perm: dict[str, Any] = {"IpProtocol": rule["protocol"]}
+    if rule["protocol"] != "-1":
+        perm.update(FromPort=rule["from_port"], ToPort=rule["to_port"])
+    extra = {"Description": rule["description"]} if rule.get("description") else {}
+    if "cidr_ipv4" in rule:
+        perm["IpRanges"] = [{"CidrIp": rule["cidr_ipv4"], **extra}]
+    elif "cidr_ipv6" in rule:
+        perm["Ipv6Ranges"] = [{"CidrIpv6": rule["cidr_ipv6"], **extra}]
+    elif "prefix_list_id" in rule:
+        perm["PrefixListIds"] = [{"PrefixListId": rule["prefix_list_id"], **extra}]
+    else:
+        group = own_id if rule["source_group_id"] == "self" else rule["source_group_id"]
+        perm["UserIdGroupPairs"] = [{"GroupId": group, **extra}]
+    return perm
+
+
+class SecurityGroupProvisioner(Ec2Provisioner):
+    resource_type = "ec2:security-group"
+    label, tag_type = "security group", "security-group"
+    replace_on = {
+        "name": "a security group's name cannot change",
+        "description": "a security group's description cannot change",
+        "vpc_id": "a security group cannot move to another VPC",
+    }
+
+    def canonical_properties(self, properties: Mapping[str, Any]) -> dict[str, Any]:
+        result = dict(properties)
+        for key in ("ingress", "egress"):
+            if key in result:
+                result[key] = normalise_rules(result[key])
+        return result
+
+    def get_current_state(
+        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
+    ) -> Current | None:
+        name = name_of(recorded, properties)
+        with aws_errors("reading", self.what(name)):
+            group = self._find(name, recorded)
+            return None if group is None else self._current(group)
+
+    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
+        if recorded is not None:
+            try:
+                found = self.ec2.describe_security_groups(GroupIds=[recorded.physical_id])
+            except ClientError as exc:
+                if code_in(exc, "InvalidGroup.NotFound", "InvalidGroupId.NotFound"):
+                    return None
+                raise
+            return found["SecurityGroups"][0] if found["SecurityGroups"] else None
+        filters = [{"Name": "group-name", "Values": [name]}, *self.name_filters(name)[1:]]
+        found = self.ec2.describe_security_groups(Filters=filters)["SecurityGroups"]
+        mine = [g for g in self.ours(found, name) if g["GroupName"] == name]
+        return mine[0] if mine else None
+
+    def _current(self, group: Mapping[str, Any]) -> Current:
+        group_id = group["GroupId"]
+        properties = {
+            "name": group["GroupName"],
+            "description": group.get("Description", ""),
+            "vpc_id": group.get("VpcId"),
+            "ingress": _flatten(group.get("IpPermissions", []), group_id),
+            "egress": _flatten(group.get("IpPermissionsEgress", []), group_id),
+        }
+        outputs = {
+            "physical_id": group_id,
+            "group_id": group_id,
+            "arn": self.arn("security-group", group_id),
+        }
+        return Current(properties, outputs)
+
+    def provision(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    ) -> dict[str, Any]:
+        name, wanted = properties["name"], self.canonical_properties(properties)
+        action = "creating" if current is None else "updating"
+        try:
+            _validate_rules(wanted.get("ingress", []))
+        except InsecureRuleError as exc:
+            raise ProvisioningError(action, self.what(name), str(exc), code="InsecureRule") from exc
+        with aws_errors(action, self.what(name)):
+            if current is None:
+                group = self._find(name, None) or self._create(logical_id, wanted)
+                current = self._current(group)
+            group_id = current.outputs["group_id"]
+            for direction in ("ingress", "egress"):
+                if direction in wanted:
+                    self._apply(
+                        group_id, direction, wanted[direction], current.properties[direction]
+                    )
+        return dict(current.outputs)
+
+    def _create(self, logical_id: str, wanted: Mapping[str, Any]) -> Mapping[str, Any]:
+        created = self.ec2.create_security_group(
+            GroupName=wanted["name"],
+            Description=wanted.get("description") or wanted["name"],
+            VpcId=wanted["vpc_id"],
+            TagSpecifications=self.tag_specs(logical_id, wanted["name"]),
+        )
+        found = self.ec2.describe_security_groups(GroupIds=[created["GroupId"]])
+        return found["SecurityGroups"][0]  # type: ignore[no-any-return]
+
+    def _apply(
+        self,
+        group_id: str,
+        direction: str,
+        wanted: list[dict[str, Any]],
+        have: list[dict[str, Any]],
+    ) -> None:
+        want_keys = {_sort_key(r): r for r in wanted}
+        have_keys = {_sort_key(r): r for r in have}
+        remove = [_permission(have_keys[k], group_id) for k in have_keys.keys() - want_keys.keys()]
+        add = [_permission(want_keys[k], group_id) for k in want_keys.keys() - have_keys.keys()]
+        ec2 = self.ec2
+        if direction == "ingress":
+            revoke, authorize = (
+                ec2.revoke_security_group_ingress,
+                ec2.authorize_security_group_ingress,
+            )
+        else:
+            revoke, authorize = (
+                ec2.revoke_security_group_egress,
+                ec2.authorize_security_group_egress,
+            )
+        # Revoke first: a description change is a revoke and re-authorize of the same source.
+        if remove:
+            revoke(GroupId=group_id, IpPermissions=remove)
+        if add:
+            authorize(GroupId=group_id, IpPermissions=add)
+
+    def destroy(self, recorded: RecordedResource) -> None:
+        with aws_errors("deleting", self.what(name_of(recorded, None))):
+            if self._find("", recorded) is None:
+                return
+            self.while_in_use(lambda: self.ec2.delete_security_group(GroupId=recorded.physical_id))
+
+
+PROVISIONERS: tuple[type[Provisioner], ...] = (SecurityGroupProvisioner,)

@@ -1,0 +1,116 @@
+"""What every EC2 networking provisioner shares: finding by tags, naming, waiting.
+
+EC2 resources have no unique names, so the deterministic physical name lives in
+the `Name` tag next to the project/stage/logical-id tags; a resource is ours
+only when all of them match. Deletions that AWS refuses while something still
+holds on (Lambda's ENIs keep subnets and security groups busy for up to ~40
+minutes after a function leaves the VPC) are retried within a bounded time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from provisioning.aws import TAG_PROJECT, TAG_STAGE
+from provisioning.errors import ProvisioningError, error_code, retry_while
+from provisioning.provisioners.base import Provisioner, normalise
+from provisioning.state import RecordedResource
+
+DEPENDENCY_TIMEOUT_S = 45 * 60
+"""Lambda releases hyperplane ENIs up to ~40 minutes after a function is deleted."""
+WAIT_TIMEOUT_S = 10 * 60
+
+
+def tags_of(resource: Mapping[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
+
+
+def is_dependency_violation(exc: Exception) -> bool:
+    return isinstance(exc, ClientError) and error_code(exc) == "DependencyViolation"
+
+
+def code_in(exc: ClientError, *codes: str) -> bool:
+    return error_code(exc) in codes
+
+
+class Ec2Provisioner(Provisioner):
+    """Base for EC2 resources: `Name`-tagged, found by tags, canonical properties."""
+
+    label: str = "EC2 resource"
+    """How errors name the kind of resource ("creating VPC acme-dev-vpc: ...")."""
+    tag_type: str = ""
+    """The TagSpecifications ResourceType ("vpc", "subnet", ...)."""
+
+    @property
+    def ec2(self) -> Any:
+        return self.aws.client("ec2")
+
+    def what(self, name: str) -> str:
+        return f"{self.label} {name}"
+
+    def canonical_properties(self, properties: Mapping[str, Any]) -> dict[str, Any]:
+        """The spec in the shape `get_current_state` reports; override to normalise."""
+        return dict(properties)
+
+    def canonical(self, name: str, value: Any) -> Any:
+        if value is None:
+            return None
+        return normalise(self.canonical_properties({name: value})[name])
+
+    def tag_specs(self, logical_id: str, name: str) -> list[dict[str, Any]]:
+        tags = [{"Key": "Name", "Value": name}, *self.aws.tag_list(logical_id)]
+        return [{"ResourceType": self.tag_type, "Tags": tags}]
+
+    def name_filters(self, name: str) -> list[dict[str, Any]]:
+        return [
+            {"Name": "tag:Name", "Values": [name]},
+            {"Name": f"tag:{TAG_PROJECT}", "Values": [self.aws.project]},
+            {"Name": f"tag:{TAG_STAGE}", "Values": [self.aws.stage]},
+        ]
+
+    def ours(self, items: Iterable[Mapping[str, Any]], name: str) -> list[Mapping[str, Any]]:
+        """Filter again client-side: some describe calls ignore tag filters (moto's NAT)."""
+        wanted = {"Name": name, TAG_PROJECT: self.aws.project, TAG_STAGE: self.aws.stage}
+        return [i for i in items if wanted.items() <= tags_of(i).items()]
+
+    def rename(self, resource_id: str, name: str) -> None:
+        self.ec2.create_tags(Resources=[resource_id], Tags=[{"Key": "Name", "Value": name}])
+
+    def wait_for(
+        self, check: Callable[[], bool], what: str, timeout_s: float = WAIT_TIMEOUT_S
+    ) -> None:
+        """Poll `check` until true, with backoff on the context's clock and sleep."""
+        deadline = self.aws.clock() + timeout_s
+        delay = 1.0
+        while not check():
+            if self.aws.clock() + delay > deadline:
+                raise ProvisioningError("waiting for", what, f"not ready after {timeout_s:.0f}s")
+            self.aws.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+    def while_in_use(self, call: Callable[[], object]) -> object:
+        """Retry a delete while AWS says something still depends on the resource."""
+        return retry_while(
+            is_dependency_violation,
+            call,
+            timeout_s=DEPENDENCY_TIMEOUT_S,
+            sleep=self.aws.sleep,
+            clock=self.aws.clock,
+            first_delay_s=5.0,
+            max_delay_s=60.0,
+        )
+
+    def arn(self, kind: str, resource_id: str) -> str:
+        aws = self.aws
+        return f"arn:{aws.partition}:ec2:{aws.region}:{aws.account_id}:{kind}/{resource_id}"
+
+
+def name_of(recorded: RecordedResource | None, properties: Mapping[str, Any] | None) -> str:
+    if properties and properties.get("name"):
+        return str(properties["name"])
+    if recorded is not None:
+        return str(recorded.properties.get("name") or recorded.physical_id)
+    return "?"

@@ -1,0 +1,272 @@
+"""Internet gateways, Elastic IPs and the NAT gateways that use them.
+
+ec2:internet-gateway properties: name: str, vpc_id: str (Ref; attached, re-attached on change)
+outputs: physical_id (igw id), internet_gateway_id, arn
+
+ec2:eip properties: name: str
+outputs: physical_id (allocation id), allocation_id, public_ip, arn
+
+ec2:nat-gateway properties:
+  name: str, subnet_id: str (Ref to a public subnet), allocation_id: str (Ref to an ec2:eip)
+outputs: physical_id (nat gateway id), nat_gateway_id, arn
+
+A NAT gateway holds its address until it is fully deleted, so its destroy waits
+for "deleted" and the address release retries while AWS still reports it in use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from provisioning.errors import aws_errors, retry_while
+from provisioning.naming import short_hash
+from provisioning.provisioners.base import Current
+from provisioning.provisioners.ec2_common import (
+    DEPENDENCY_TIMEOUT_S,
+    Ec2Provisioner,
+    code_in,
+    name_of,
+    tags_of,
+)
+from provisioning.state import RecordedResource
+
+_LIVE_NAT_STATES = ["pending", "available"]
+
+
+def _address_in_use(exc: Exception) -> bool:
+    return isinstance(exc, ClientError) and code_in(exc, "InvalidIPAddress.InUse", "AuthFailure")
+
+
+class ElasticIpProvisioner(Ec2Provisioner):
+    resource_type = "ec2:eip"
+    label, tag_type = "Elastic IP", "elastic-ip"
+
+    def get_current_state(
+        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
+    ) -> Current | None:
+        name = name_of(recorded, properties)
+        with aws_errors("reading", self.what(name)):
+            address = self._find(name, recorded)
+            return None if address is None else self._current(address)
+
+    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
+        if recorded is not None:
+            try:
+                found = self.ec2.describe_addresses(AllocationIds=[recorded.physical_id])
+            except ClientError as exc:
+                if code_in(exc, "InvalidAllocationID.NotFound"):
+                    return None
+                raise
+            return found["Addresses"][0] if found["Addresses"] else None
+        found = self.ec2.describe_addresses(Filters=self.name_filters(name))["Addresses"]
+        mine = self.ours(found, name)
+        return mine[0] if mine else None
+
+    def _current(self, address: Mapping[str, Any]) -> Current:
+        allocation_id = address["AllocationId"]
+        outputs = {
+            "physical_id": allocation_id,
+            "allocation_id": allocation_id,
+            "public_ip": address.get("PublicIp", ""),
+            "arn": self.arn("elastic-ip", allocation_id),
+        }
+        return Current({"name": tags_of(address).get("Name", "")}, outputs)
+
+    def provision(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    ) -> dict[str, Any]:
+        name = properties["name"]
+        with aws_errors("allocating" if current is None else "updating", self.what(name)):
+            if current is None:
+                address = self._find(name, None) or self.ec2.allocate_address(
+                    Domain="vpc", TagSpecifications=self.tag_specs(logical_id, name)
+                )
+                current = self._current(address)
+            if current.properties["name"] != name:
+                self.rename(current.outputs["allocation_id"], name)
+        return dict(current.outputs)
+
+    def destroy(self, recorded: RecordedResource) -> None:
+        with aws_errors("releasing", self.what(name_of(recorded, None))):
+            if self._find("", recorded) is None:
+                return
+            retry_while(
+                _address_in_use,
+                lambda: self.ec2.release_address(AllocationId=recorded.physical_id),
+                timeout_s=DEPENDENCY_TIMEOUT_S,
+                sleep=self.aws.sleep,
+                clock=self.aws.clock,
+                first_delay_s=5.0,
+                max_delay_s=30.0,
+            )
+
+
+class NatGatewayProvisioner(Ec2Provisioner):
+    resource_type = "ec2:nat-gateway"
+    label, tag_type = "NAT gateway", "natgateway"
+    replace_on = {
+        "subnet_id": "a NAT gateway cannot move to another subnet",
+        "allocation_id": "a public NAT gateway keeps its primary Elastic IP",
+    }
+
+    def get_current_state(
+        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
+    ) -> Current | None:
+        name = name_of(recorded, properties)
+        with aws_errors("reading", self.what(name)):
+            nat = self._find(name, recorded)
+            return None if nat is None else self._current(nat)
+
+    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
+        if recorded is not None:
+            found = self._describe(NatGatewayIds=[recorded.physical_id])
+        else:
+            filters = [*self.name_filters(name), {"Name": "state", "Values": _LIVE_NAT_STATES}]
+            found = self.ours(self._describe(Filter=filters), name)
+        live = [n for n in found if n["State"] in _LIVE_NAT_STATES]
+        return live[0] if live else None
+
+    def _describe(self, **kwargs: Any) -> list[Mapping[str, Any]]:
+        try:
+            return list(self.ec2.describe_nat_gateways(**kwargs)["NatGateways"])
+        except ClientError as exc:
+            if code_in(exc, "NatGatewayNotFound", "InvalidNatGatewayID.NotFound"):
+                return []
+            raise
+
+    def _current(self, nat: Mapping[str, Any]) -> Current:
+        nat_id = nat["NatGatewayId"]
+        addresses = nat.get("NatGatewayAddresses", [])
+        properties = {
+            "name": tags_of(nat).get("Name", ""),
+            "subnet_id": nat["SubnetId"],
+            "allocation_id": addresses[0].get("AllocationId") if addresses else None,
+        }
+        outputs = {
+            "physical_id": nat_id,
+            "nat_gateway_id": nat_id,
+            "arn": self.arn("natgateway", nat_id),
+        }
+        return Current(properties, outputs)
+
+    def provision(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    ) -> dict[str, Any]:
+        name = properties["name"]
+        with aws_errors("creating" if current is None else "updating", self.what(name)):
+            if current is None:
+                nat = self._find(name, None) or self._create(logical_id, properties)
+                self.ec2.get_waiter("nat_gateway_available").wait(
+                    NatGatewayIds=[nat["NatGatewayId"]]
+                )
+                current = self._current(nat)
+            if current.properties["name"] != name:
+                self.rename(current.outputs["nat_gateway_id"], name)
+        return dict(current.outputs)
+
+    def _create(self, logical_id: str, properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        token = short_hash(f"{self.aws.project}/{self.aws.stage}/{logical_id}", 32)
+        return self.ec2.create_nat_gateway(  # type: ignore[no-any-return]
+            SubnetId=properties["subnet_id"],
+            AllocationId=properties["allocation_id"],
+            ClientToken=token,
+            TagSpecifications=self.tag_specs(logical_id, properties["name"]),
+        )["NatGateway"]
+
+    def destroy(self, recorded: RecordedResource) -> None:
+        what = self.what(name_of(recorded, None))
+        with aws_errors("deleting", what):
+            if self._find("", recorded) is None:
+                return
+            self.ec2.delete_nat_gateway(NatGatewayId=recorded.physical_id)
+            # Its Elastic IP and subnet stay busy until the gateway reaches "deleted".
+            self.wait_for(lambda: self._find("", recorded) is None, f"deletion of {what}")
+
+
+class InternetGatewayProvisioner(Ec2Provisioner):
+    resource_type = "ec2:internet-gateway"
+    label, tag_type = "internet gateway", "internet-gateway"
+
+    def get_current_state(
+        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
+    ) -> Current | None:
+        name = name_of(recorded, properties)
+        with aws_errors("reading", self.what(name)):
+            igw = self._find(name, recorded)
+            return None if igw is None else self._current(igw)
+
+    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
+        describe = self.ec2.describe_internet_gateways
+        if recorded is not None:
+            try:
+                found = describe(InternetGatewayIds=[recorded.physical_id])["InternetGateways"]
+            except ClientError as exc:
+                if code_in(exc, "InvalidInternetGatewayID.NotFound"):
+                    return None
+                raise
+            return found[0] if found else None
+        mine = self.ours(describe(Filters=self.name_filters(name))["InternetGateways"], name)
+        return mine[0] if mine else None
+
+    def _current(self, igw: Mapping[str, Any]) -> Current:
+        attached = [a["VpcId"] for a in igw.get("Attachments", []) if a.get("State") != "detached"]
+        igw_id = igw["InternetGatewayId"]
+        properties = {
+            "name": tags_of(igw).get("Name", ""),
+            "vpc_id": attached[0] if attached else None,
+        }
+        outputs = {
+            "physical_id": igw_id,
+            "internet_gateway_id": igw_id,
+            "arn": self.arn("internet-gateway", igw_id),
+        }
+        return Current(properties, outputs)
+
+    def provision(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    ) -> dict[str, Any]:
+        name = properties["name"]
+        with aws_errors("creating" if current is None else "updating", self.what(name)):
+            if current is None:
+                igw = (
+                    self._find(name, None)
+                    or self.ec2.create_internet_gateway(
+                        TagSpecifications=self.tag_specs(logical_id, name)
+                    )["InternetGateway"]
+                )
+                current = self._current(igw)
+            igw_id, have_vpc = current.outputs["internet_gateway_id"], current.properties["vpc_id"]
+            if have_vpc != properties["vpc_id"]:
+                if have_vpc:
+                    self._detach(igw_id, have_vpc)
+                self.ec2.attach_internet_gateway(
+                    InternetGatewayId=igw_id, VpcId=properties["vpc_id"]
+                )
+            if current.properties["name"] != name:
+                self.rename(igw_id, name)
+        return dict(current.outputs)
+
+    def _detach(self, igw_id: str, vpc_id: str) -> None:
+        # Refused with DependencyViolation while a NAT gateway's public address is still mapped.
+        try:
+            self.while_in_use(
+                lambda: self.ec2.detach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)
+            )
+        except ClientError as exc:
+            if not code_in(exc, "Gateway.NotAttached", "InvalidInternetGatewayID.NotFound"):
+                raise
+
+    def destroy(self, recorded: RecordedResource) -> None:
+        with aws_errors("deleting", self.what(name_of(recorded, None))):
+            igw = self._find("", recorded)
+            if igw is None:
+                return
+            vpc_id = self._current(igw).properties["vpc_id"]
+            if vpc_id:
+                self._detach(recorded.physical_id, vpc_id)
+            self.while_in_use(
+                lambda: self.ec2.delete_internet_gateway(InternetGatewayId=recorded.physical_id)
+            )

@@ -1,0 +1,334 @@
+"""Route tables (routes and subnet associations) and VPC endpoints.
+
+ec2:route-table properties:
+  name: str, vpc_id: str (Ref)
+  routes: [{"destination": "0.0.0.0/0", "gateway_id" | "nat_gateway_id": str (Ref)}]
+      only the routes we manage: the VPC's local route and routes gateway endpoints add
+      (prefix lists) are left out, and order never matters
+  subnet_ids: [str (Ref)]   the subnets associated with this table, in any order
+outputs: physical_id (route table id), route_table_id, arn
+
+ec2:vpc-endpoint properties:
+  name: str, vpc_id: str (Ref)
+  service: str ("s3", "dynamodb", "bedrock-runtime", "logs", ...: com.amazonaws.<region>.<service>)
+  endpoint_type: "Gateway" (s3, dynamodb) | "Interface"
+  route_table_ids: [str (Ref)]                    Gateway only
+  subnet_ids: [str (Ref)], security_group_ids: [str (Ref)], private_dns_enabled: bool
+                                                  Interface only
+outputs: physical_id (vpce id), vpc_endpoint_id, arn, dns_name
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from provisioning.errors import ProvisioningError, aws_errors
+from provisioning.naming import short_hash
+from provisioning.provisioners.base import Current
+from provisioning.provisioners.ec2_common import Ec2Provisioner, code_in, name_of, tags_of
+from provisioning.spec import to_jsonable
+from provisioning.state import RecordedResource
+
+ROUTE_TARGETS = {"GatewayId": "gateway_id", "NatGatewayId": "nat_gateway_id"}
+_GONE_ENDPOINT_STATES = {"deleted", "deleting", "failed", "rejected", "expired"}
+
+
+def sorted_ids(values: Any) -> list[Any]:
+    return sorted(values or [], key=lambda v: str(to_jsonable(v)))
+
+
+def canonical_route(route: Mapping[str, Any]) -> dict[str, Any]:
+    destination = route["destination"]
+    if isinstance(destination, str):
+        destination = str(ipaddress.ip_network(destination, strict=False))
+    targets = {k: v for k, v in route.items() if k != "destination" and v is not None}
+    return {"destination": destination, **targets}
+
+
+class RouteTableProvisioner(Ec2Provisioner):
+    resource_type = "ec2:route-table"
+    label, tag_type = "route table", "route-table"
+    replace_on = {"vpc_id": "a route table cannot move to another VPC"}
+
+    def canonical_properties(self, properties: Mapping[str, Any]) -> dict[str, Any]:
+        result = dict(properties)
+        if "routes" in result:
+            routes = [canonical_route(r) for r in result["routes"]]
+            result["routes"] = sorted(routes, key=lambda r: str(to_jsonable(r["destination"])))
+        if "subnet_ids" in result:
+            result["subnet_ids"] = sorted_ids(result["subnet_ids"])
+        return result
+
+    def get_current_state(
+        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
+    ) -> Current | None:
+        name = name_of(recorded, properties)
+        with aws_errors("reading", self.what(name)):
+            table = self._find(name, recorded)
+            return None if table is None else self._current(table)
+
+    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
+        describe = self.ec2.describe_route_tables
+        if recorded is not None:
+            try:
+                found = describe(RouteTableIds=[recorded.physical_id])["RouteTables"]
+            except ClientError as exc:
+                if code_in(exc, "InvalidRouteTableID.NotFound"):
+                    return None
+                raise
+            return found[0] if found else None
+        mine = self.ours(describe(Filters=self.name_filters(name))["RouteTables"], name)
+        return mine[0] if mine else None
+
+    def _current(self, table: Mapping[str, Any]) -> Current:
+        table_id = table["RouteTableId"]
+        properties = {
+            "name": tags_of(table).get("Name", ""),
+            "vpc_id": table["VpcId"],
+            "routes": self.canonical_properties({"routes": self._routes(table)})["routes"],
+            "subnet_ids": sorted(self._associations(table)),
+        }
+        outputs = {
+            "physical_id": table_id,
+            "route_table_id": table_id,
+            "arn": self.arn("route-table", table_id),
+        }
+        return Current(properties, outputs)
+
+    @staticmethod
+    def _routes(table: Mapping[str, Any]) -> list[dict[str, Any]]:
+        routes = []
+        for route in table.get("Routes", []):
+            managed = route.get("Origin", "CreateRoute") == "CreateRoute"
+            if not managed or route.get("GatewayId") == "local":
+                continue
+            if "DestinationCidrBlock" not in route:
+                continue  # prefix-list routes belong to gateway endpoints
+            targets = {ours: route[key] for key, ours in ROUTE_TARGETS.items() if route.get(key)}
+            routes.append({"destination": route["DestinationCidrBlock"], **targets})
+        return routes
+
+    @staticmethod
+    def _associations(table: Mapping[str, Any]) -> dict[str, str]:
+        """subnet id -> association id, for explicit subnet associations."""
+        return {
+            a["SubnetId"]: a["RouteTableAssociationId"]
+            for a in table.get("Associations", [])
+            if a.get("SubnetId") and not a.get("Main")
+        }
+
+    def provision(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    ) -> dict[str, Any]:
+        name, wanted = properties["name"], self.canonical_properties(properties)
+        with aws_errors("creating" if current is None else "updating", self.what(name)):
+            table = self._find(name, None) if current is None else None
+            if current is None and table is None:
+                table = self.ec2.create_route_table(
+                    VpcId=properties["vpc_id"], TagSpecifications=self.tag_specs(logical_id, name)
+                )["RouteTable"]
+            table_id = (current or self._current(table)).outputs["route_table_id"]  # type: ignore[arg-type]
+            table = self.ec2.describe_route_tables(RouteTableIds=[table_id])["RouteTables"][0]
+            self._apply_routes(table_id, wanted.get("routes", []), self._routes(table))
+            self._apply_associations(table_id, wanted.get("subnet_ids", []), table)
+            if tags_of(table).get("Name") != name:
+                self.rename(table_id, name)
+            return dict(self._current(table).outputs)
+
+    def _apply_routes(
+        self, table_id: str, wanted: list[dict[str, Any]], have: list[dict[str, Any]]
+    ) -> None:
+        want = {r["destination"]: r for r in wanted}
+        now = {r["destination"]: canonical_route(r) for r in have}
+        for destination, route in want.items():
+            targets = {
+                aws_key: route[ours] for aws_key, ours in ROUTE_TARGETS.items() if ours in route
+            }
+            if destination not in now:
+                self.ec2.create_route(
+                    RouteTableId=table_id, DestinationCidrBlock=destination, **targets
+                )
+            elif now[destination] != route:
+                self.ec2.replace_route(
+                    RouteTableId=table_id, DestinationCidrBlock=destination, **targets
+                )
+        for destination in now.keys() - want.keys():
+            self.ec2.delete_route(RouteTableId=table_id, DestinationCidrBlock=destination)
+
+    def _apply_associations(
+        self, table_id: str, wanted: list[str], table: Mapping[str, Any]
+    ) -> None:
+        have = self._associations(table)
+        for subnet_id in set(wanted) - have.keys():
+            self._associate(table_id, subnet_id)
+        for subnet_id in have.keys() - set(wanted):
+            self.ec2.disassociate_route_table(AssociationId=have[subnet_id])
+
+    def _associate(self, table_id: str, subnet_id: str) -> None:
+        try:
+            self.ec2.associate_route_table(RouteTableId=table_id, SubnetId=subnet_id)
+        except ClientError as exc:
+            if not code_in(exc, "Resource.AlreadyAssociated"):
+                raise
+            # The subnet sits in another table: move it rather than fail.
+            filters = [{"Name": "association.subnet-id", "Values": [subnet_id]}]
+            for other in self.ec2.describe_route_tables(Filters=filters)["RouteTables"]:
+                association = self._associations(other)[subnet_id]
+                self.ec2.replace_route_table_association(
+                    AssociationId=association, RouteTableId=table_id
+                )
+
+    def destroy(self, recorded: RecordedResource) -> None:
+        with aws_errors("deleting", self.what(name_of(recorded, None))):
+            table = self._find("", recorded)
+            if table is None:
+                return
+            for association in self._associations(table).values():
+                self.ec2.disassociate_route_table(AssociationId=association)
+            self.while_in_use(
+                lambda: self.ec2.delete_route_table(RouteTableId=recorded.physical_id)
+            )
+
+
+class VpcEndpointProvisioner(Ec2Provisioner):
+    resource_type = "ec2:vpc-endpoint"
+    label, tag_type = "VPC endpoint", "vpc-endpoint"
+    replace_on = {
+        "vpc_id": "an endpoint cannot move to another VPC",
+        "service": "an endpoint serves one service",
+        "endpoint_type": "an endpoint's type is fixed",
+    }
+    _LISTS = {
+        "route_table_ids": "RouteTableIds",
+        "subnet_ids": "SubnetIds",
+        "security_group_ids": "SecurityGroupIds",
+    }
+
+    def service_name(self, service: str) -> str:
+        return service if "." in service else f"com.amazonaws.{self.aws.region}.{service}"
+
+    def canonical_properties(self, properties: Mapping[str, Any]) -> dict[str, Any]:
+        result = dict(properties)
+        for key in self._LISTS:
+            if key in result:
+                result[key] = sorted_ids(result[key])
+        return result
+
+    def get_current_state(
+        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
+    ) -> Current | None:
+        name = name_of(recorded, properties)
+        with aws_errors("reading", self.what(name)):
+            endpoint = self._find(name, recorded)
+            return None if endpoint is None else self._current(endpoint)
+
+    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
+        if recorded is not None:
+            try:
+                found = self.ec2.describe_vpc_endpoints(VpcEndpointIds=[recorded.physical_id])
+            except ClientError as exc:
+                if code_in(exc, "InvalidVpcEndpointId.NotFound"):
+                    return None
+                raise
+            endpoints = found["VpcEndpoints"]
+        else:
+            filters = self.name_filters(name)
+            endpoints = self.ours(
+                self.ec2.describe_vpc_endpoints(Filters=filters)["VpcEndpoints"], name
+            )
+        live = [e for e in endpoints if e.get("State", "").lower() not in _GONE_ENDPOINT_STATES]
+        return live[0] if live else None
+
+    def _current(self, endpoint: Mapping[str, Any]) -> Current:
+        endpoint_id = endpoint["VpcEndpointId"]
+        prefix = f"com.amazonaws.{self.aws.region}."
+        service = endpoint["ServiceName"]
+        properties = {
+            "name": tags_of(endpoint).get("Name", ""),
+            "vpc_id": endpoint["VpcId"],
+            "service": service.removeprefix(prefix),
+            "endpoint_type": endpoint.get("VpcEndpointType", "Gateway"),
+            "route_table_ids": sorted(endpoint.get("RouteTableIds") or []),
+            "subnet_ids": sorted(endpoint.get("SubnetIds") or []),
+            "security_group_ids": sorted(g["GroupId"] for g in endpoint.get("Groups") or []),
+            "private_dns_enabled": bool(endpoint.get("PrivateDnsEnabled", False)),
+        }
+        dns = endpoint.get("DnsEntries") or [{}]
+        outputs = {
+            "physical_id": endpoint_id,
+            "vpc_endpoint_id": endpoint_id,
+            "arn": self.arn("vpc-endpoint", endpoint_id),
+            "dns_name": dns[0].get("DnsName", ""),
+        }
+        return Current(properties, outputs)
+
+    def provision(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    ) -> dict[str, Any]:
+        name, wanted = properties["name"], self.canonical_properties(properties)
+        with aws_errors("creating" if current is None else "updating", self.what(name)):
+            if current is None:
+                endpoint = self._find(name, None) or self._create(logical_id, wanted)
+                current = self._current(endpoint)
+            endpoint_id = current.outputs["vpc_endpoint_id"]
+            self._modify(endpoint_id, wanted, current.properties)
+            if current.properties["name"] != name:
+                self.rename(endpoint_id, name)
+            self.wait_for(lambda: self._available(endpoint_id), f"{self.what(name)} available")
+        return dict(current.outputs)
+
+    def _create(self, logical_id: str, wanted: Mapping[str, Any]) -> Mapping[str, Any]:
+        kind = wanted.get("endpoint_type", "Gateway")
+        args: dict[str, Any] = {
+            "VpcEndpointType": kind,
+            "VpcId": wanted["vpc_id"],
+            "ServiceName": self.service_name(wanted["service"]),
+            "ClientToken": short_hash(f"{self.aws.project}/{self.aws.stage}/{logical_id}", 32),
+            "TagSpecifications": self.tag_specs(logical_id, wanted["name"]),
+        }
+        for key, aws_key in self._LISTS.items():
+            if wanted.get(key):
+                args[aws_key] = list(wanted[key])
+        if kind == "Interface":
+            args["PrivateDnsEnabled"] = bool(wanted.get("private_dns_enabled", True))
+        return self.ec2.create_vpc_endpoint(**args)["VpcEndpoint"]  # type: ignore[no-any-return]
+
+    def _modify(self, endpoint_id: str, wanted: Mapping[str, Any], have: Mapping[str, Any]) -> None:
+        args: dict[str, Any] = {}
+        for key, aws_key in self._LISTS.items():
+            if key not in wanted:
+                continue
+            add = set(wanted[key]) - set(have.get(key, []))
+            remove = set(have.get(key, [])) - set(wanted[key])
+            if add:
+                args[f"Add{aws_key}"] = sorted(add)
+            if remove:
+                args[f"Remove{aws_key}"] = sorted(remove)
+        dns = wanted.get("private_dns_enabled")
+        if dns is not None and bool(dns) != have.get("private_dns_enabled"):
+            args["PrivateDnsEnabled"] = bool(dns)
+        if args:
+            self.ec2.modify_vpc_endpoint(VpcEndpointId=endpoint_id, **args)
+
+    def _available(self, endpoint_id: str) -> bool:
+        found = self.ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
+        state = str(found[0].get("State", "")).lower()
+        if state in _GONE_ENDPOINT_STATES:
+            raise ProvisioningError("creating", f"VPC endpoint {endpoint_id}", f"state {state}")
+        return state == "available"
+
+    def destroy(self, recorded: RecordedResource) -> None:
+        what = self.what(name_of(recorded, None))
+        with aws_errors("deleting", what):
+            if self._find("", recorded) is None:
+                return
+            answer = self.ec2.delete_vpc_endpoints(VpcEndpointIds=[recorded.physical_id])
+            for failure in answer.get("Unsuccessful", []):
+                error = failure.get("Error", {})
+                if "NotFound" not in error.get("Code", ""):
+                    raise ProvisioningError("deleting", what, error.get("Message", str(error)))
+            self.wait_for(lambda: self._find("", recorded) is None, f"deletion of {what}")
