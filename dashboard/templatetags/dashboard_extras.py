@@ -1,0 +1,42 @@
+"""Small display filters for our templates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+VALUE_LIMIT = 120
+
+
+@register.filter
+def status_class(status: object) -> str:
+    """CSS class for a run, resource or plan status ("SUCCEEDED", "started", "CREATE", ...)."""
+    return f"status-{str(status or 'unknown').lower().replace('_', '-')}"
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+@register.filter
+def show_value(value: Any) -> str:
+    """A property value as short text: absent is a dash, structures are compact JSON."""
+    if value is None:
+        return "—"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
+
+
+@register.filter
+def count(counts: dict[str, Any] | None, key: str) -> int:
+    return int((counts or {}).get(key) or 0)

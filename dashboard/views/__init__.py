@@ -1,0 +1,1 @@
+"""Pages, one module per area: auth, projects, nodes (agents, components, links), deployments."""
