@@ -264,16 +264,24 @@ class RoleProvisioner(Provisioner):
         name = recorded.physical_id
         iam = self.aws.client("iam")
         with aws_errors("deleting IAM role", name):
-            try:
-                current = self.get_current_state(None, recorded)
-                if current is None:
-                    return
-                self._sync_managed(name, set(), set(current.properties["managed_policy_arns"]))
-                self._sync_inline(name, {}, current.properties["inline_policies"])
-                iam.delete_role(RoleName=name)
-            except ClientError as exc:
-                if not is_not_found(exc):
-                    raise
+            current = self.get_current_state(None, recorded)
+            if current is None:
+                return
+            # Each step tolerates "not found" on its own: a retried call whose first reply
+            # was lost answers NoSuchEntity, which must not be read as "the role is gone".
+            for arn in sorted(current.properties["managed_policy_arns"]):
+                _ignore_missing(iam.detach_role_policy, RoleName=name, PolicyArn=arn)
+            for policy in current.properties["inline_policies"]:
+                _ignore_missing(iam.delete_role_policy, RoleName=name, PolicyName=policy)
+            _ignore_missing(iam.delete_role, RoleName=name)
+
+
+def _ignore_missing(call: Any, **kwargs: Any) -> None:
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        if not is_not_found(exc):
+            raise
 
 
 def _decode(document: str | Mapping[str, Any]) -> Any:
