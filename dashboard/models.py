@@ -181,6 +181,9 @@ class Deployment(models.Model):
     cancel_requested = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Written every few seconds while RUNNING; stale means the worker died."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -169,3 +169,9 @@ if not DEBUG and SECRET_KEY != _DEV_KEY:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- runs ----------------------------------------------------------------------------------
+DEPLOYMENT_HEARTBEAT_S = float(os.environ.get("DEPLOYMENT_HEARTBEAT_S", "5"))
+DEPLOYMENT_STALE_AFTER_S = float(os.environ.get("DEPLOYMENT_STALE_AFTER_S", "90"))
+# dramatiq's default time limit is 10 minutes; a real-AWS deploy can take longer.
+DEPLOYMENT_TIME_LIMIT_MS = int(os.environ.get("DEPLOYMENT_TIME_LIMIT_MS", str(3 * 3600 * 1000)))

@@ -1,0 +1,87 @@
+"""Django admin: projects editable by staff; the audit record (runs, events) read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from dashboard.models import (
+    Agent,
+    Component,
+    DeployedResource,
+    Deployment,
+    DeploymentEvent,
+    Link,
+    Membership,
+    Project,
+    Stage,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = DeploymentEvent
+    fields = ("seq", "at", "resource", "action", "status", "message", "elapsed_ms")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(ReadOnlyAdmin):
+    list_display = ("id", "project_name", "stage_name", "kind", "status", "triggered_by_name",
+                    "created_at", "finished_at")  # fmt: skip
+    list_filter = ("kind", "status")
+    search_fields = ("project_name", "triggered_by_name")
+    inlines = [EventInline]
+
+
+@admin.register(DeploymentEvent)
+class DeploymentEventAdmin(ReadOnlyAdmin):
+    list_display = ("deployment", "seq", "resource", "action", "status", "at")
+    list_filter = ("status",)
+
+
+@admin.register(DeployedResource)
+class DeployedResourceAdmin(ReadOnlyAdmin):
+    list_display = ("stage", "logical_id", "type", "physical_id", "updated_at")
+    search_fields = ("logical_id", "physical_id")
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    extra = 0
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ("name", "version", "created_at")
+    inlines = [StageInline, MembershipInline]
+
+
+admin.site.register(Agent)
+admin.site.register(Component)
+admin.site.register(Link)

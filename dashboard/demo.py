@@ -1,0 +1,78 @@
+"""Named sample data for `python manage.py loaddemo [NAME]`: add a function to FIXTURES."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from dashboard import services
+from dashboard.models import Membership, Project
+
+DEMO_USER = "demo"
+DEFAULT_PASSWORD = "demo-password-123"
+
+
+def demo_user(lines: list[str]) -> AbstractBaseUser:
+    users = get_user_model()
+    user = users.objects.filter(username=DEMO_USER).first()
+    if user is not None:
+        lines.append(f"user {DEMO_USER!r} already exists: left as it is")
+        return user
+    password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
+    user = users.objects.create_user(username=DEMO_USER, password=password)
+    lines.append(f"created user {DEMO_USER!r} with password {password!r}")
+    return user
+
+
+def _demo_project(user: AbstractBaseUser, lines: list[str]) -> None:
+    if Project.objects.filter(name="demo").exists():
+        lines.append("project 'demo' already exists: left as it is")
+        return
+    project = services.project_create(
+        name="demo", description="One agent behind an HTTP API.", user=user
+    )
+    services.component_create(
+        project=project, user=user, kind="http_api", name="public", settings={}, x=80, y=160
+    )
+    services.agent_create(
+        project=project,
+        user=user,
+        data={
+            "name": "assistant",
+            "description": "Answers questions over HTTP.",
+            "system_prompt": "You are a helpful assistant. Answer briefly.",
+            "x": 360,
+            "y": 160,
+        },
+    )
+    services.link_create(
+        project=project, user=user, source="http_api:public", target="agent:assistant"
+    )
+    lines.append(
+        "created project 'demo': http_api:public -> agent:assistant, stage dev on the sandbox"
+    )
+
+
+def load_demo(lines: list[str]) -> None:
+    user = demo_user(lines)
+    _demo_project(user, lines)
+    Membership.objects.get_or_create(
+        project=Project.objects.get(name="demo"), user=user, defaults={"role": "owner"}
+    )
+
+
+FIXTURES: dict[str, Callable[[list[str]], None]] = {"demo": load_demo}
+
+
+def load(name: str) -> list[str]:
+    """Load the named fixture; returns what was done, one line each. Idempotent."""
+    if name not in FIXTURES:
+        raise KeyError(name)
+    lines: list[str] = []
+    with transaction.atomic():
+        FIXTURES[name](lines)
+    return lines

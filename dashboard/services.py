@@ -1,0 +1,381 @@
+"""Every write the dashboard makes: projects, the canvas, and starting or cancelling runs.
+
+Functions are keyword-only and take the acting user; `user=None` means a local
+operator at the CLI (manage.py), who may do anything. User mistakes raise a
+`ServiceError` (shown next to `field` on a form); a role too low raises Django's
+`PermissionDenied`. Every canvas edit bumps `project.version`; passing the version
+the user saw makes a concurrent edit fail with `StaleWrite` instead of being lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Model, Q
+
+from dashboard import runner
+from dashboard.blueprint import blueprint_for_stage
+from dashboard.models import (
+    Agent,
+    Component,
+    Deployment,
+    Link,
+    Membership,
+    Project,
+    Stage,
+)
+from dashboard.validation import (
+    RuleError,
+    clean_component_settings,
+    clean_environment,
+    clean_link_kind,
+    clean_tools,
+)
+
+User = AbstractBaseUser | AnonymousUser
+ROLE_RANK = {Membership.Role.VIEWER: 0, Membership.Role.DEPLOYER: 1, Membership.Role.OWNER: 2}
+EDIT_ROLE = Membership.Role.DEPLOYER
+DEPLOY_ROLE = Membership.Role.DEPLOYER
+AGENT_FIELDS = frozenset(
+    {
+        "name", "description", "model_id", "system_prompt", "tools", "runtime", "architecture",
+        "memory_mb", "timeout_s", "environment", "reserved_concurrency", "tracing", "x", "y",
+    }
+)  # fmt: skip
+
+
+class ServiceError(Exception):
+    """A mistake the user can fix; `field` names the form field it belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class StaleWrite(ServiceError):
+    pass
+
+
+class StageBusy(ServiceError):
+    pass
+
+
+class BlueprintInvalid(ServiceError):
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        self.problems = problems
+        text = "; ".join(
+            f"{node}.{fld}: {msg}" if fld else f"{node}: {msg}" for node, fld, msg in problems
+        )
+        super().__init__(f"the blueprint has problems to fix first: {text}")
+
+
+# --- permissions and versions ----------------------------------------------------------------
+def role_for(*, project: Project, user: User | None) -> str | None:
+    """The user's role in the project; staff act as owners, the CLI (None) too."""
+    if user is None or getattr(user, "is_staff", False):
+        return Membership.Role.OWNER
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
+    )
+
+
+def require_role(*, project: Project, user: User | None, role: str) -> None:
+    have = role_for(project=project, user=user)
+    if have is None or ROLE_RANK[have] < ROLE_RANK[role]:
+        raise PermissionDenied(f"you need the {role} role in {project.name} for this")
+
+
+def _lock_project(project_id: int, version: int | None) -> Project:
+    project = Project.objects.select_for_update().get(pk=project_id)
+    if version is not None and int(version) != project.version:
+        raise StaleWrite(
+            f"{project.name} was changed by someone else since you opened it "
+            f"(version {version}, now {project.version}): reload to see their changes"
+        )
+    return project
+
+
+def _bump(project: Project) -> None:
+    Project.objects.filter(pk=project.pk).update(version=F("version") + 1)
+    project.refresh_from_db(fields=["version"])
+
+
+def _edit(project: Project, user: User | None, version: int | None) -> Project:
+    """Call inside a transaction: check the role, lock the row, refuse stale writes, bump."""
+    require_role(project=project, user=user, role=EDIT_ROLE)
+    locked = _lock_project(project.pk, version)
+    _bump(locked)
+    project.version = locked.version
+    return locked
+
+
+def _save(instance: Model) -> None:
+    """full_clean (fields and constraints) then save, as one ServiceError per first problem."""
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        field = None if field == "__all__" else field
+        message = messages[0]
+        if "already exists" in message or "constraint" in message:
+            name = getattr(instance, "name", "")
+            message = f"the name {name!r} is already used in this project"
+            field = "name"
+        raise ServiceError(message, field=field) from None
+    instance.save()
+
+
+def _rule(exc: RuleError) -> ServiceError:
+    return ServiceError(exc.message, field=exc.field)
+
+
+# --- projects --------------------------------------------------------------------------------
+@transaction.atomic
+def project_create(*, name: str, description: str = "", user: User | None) -> Project:
+    owner = user if user is not None and user.is_authenticated else None
+    if user is not None and owner is None:
+        raise PermissionDenied("log in to create a project")
+    if Project.objects.filter(name=name).exists():
+        raise ServiceError(f"a project named {name!r} already exists", field="name")
+    project = Project(name=name, description=description, created_by=owner)
+    _save(project)
+    Stage.objects.create(
+        project=project, name="dev", region="us-east-1", target=Stage.Target.SANDBOX
+    )
+    if owner is not None:
+        Membership.objects.create(project=project, user=owner, role=Membership.Role.OWNER)
+    return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project, user: User | None) -> None:
+    require_role(project=project, user=user, role=Membership.Role.OWNER)
+    busy = Deployment.objects.filter(stage__project=project, status__in=Deployment.ACTIVE).first()
+    if busy is not None:
+        raise StageBusy(f"{project.name} has a {busy.kind} in progress (#{busy.pk}): wait for it")
+    project.delete()
+
+
+# --- agents ----------------------------------------------------------------------------------
+def _apply_agent_data(agent: Agent, data: dict[str, Any]) -> None:
+    unknown = sorted(set(data) - AGENT_FIELDS)
+    if unknown:
+        raise ServiceError(f"an agent has no field {unknown[0]!r}", field=unknown[0])
+    try:
+        if "environment" in data:
+            data = {**data, "environment": clean_environment(data["environment"])}
+        if "tools" in data:
+            data = {**data, "tools": clean_tools(data["tools"])}
+    except RuleError as exc:
+        raise _rule(exc) from None
+    for name, value in data.items():
+        setattr(agent, name, value)
+
+
+@transaction.atomic
+def agent_create(*, project: Project, user: User | None, data: dict[str, Any]) -> Agent:
+    _edit(project, user, None)
+    agent = Agent(project=project)
+    _apply_agent_data(agent, data)
+    _save(agent)
+    return agent
+
+
+@transaction.atomic
+def agent_update(
+    *, agent: Agent, user: User | None, data: dict[str, Any], version: int | None = None
+) -> Agent:
+    _edit(agent.project, user, version)
+    old_key = agent.key
+    _apply_agent_data(agent, data)
+    _save(agent)
+    _rename_links(agent.project, old_key, agent.key)
+    return agent
+
+
+@transaction.atomic
+def agent_delete(*, agent: Agent, user: User | None) -> None:
+    _edit(agent.project, user, None)
+    _delete_links_of(agent.project, agent.key)
+    agent.delete()
+
+
+# --- components ------------------------------------------------------------------------------
+@transaction.atomic
+def component_create(
+    *,
+    project: Project,
+    user: User | None,
+    kind: str,
+    name: str,
+    settings: dict[str, Any] | None = None,
+    x: int = 0,
+    y: int = 0,
+) -> Component:
+    _edit(project, user, None)
+    try:
+        cleaned = clean_component_settings(kind, settings)
+    except RuleError as exc:
+        raise _rule(exc) from None
+    component = Component(project=project, kind=kind, name=name, settings=cleaned, x=x, y=y)
+    _save(component)
+    return component
+
+
+@transaction.atomic
+def component_update(
+    *,
+    component: Component,
+    user: User | None,
+    name: str,
+    settings: dict[str, Any],
+    version: int | None = None,
+) -> Component:
+    _edit(component.project, user, version)
+    try:
+        cleaned = clean_component_settings(component.kind, {**component.settings, **settings})
+    except RuleError as exc:
+        raise _rule(exc) from None
+    old_key = component.key
+    component.name = name
+    component.settings = cleaned
+    _save(component)
+    _rename_links(component.project, old_key, component.key)
+    return component
+
+
+@transaction.atomic
+def component_delete(*, component: Component, user: User | None) -> None:
+    _edit(component.project, user, None)
+    _delete_links_of(component.project, component.key)
+    component.delete()
+
+
+# --- links and the canvas --------------------------------------------------------------------
+def _node(project: Project, key: str) -> Agent | Component | None:
+    kind, _, name = key.partition(":")
+    if kind == "agent":
+        return Agent.objects.filter(project=project, name=name).first()
+    return Component.objects.filter(project=project, kind=kind, name=name).first()
+
+
+def _rename_links(project: Project, old: str, new: str) -> None:
+    if old != new:
+        Link.objects.filter(project=project, source=old).update(source=new)
+        Link.objects.filter(project=project, target=old).update(target=new)
+
+
+def _delete_links_of(project: Project, key: str) -> None:
+    Link.objects.filter(Q(source=key) | Q(target=key), project=project).delete()
+
+
+@transaction.atomic
+def link_create(
+    *, project: Project, user: User | None, source: str, target: str, kind: str = ""
+) -> Link:
+    _edit(project, user, None)
+    for field, key in (("source", source), ("target", target)):
+        if _node(project, key) is None:
+            raise ServiceError(f"{project.name} has no node {key!r}", field=field)
+    try:
+        kind = clean_link_kind(source, target, kind)
+    except RuleError as exc:
+        raise _rule(exc) from None
+    if Link.objects.filter(project=project, source=source, target=target).exists():
+        raise ServiceError(f"{source} is already linked to {target}", field="target")
+    if source.startswith("queue:") and Link.objects.filter(project=project, source=source).exists():
+        raise ServiceError(f"{source} already triggers an agent: a queue feeds one", field="target")
+    return Link.objects.create(project=project, source=source, target=target, kind=kind)
+
+
+@transaction.atomic
+def link_delete(*, link: Link, user: User | None) -> None:
+    _edit(link.project, user, None)
+    link.delete()
+
+
+@transaction.atomic
+def node_move(*, project: Project, user: User | None, key: str, x: int, y: int) -> None:
+    _edit(project, user, None)
+    node = _node(project, key)
+    if node is None:
+        raise ServiceError(f"{project.name} has no node {key!r}")
+    type(node).objects.filter(pk=node.pk).update(x=int(x), y=int(y))
+
+
+# --- deployments -----------------------------------------------------------------------------
+def _who(user: User | None) -> tuple[Any, str]:
+    if user is None:
+        return None, f"cli:{runner.os_user()}"
+    return user, user.get_username()
+
+
+def deployment_start(
+    *, stage: Stage, kind: str, user: User | None, enqueue: bool = True
+) -> Deployment:
+    """Snapshot the blueprint, take the stage lock and queue the run once this commits.
+
+    `enqueue=False` is for the embedded CLI, which runs the work in its own process.
+    """
+    require_role(project=stage.project, user=user, role=DEPLOY_ROLE)
+    if kind not in Deployment.Kind.values:
+        raise ServiceError(f"unknown kind of run {kind!r}", field="kind")
+    runner.fail_stale_runs(stage=stage)
+    blueprint = blueprint_for_stage(stage)
+    if kind == Deployment.Kind.DEPLOY:
+        problems = runner.validate_blueprint(blueprint)
+        if problems:
+            raise BlueprintInvalid(problems)
+    triggered_by, name = _who(user)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                deployment = Deployment.objects.create(
+                    stage=stage,
+                    project_name=stage.project.name,
+                    stage_name=stage.name,
+                    kind=kind,
+                    triggered_by=triggered_by,
+                    triggered_by_name=name,
+                    blueprint=blueprint.to_dict(),
+                )
+        except IntegrityError:
+            raise _stage_busy(stage) from None
+        if enqueue:
+            transaction.on_commit(lambda: runner.enqueue(deployment))
+    return deployment
+
+
+def _stage_busy(stage: Stage) -> StageBusy:
+    active = Deployment.objects.filter(
+        stage=stage, status__in=Deployment.ACTIVE, kind__in=["deploy", "destroy"]
+    ).first()
+    which = (
+        f"{active.kind} of {stage} is already queued or running (#{active.pk})"
+        if active
+        else (f"deploy or destroy of {stage} is already queued or running")
+    )
+    return StageBusy(f"a {which}")
+
+
+def deployment_cancel(*, deployment: Deployment, user: User | None) -> Deployment:
+    """Queued: cancelled at once. Running: the engine stops starting work and winds down."""
+    if deployment.stage is not None:
+        require_role(project=deployment.stage.project, user=user, role=DEPLOY_ROLE)
+    _, name = _who(user)
+    if runner.cancel_queued(deployment_id=deployment.pk, by=name):
+        deployment.refresh_from_db()
+        return deployment
+    updated = Deployment.objects.filter(pk=deployment.pk, status=Deployment.Status.RUNNING).update(
+        cancel_requested=True
+    )
+    deployment.refresh_from_db()
+    if not updated:
+        raise ServiceError(f"#{deployment.pk} already finished ({deployment.status.lower()})")
+    return deployment

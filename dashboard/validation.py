@@ -1,0 +1,190 @@
+"""Rules for what a canvas may hold: component settings, links, environment variables.
+
+Pure functions raising `ValueError(field, message)`-style `RuleError`s; services turn
+them into `ServiceError`s. Forms may read the tables here to offer choices.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from dashboard.models import Component
+
+
+class RuleError(ValueError):
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError("must be true or false")
+
+
+def _int_between(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError(f"must be a whole number from {low} to {high}") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be from {low} to {high}")
+        return number
+
+    return check
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"must be one of: {', '.join(options)}")
+        return str(value)
+
+    return check
+
+
+_ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,254}$")
+
+
+def _attribute_name(required: bool) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        text = str(value or "").strip()
+        if not text and not required:
+            return ""
+        if not _ATTRIBUTE.match(text):
+            raise ValueError(
+                "must be 1-255 letters, digits, '_', '.' or '-', starting with a letter"
+            )
+        return text
+
+    return check
+
+
+def _origins(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.replace(",", "\n").splitlines()]
+    if not isinstance(value, list | tuple):
+        raise ValueError("must be a list of origins")
+    origins = [str(v).strip() for v in value if str(v).strip()]
+    for origin in origins:
+        if origin != "*" and not re.match(r"^https?://[^\s/]+$", origin):
+            raise ValueError(f"{origin!r} is not an origin like https://example.com or *")
+    return origins
+
+
+# kind -> setting -> (default, check). Defaults are what a new component gets.
+COMPONENT_SETTINGS: dict[str, dict[str, tuple[Any, Callable[[Any], Any]]]] = {
+    Component.Kind.HTTP_API: {"cors_origins": (["*"], _origins)},
+    Component.Kind.BUCKET: {"versioning": (False, _bool)},
+    Component.Kind.TABLE: {
+        "partition_key": ("pk", _attribute_name(required=True)),
+        "sort_key": ("", _attribute_name(required=False)),
+        "billing_mode": ("PAY_PER_REQUEST", _choice("PAY_PER_REQUEST", "PROVISIONED")),
+    },
+    Component.Kind.QUEUE: {
+        "fifo": (False, _bool),
+        "visibility_timeout_s": (720, _int_between(0, 43200)),
+        "dead_letter": (True, _bool),
+    },
+    Component.Kind.TOPIC: {"fifo": (False, _bool)},
+}
+
+
+def default_settings(kind: str) -> dict[str, Any]:
+    return {name: default for name, (default, _check) in COMPONENT_SETTINGS[kind].items()}
+
+
+def clean_component_settings(kind: str, settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Defaults filled in, unknown names refused, each value checked and normalised."""
+    if kind not in COMPONENT_SETTINGS:
+        raise RuleError("kind", f"unknown component kind {kind!r}")
+    schema = COMPONENT_SETTINGS[kind]
+    given = dict(settings or {})
+    unknown = sorted(set(given) - set(schema))
+    if unknown:
+        raise RuleError(unknown[0], f"a {kind} has no setting {unknown[0]!r}")
+    cleaned: dict[str, Any] = {}
+    for name, (default, check) in schema.items():
+        try:
+            cleaned[name] = check(given.get(name, default))
+        except ValueError as exc:
+            raise RuleError(name, f"{name}: {exc}") from None
+    return cleaned
+
+
+# (source kind, target kind) -> allowed link kinds; the first is the default.
+LINK_RULES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("agent", "bucket"): ("read_write", "read"),
+    ("agent", "table"): ("read_write", "read"),
+    ("agent", "queue"): ("",),
+    ("agent", "topic"): ("",),
+    ("queue", "agent"): ("",),
+    ("topic", "queue"): ("",),
+    ("topic", "agent"): ("",),
+    ("http_api", "agent"): ("",),
+}
+
+
+def node_kind(key: str) -> str:
+    return key.split(":", 1)[0]
+
+
+_NOUNS = {"agent": "an agent", "http_api": "an HTTP API"}
+
+
+def _a(kind: str) -> str:
+    return _NOUNS.get(kind, f"a {kind}")
+
+
+def clean_link_kind(source: str, target: str, kind: str) -> str:
+    if source == target:
+        raise RuleError("target", "a node cannot be linked to itself")
+    pair = (node_kind(source), node_kind(target))
+    allowed = LINK_RULES.get(pair)
+    if allowed is None:
+        raise RuleError("target", f"{_a(pair[0])} cannot be linked to {_a(pair[1])}")
+    if not kind:
+        return allowed[0]
+    if kind not in allowed:
+        raise RuleError(
+            "kind", f"a link from {_a(pair[0])} to {_a(pair[1])} is one of: {', '.join(allowed)}"
+        )
+    return kind
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Lambda sets these itself and refuses functions that try to.
+_RESERVED_ENV = {"_HANDLER", "_X_AMZN_TRACE_ID", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"}
+
+
+def clean_environment(environment: Any) -> dict[str, str]:
+    if environment in (None, ""):
+        return {}
+    if not isinstance(environment, Mapping):
+        raise RuleError("environment", "environment must be NAME=value pairs")
+    cleaned: dict[str, str] = {}
+    for name, value in environment.items():
+        name = str(name).strip()
+        if not _ENV_NAME.match(name):
+            raise RuleError("environment", f"{name!r} is not a valid variable name")
+        if name.startswith("AWS_") or name in _RESERVED_ENV:
+            raise RuleError("environment", f"{name} is reserved by AWS Lambda")
+        cleaned[name] = str(value)
+    return cleaned
+
+
+def clean_tools(tools: Any) -> list[str]:
+    if tools in (None, ""):
+        return []
+    if isinstance(tools, str):
+        tools = [t.strip() for t in tools.replace(",", "\n").splitlines()]
+    if not isinstance(tools, list | tuple):
+        raise RuleError("tools", "tools must be a list of names")
+    return [str(t).strip() for t in tools if str(t).strip()]

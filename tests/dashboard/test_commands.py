@@ -1,0 +1,106 @@
+"""The CLI, embedded: plan, deploy, status, history and destroy the demo on a sandbox."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from dashboard.models import DeployedResource, Deployment, Project
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def embedded(settings: Any) -> None:
+    settings.EMBEDDED = True  # the CLI runs the work in its own process, whatever REDIS_URL says
+
+
+def test_loaddemo_prints_the_password_and_does_nothing_the_second_time(monkeypatch: Any) -> None:
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+
+    first = run("loaddemo")
+    second = run("loaddemo")
+
+    assert "created user 'demo' with password 'demo-password-123'" in first
+    assert authenticate(username="demo", password="demo-password-123") is not None
+    project = Project.objects.get(name="demo")
+    assert [a.name for a in project.agents.all()] == ["assistant"]
+    assert [(c.kind, c.name) for c in project.components.all()] == [("http_api", "public")]
+    assert project.stages.get().target == "sandbox"
+    assert "already exists" in second and Project.objects.count() == 1
+
+
+def test_loaddemo_uses_demo_password_from_the_environment(monkeypatch: Any) -> None:
+    monkeypatch.setenv("DEMO_PASSWORD", "another-secret-42")
+
+    assert "another-secret-42" in run("loaddemo")
+    assert authenticate(username="demo", password="another-secret-42") is not None
+
+
+def test_plan_deploy_status_history_destroy_of_the_demo(embedded: None, sandbox: str) -> None:
+    run("loaddemo")
+
+    planned = json.loads(run("plan", "demo", "--json"))
+    deployed = run("deploy", "demo", "--wait")
+    status = run("status", "demo")
+    replanned = json.loads(run("plan", "demo", "--json"))
+    destroyed = run("destroy", "demo", "--yes")
+    history = run("history", "demo")
+
+    creates = planned["summary"]["CREATE"]
+    assert creates > 0 and set(planned) >= {"changes", "summary", "decisions", "problems"}
+    assert f"[{creates}/{creates}] " in deployed and "succeeded" in deployed.splitlines()[-1]
+    assert "agent/assistant/function" in status and f"{creates} resources" in status
+    assert set(replanned["summary"]) == {"NO_CHANGE"}
+    assert "destroy #" in destroyed and not DeployedResource.objects.exists()
+    assert [line.split()[4] for line in history.splitlines()] == [
+        "destroy",
+        "plan",
+        "deploy",
+        "plan",
+    ]
+
+
+def test_deploy_without_a_sandbox_prints_how_to_start_it(embedded: None, settings: Any) -> None:
+    settings.SANDBOX_ENDPOINT_URL = "http://127.0.0.1:9"
+    run("loaddemo")
+
+    with pytest.raises(CommandError) as failed:
+        run("deploy", "demo")
+
+    assert "deploy #" in str(failed.value) and "failed" in str(failed.value)
+    assert "start it with `make run` or `python manage.py sandbox`" in str(failed.value)
+
+
+def test_destroy_unattended_needs_yes_and_unknown_projects_are_named(embedded: None) -> None:
+    run("loaddemo")
+
+    with pytest.raises(CommandError, match="add --yes"):
+        run("destroy", "demo")
+    with pytest.raises(CommandError, match="no project named 'nope'"):
+        run("deploy", "nope")
+    assert not Deployment.objects.exists()
+
+
+def test_a_busy_stage_is_refused_with_a_clear_message(embedded: None) -> None:
+    run("loaddemo")
+    Deployment.objects.create(
+        stage=Project.objects.get(name="demo").stages.get(), project_name="demo",
+        stage_name="dev", kind="deploy", status="RUNNING",
+    )  # fmt: skip
+
+    with pytest.raises(
+        CommandError, match=r"a deploy of demo/dev is already queued or running \(#"
+    ):
+        run("deploy", "demo")

@@ -1,0 +1,44 @@
+"""Progress events become numbered rows in the DESIGN.md event shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dashboard import selectors, services
+from dashboard.models import Project
+from dashboard.progress import DbProgressSink
+from provisioning.events import Event, EventStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_events_get_increasing_seq_and_read_back_as_event_json(acme: Project, alice: Any) -> None:
+    deployment = services.deployment_start(
+        stage=acme.stages.get(), kind="deploy", user=alice, enqueue=False
+    )
+    sink = DbProgressSink(deployment)
+
+    sink.emit(Event("agent/support/function", "lambda:function", "CREATE", EventStatus.STARTED))
+    sink.emit(
+        Event("agent/support/function", "lambda:function", "CREATE", EventStatus.SUCCEEDED, "", 812)
+    )
+    DbProgressSink(deployment).emit(Event(None, None, "PLAN", EventStatus.INFO, "plan: 1 create"))
+
+    events = selectors.deployment_events(deployment=deployment)
+    assert [e["seq"] for e in events] == [1, 2, 3]
+    assert events[1] == {
+        "seq": 2,
+        "deployment": deployment.pk,
+        "at": events[1]["at"],
+        "resource": "agent/support/function",
+        "type": "lambda:function",
+        "action": "CREATE",
+        "status": "succeeded",
+        "message": "",
+        "elapsed_ms": 812,
+    }
+    assert events[1]["at"].endswith("Z")
+    assert events[2]["resource"] is None
+    assert selectors.deployment_events(deployment=deployment, after=2) == events[2:]

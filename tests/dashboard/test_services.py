@@ -1,0 +1,181 @@
+"""Writes: what a user is told when an edit or a run is refused, and what changes when not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from dashboard import services
+from dashboard.models import Deployment, DeploymentEvent, Link, Membership, Project
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_project_has_a_sandbox_dev_stage_and_its_creator_as_owner(alice: Any) -> None:
+    project = services.project_create(name="acme", description="bots", user=alice)
+
+    stage = project.stages.get()
+    assert (stage.name, stage.target, stage.region) == ("dev", "sandbox", "us-east-1")
+    assert project.memberships.get().user == alice
+    assert project.memberships.get().role == "owner"
+
+
+def test_project_names_must_fit_aws_names_and_be_unique(alice: Any) -> None:
+    services.project_create(name="acme", user=alice)
+
+    with pytest.raises(services.ServiceError) as taken:
+        services.project_create(name="acme", user=alice)
+    with pytest.raises(services.ServiceError) as bad:
+        services.project_create(name="Acme_Bots", user=alice)
+
+    assert taken.value.field == "name" and "already exists" in taken.value.message
+    assert bad.value.field == "name" and "lowercase" in bad.value.message
+
+
+def test_component_settings_get_defaults_and_bad_values_name_the_setting(
+    acme: Project, alice: Any
+) -> None:
+    queue = services.component_create(
+        project=acme, user=alice, kind="queue", name="jobs", settings={}
+    )
+
+    with pytest.raises(services.ServiceError) as bad:
+        services.component_create(
+            project=acme, user=alice, kind="queue", name="slow",
+            settings={"visibility_timeout_s": 99999},
+        )  # fmt: skip
+    with pytest.raises(services.ServiceError) as unknown:
+        services.component_create(
+            project=acme, user=alice, kind="bucket", name="docs", settings={"colour": "red"}
+        )
+
+    assert queue.settings == {"fifo": False, "visibility_timeout_s": 720, "dead_letter": True}
+    assert bad.value.field == "visibility_timeout_s"
+    assert "from 0 to 43200" in bad.value.message
+    assert unknown.value.message == "a bucket has no setting 'colour'"
+
+
+def test_agent_environment_refuses_names_lambda_reserves(acme: Project, alice: Any) -> None:
+    with pytest.raises(services.ServiceError) as refused:
+        services.agent_create(
+            project=acme, user=alice, data={"name": "support", "environment": {"AWS_REGION": "x"}}
+        )
+
+    assert refused.value.field == "environment"
+    assert "reserved" in refused.value.message
+    assert not acme.agents.exists()
+
+
+def test_links_follow_the_rules_and_default_to_read_write(acme: Project, alice: Any) -> None:
+    services.agent_create(project=acme, user=alice, data={"name": "support"})
+    services.component_create(project=acme, user=alice, kind="bucket", name="docs", settings={})
+
+    link = services.link_create(
+        project=acme, user=alice, source="agent:support", target="bucket:docs"
+    )
+    with pytest.raises(services.ServiceError) as backwards:
+        services.link_create(project=acme, user=alice, source="bucket:docs", target="agent:support")
+    with pytest.raises(services.ServiceError) as missing:
+        services.link_create(project=acme, user=alice, source="agent:support", target="table:nope")
+
+    assert link.kind == "read_write"
+    assert backwards.value.message == "a bucket cannot be linked to an agent"
+    assert "no node 'table:nope'" in missing.value.message
+
+
+def test_renaming_a_node_keeps_its_links_and_deleting_it_removes_them(
+    acme: Project, alice: Any
+) -> None:
+    agent = services.agent_create(project=acme, user=alice, data={"name": "support"})
+    services.component_create(project=acme, user=alice, kind="http_api", name="public", settings={})
+    services.link_create(project=acme, user=alice, source="http_api:public", target="agent:support")
+
+    services.agent_update(agent=agent, user=alice, data={"name": "helpdesk"})
+    assert list(Link.objects.values_list("source", "target")) == [
+        ("http_api:public", "agent:helpdesk")
+    ]
+
+    services.agent_delete(agent=agent, user=alice)
+    assert not Link.objects.exists()
+
+
+def test_every_edit_bumps_the_version_and_a_stale_one_is_refused(acme: Project, alice: Any) -> None:
+    seen = acme.version
+    agent = services.agent_create(project=acme, user=alice, data={"name": "support"})
+    services.node_move(project=acme, user=alice, key="agent:support", x=10, y=20)
+    acme.refresh_from_db()
+    assert acme.version == seen + 2
+
+    with pytest.raises(services.StaleWrite) as stale:
+        services.agent_update(agent=agent, user=alice, data={"memory_mb": 2048}, version=seen)
+
+    agent.refresh_from_db()
+    assert agent.memory_mb == 1024
+    assert "changed by someone else" in stale.value.message
+
+
+def test_a_viewer_cannot_edit_or_deploy(acme: Project, bob: Any) -> None:
+    Membership.objects.create(project=acme, user=bob, role="viewer")
+
+    with pytest.raises(PermissionDenied):
+        services.agent_create(project=acme, user=bob, data={"name": "support"})
+    with pytest.raises(PermissionDenied):
+        services.deployment_start(stage=acme.stages.get(), kind="deploy", user=bob)
+
+
+def test_a_second_deploy_of_a_stage_is_refused_with_the_running_one_named(
+    acme: Project, alice: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    stage = acme.stages.get()
+    with django_capture_on_commit_callbacks() as enqueued:
+        first = services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False)
+
+    with pytest.raises(services.StageBusy) as busy:
+        services.deployment_start(stage=stage, kind="destroy", user=alice)
+    plan = services.deployment_start(stage=stage, kind="plan", user=alice, enqueue=False)
+
+    assert str(busy.value) == f"a deploy of acme/dev is already queued or running (#{first.pk})"
+    assert plan.status == "QUEUED"  # plans never take the lock
+    assert enqueued == []  # enqueue=False: the CLI runs it itself
+    assert first.blueprint["project"] == "acme" and first.triggered_by_name == "alice"
+
+
+def test_starting_a_run_enqueues_it_only_when_the_transaction_commits(
+    acme: Project, alice: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    sent: list[int] = []
+    monkeypatch.setattr("dashboard.runner.enqueue", lambda d: sent.append(d.pk))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment = services.deployment_start(stage=acme.stages.get(), kind="plan", user=alice)
+        assert sent == []
+
+    assert sent == [deployment.pk]
+
+
+def test_cancelling_a_queued_run_ends_it_at_once(acme: Project, alice: Any) -> None:
+    deployment = services.deployment_start(
+        stage=acme.stages.get(), kind="deploy", user=alice, enqueue=False
+    )
+
+    services.deployment_cancel(deployment=deployment, user=alice)
+
+    assert deployment.status == Deployment.Status.CANCELLED
+    assert "cancelled by alice" in deployment.error
+    last = DeploymentEvent.objects.filter(deployment=deployment).last()
+    assert last is not None and (last.resource, last.status) == (None, "cancelled")
+    # the stage lock is free again
+    services.deployment_start(stage=acme.stages.get(), kind="deploy", user=alice, enqueue=False)
+
+
+def test_cancelling_a_running_run_asks_the_engine_to_stop(acme: Project, alice: Any) -> None:
+    deployment = services.deployment_start(
+        stage=acme.stages.get(), kind="deploy", user=alice, enqueue=False
+    )
+    Deployment.objects.filter(pk=deployment.pk).update(status="RUNNING")
+
+    services.deployment_cancel(deployment=deployment, user=alice)
+
+    assert deployment.cancel_requested and deployment.status == "RUNNING"
