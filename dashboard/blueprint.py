@@ -46,4 +46,5 @@ def blueprint_for_stage(stage: Stage) -> bp.Blueprint:
             link_to_blueprint(link)
             for link in Link.objects.filter(project=project).order_by("source", "target")
         ),
+        settings=dict(stage.settings or {}),
     )

@@ -10,7 +10,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from dashboard import services
-from dashboard.models import Membership, Project
+from dashboard.models import Membership, Project, Stage
+from provisioning import examples
 
 DEMO_USER = "demo"
 DEFAULT_PASSWORD = "demo-password-123"
@@ -65,7 +66,45 @@ def load_demo(lines: list[str]) -> None:
     )
 
 
-FIXTURES: dict[str, Callable[[list[str]], None]] = {"demo": load_demo}
+def load_example(name: str, lines: list[str]) -> None:
+    """A project made from one of the engine's example blueprints, owned by the demo user."""
+    user = demo_user(lines)
+    blueprint = examples.EXAMPLES[name]()
+    if Project.objects.filter(name=blueprint.project).exists():
+        lines.append(f"project {blueprint.project!r} already exists: left as it is")
+        return
+    project = services.project_create(name=blueprint.project, user=user)
+    Stage.objects.filter(project=project, name="dev").update(settings=dict(blueprint.settings))
+    for column, component in enumerate(blueprint.components):
+        services.component_create(
+            project=project,
+            user=user,
+            kind=component.kind,
+            name=component.name,
+            settings=dict(component.settings),
+            x=560,
+            y=60 + 110 * column,
+        )
+    for row, agent in enumerate(blueprint.agents):
+        data = {f: getattr(agent, f) for f in ("name", "description", "model_id", "system_prompt")}
+        data.update(tools=list(agent.tools), memory_mb=agent.memory_mb, timeout_s=agent.timeout_s)
+        services.agent_create(
+            project=project, user=user, data={**data, "x": 300, "y": 100 + 160 * row}
+        )
+    for link in blueprint.links:
+        services.link_create(
+            project=project, user=user, source=link.source, target=link.target, kind=link.kind
+        )
+    lines.append(
+        f"created project {blueprint.project!r}: {len(blueprint.agents)} agents, "
+        f"{len(blueprint.components)} components, {len(blueprint.links)} links, stage dev on the sandbox"
+    )
+
+
+FIXTURES: dict[str, Callable[[list[str]], None]] = {
+    "demo": load_demo,
+    "kitchen-sink": lambda lines: load_example("kitchen-sink", lines),
+}
 
 
 def load(name: str) -> list[str]:

@@ -39,6 +39,11 @@ class Stage(models.Model):
     target = models.CharField(max_length=16, choices=Target.choices, default=Target.SANDBOX)
     role_arn = models.CharField(max_length=2048, blank=True)
     external_id = models.CharField(max_length=1224, blank=True)
+    settings = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Stage-wide engine options, e.g. {"network": {...}, "log_retention_days": 14}.',
+    )
 
     class Meta:
         ordering = ["project", "name"]

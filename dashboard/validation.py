@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dashboard.models import Component
+from provisioning import links
 
 
 class RuleError(ValueError):
@@ -79,21 +80,67 @@ def _origins(value: Any) -> list[str]:
     return origins
 
 
-# kind -> setting -> (default, check). Defaults are what a new component gets.
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def optional(value: Any) -> Any:
+        return None if value in (None, "") else check(value)
+
+    return optional
+
+
+_KMS_KEY = re.compile(r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+|alias/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$")
+
+
+def _kms_key(value: Any) -> str:
+    text = str(value).strip()
+    if not _KMS_KEY.match(text):
+        raise ValueError("must be a KMS key id, key ARN or alias/name")
+    return text
+
+
+def _filter_policy(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping) or not value:
+        raise ValueError('must be an SNS filter policy like {"severity": ["high"]}')
+    return {str(k): v if isinstance(v, list) else [v] for k, v in value.items()}
+
+
+# kind -> setting -> (default, check). Defaults are what a new component gets; the names
+# are the ones provisioning/components.py reads.
 COMPONENT_SETTINGS: dict[str, dict[str, tuple[Any, Callable[[Any], Any]]]] = {
     Component.Kind.HTTP_API: {"cors_origins": (["*"], _origins)},
-    Component.Kind.BUCKET: {"versioning": (False, _bool)},
+    Component.Kind.BUCKET: {
+        "versioning": (False, _bool),
+        "kms_key_id": (None, _optional(_kms_key)),
+    },
     Component.Kind.TABLE: {
         "partition_key": ("pk", _attribute_name(required=True)),
         "sort_key": ("", _attribute_name(required=False)),
         "billing_mode": ("PAY_PER_REQUEST", _choice("PAY_PER_REQUEST", "PROVISIONED")),
+        "read_capacity": (5, _int_between(1, 40000)),
+        "write_capacity": (5, _int_between(1, 40000)),
+        "stream_view_type": (
+            None,
+            _optional(_choice("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")),
+        ),
+        "point_in_time_recovery": (False, _bool),
     },
     Component.Kind.QUEUE: {
         "fifo": (False, _bool),
+        "content_based_deduplication": (False, _bool),
         "visibility_timeout_s": (720, _int_between(0, 43200)),
+        "message_retention_s": (345600, _int_between(60, 1209600)),
+        "receive_wait_time_s": (20, _int_between(0, 20)),
+        "delay_s": (0, _int_between(0, 900)),
         "dead_letter": (True, _bool),
+        "max_receive_count": (5, _int_between(1, 1000)),
+        "batch_size": (10, _int_between(1, 10000)),
+        "kms_master_key_id": (None, _optional(_kms_key)),
     },
-    Component.Kind.TOPIC: {"fifo": (False, _bool)},
+    Component.Kind.TOPIC: {
+        "fifo": (False, _bool),
+        "content_based_deduplication": (False, _bool),
+        "filter_policy": (None, _optional(_filter_policy)),
+        "kms_master_key_id": (None, _optional(_kms_key)),
+    },
 }
 
 
@@ -119,17 +166,8 @@ def clean_component_settings(kind: str, settings: Mapping[str, Any] | None) -> d
     return cleaned
 
 
-# (source kind, target kind) -> allowed link kinds; the first is the default.
-LINK_RULES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("agent", "bucket"): ("read_write", "read"),
-    ("agent", "table"): ("read_write", "read"),
-    ("agent", "queue"): ("",),
-    ("agent", "topic"): ("",),
-    ("queue", "agent"): ("",),
-    ("topic", "queue"): ("",),
-    ("topic", "agent"): ("",),
-    ("http_api", "agent"): ("",),
-}
+# (source kind, target kind) -> allowed link kinds, the default first: the engine's table.
+LINK_RULES = links.ALLOWED
 
 
 def node_kind(key: str) -> str:

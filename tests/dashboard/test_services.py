@@ -51,7 +51,8 @@ def test_component_settings_get_defaults_and_bad_values_name_the_setting(
             project=acme, user=alice, kind="bucket", name="docs", settings={"colour": "red"}
         )
 
-    assert queue.settings == {"fifo": False, "visibility_timeout_s": 720, "dead_letter": True}
+    defaults = {"fifo": False, "visibility_timeout_s": 720, "dead_letter": True, "batch_size": 10}
+    assert {k: queue.settings[k] for k in defaults} == defaults
     assert bad.value.field == "visibility_timeout_s"
     assert "from 0 to 43200" in bad.value.message
     assert unknown.value.message == "a bucket has no setting 'colour'"
