@@ -230,6 +230,12 @@ def bench_size(agents: int, proxy: FaultProxy, upstream: str, concurrency: int) 
     print(f"agents={agents} resources={resources} concurrency={concurrency}")
     print(deploy.line())
     print(f"  no-op    wall {noop.wall:7.2f}s  calls {len(noop.calls)}  write calls {noop.writes}")
+    reads = Counter(c.action for c in noop.calls if is_read(c.action))
+    print(
+        f"  no-op reads: {sum(reads.values())} for {resources} resources "
+        f"({sum(reads.values()) / max(resources, 1):.2f} per resource): "
+        + ", ".join(f"{a}={n}" for a, n in sorted(reads.items()))
+    )
     print(destroy.line())
     print(f"  sandbox after deploy: {_counts(after_deploy)}")
     print(f"  sandbox after destroy: {_counts(after_destroy)}")

@@ -24,7 +24,8 @@ from provisioning import engine
 from provisioning.aws import AwsContext, Target
 from provisioning.blueprint import Agent, Blueprint, Component, Link
 from provisioning.graph import build
-from provisioning.spec import properties_hash, resolve, to_jsonable
+from provisioning.optimizer import optimize
+from provisioning.spec import iter_refs, properties_hash, resolve, to_jsonable
 from provisioning.state import MemoryStateStore, RecordedResource
 
 
@@ -45,14 +46,19 @@ def project(agents: int) -> Blueprint:
 
 def recorded_state(blueprint: Blueprint, aws: AwsContext) -> MemoryStateStore:
     """The state a successful deploy of this blueprint would have left (fake ids)."""
-    graph = build(blueprint)
+    graph = optimize(build(blueprint), blueprint).graph
     outputs: dict[str, dict[str, object]] = {
         "@aws": {"account_id": aws.account_id, "region": aws.region, "partition": "aws"}
     }
+    wanted: dict[str, set[str]] = {}
+    for spec in graph.specs.values():
+        for ref in iter_refs(spec.properties):
+            wanted.setdefault(ref.logical_id, set()).add(ref.attribute)
     store = MemoryStateStore()
     for lid in graph.order():
         spec = graph.specs[lid]
-        fake = {
+        fake: dict[str, object] = {f: f"fake-{f}" for f in wanted.get(lid, ())}
+        fake |= {
             "physical_id": f"id-{lid}",
             "arn": f"arn:aws:fake:::{lid}",
             "name": spec.properties.get("name", lid),

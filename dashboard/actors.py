@@ -40,10 +40,33 @@ def destroy(deployment_id: int) -> None:
     runner.run_deployment(deployment_id)
 
 
+@dramatiq.actor(**OPTIONS)
+def refresh(deployment_id: int) -> None:
+    runner.run_deployment(deployment_id)
+
+
+DRIFT_TICK_MS = 15 * 60 * 1000
+
+
+@dramatiq.actor(max_retries=0, queue_name=QUEUE)
+def drift_scheduler(repeat: bool = True) -> None:
+    """Start the refreshes that are due, then come back in 15 minutes (off unless a stage has
+    a drift check; started by `manage.py refresh --schedule`, or run `refresh --due` from cron).
+    """
+    from dashboard import services_drift
+
+    try:
+        services_drift.drift_check_due()
+    finally:
+        if repeat:
+            drift_scheduler.send_with_options(kwargs={"repeat": True}, delay=DRIFT_TICK_MS)
+
+
 ACTORS = {
     Deployment.Kind.PLAN: plan,
     Deployment.Kind.DEPLOY: deploy,
     Deployment.Kind.DESTROY: destroy,
+    Deployment.Kind.REFRESH: refresh,
 }
 
 

@@ -9,3 +9,9 @@ class DashboardConfig(AppConfig):
     name = "dashboard"
     verbose_name = "Strands Deploy"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from dashboard import checks  # noqa: F401 - registers the deploy checks
+        from dashboard.secrets import install_log_redaction
+
+        install_log_redaction()

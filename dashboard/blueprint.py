@@ -18,8 +18,19 @@ def agent_to_blueprint(agent: Agent) -> bp.Agent:
         memory_mb=agent.memory_mb,
         timeout_s=agent.timeout_s,
         environment={str(k): str(v) for k, v in (agent.environment or {}).items()},
+        # Sealed tokens, never values: the worker opens each only to hand it to SSM.
+        secrets={str(k): str(v) for k, v in (agent.secret_environment or {}).items()},
         reserved_concurrency=agent.reserved_concurrency,
         tracing=agent.tracing,
+        model_provider=agent.model_provider,
+        model_region=agent.model_region,
+        max_tokens=agent.max_tokens,
+        temperature=agent.temperature,
+        tool_settings={str(k): str(v) for k, v in (agent.tool_settings or {}).items()},
+        session_bucket=agent.session_bucket,
+        code={str(k): str(v) for k, v in (agent.code or {}).items()},
+        requirements=tuple(str(r) for r in agent.requirements or ()),
+        layers=tuple(str(arn) for arn in agent.layers or ()),
     )
 
 
@@ -46,5 +57,12 @@ def blueprint_for_stage(stage: Stage) -> bp.Blueprint:
             link_to_blueprint(link)
             for link in Link.objects.filter(project=project).order_by("source", "target")
         ),
-        settings=dict(stage.settings or {}),
+        settings=_stage_settings(stage),
     )
+
+
+def _stage_settings(stage: Stage) -> dict[str, object]:
+    settings = dict(stage.settings or {})
+    if stage.permissions_boundary:
+        settings["permissions_boundary"] = stage.permissions_boundary
+    return settings

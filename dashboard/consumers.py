@@ -34,6 +34,7 @@ from django.http import Http404
 from dashboard import live, selectors
 from dashboard.models import Deployment, DeploymentEvent
 from dashboard.progress import final_message
+from dashboard.ws_access import AccessGuard
 
 FORBIDDEN = 4403
 
@@ -81,6 +82,7 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=FORBIDDEN)
             return
         self.group = live.group_name(deployment.pk)
+        self.guard = AccessGuard(self, deployment.pk)  # a removed member stops receiving
         await self.channel_layer.group_add(self.group, self.channel_name)
         events, final = await _replay(deployment, self.last_seq)
         for event in events:
@@ -89,6 +91,8 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
             await self._send_final(final)
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "guard", None) is not None:
+            self.guard.stop()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -99,12 +103,12 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
         await self._send_final(message["final"])
 
     async def _send_event(self, event: dict[str, Any]) -> None:
-        if event["seq"] <= self.last_seq:
+        if event["seq"] <= self.last_seq or not await self.guard.allowed():
             return
         self.last_seq = event["seq"]
         await self.send_json(event)
 
     async def _send_final(self, final: dict[str, Any]) -> None:
-        if not self.final_sent:
+        if not self.final_sent and await self.guard.allowed():
             self.final_sent = True
             await self.send_json(final)

@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 from django import forms
 
+from dashboard.forms_access import masked_secret_lines, parse_secret_lines, secret_environment_field
+from dashboard.forms_agents import TOOLS_HELP, AgentSettingsFields
 from dashboard.models import NAME_HELP, Agent, Component, name_validator
 
 ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -44,7 +46,7 @@ class ProjectForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class AgentForm(VersionedForm):
+class AgentForm(AgentSettingsFields, VersionedForm):
     name = _name_field()
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     model_id = forms.CharField(
@@ -55,7 +57,7 @@ class AgentForm(VersionedForm):
         initial=Agent._meta.get_field("system_prompt").default,
     )
     tools = forms.CharField(
-        required=False, help_text="Comma-separated tool names, e.g. calculator, http_request."
+        required=False, help_text=TOOLS_HELP
     )
     runtime = forms.ChoiceField(choices=Agent.Runtime.choices, initial=Agent.Runtime.PY312)
     architecture = forms.ChoiceField(
@@ -75,9 +77,13 @@ class AgentForm(VersionedForm):
         required=False, min_value=0, help_text="Leave empty for the account's shared pool."
     )
     tracing = forms.BooleanField(required=False, label="X-Ray tracing")
+    secret_environment = secret_environment_field()
+
+    def clean_secret_environment(self) -> dict[str, str | None]:
+        return parse_secret_lines(self.cleaned_data["secret_environment"])
 
     def clean_tools(self) -> list[str]:
-        return _comma_list(self.cleaned_data["tools"])
+        return self.check_tools(_comma_list(self.cleaned_data["tools"]))
 
     def clean_environment(self) -> dict[str, str]:
         environment: dict[str, str] = {}
@@ -92,7 +98,7 @@ class AgentForm(VersionedForm):
         return environment
 
     def service_data(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+        return self.settings_data({k: v for k, v in self.cleaned_data.items() if k != "version"})
 
     @staticmethod
     def initial_for(agent: Agent, version: int) -> dict[str, Any]:
@@ -110,6 +116,8 @@ class AgentForm(VersionedForm):
             "environment": "\n".join(f"{k}={v}" for k, v in (agent.environment or {}).items()),
             "reserved_concurrency": agent.reserved_concurrency,
             "tracing": agent.tracing,
+            **AgentSettingsFields.settings_initial(agent),
+            "secret_environment": masked_secret_lines(agent.secret_environment),
         }
 
 
@@ -185,7 +193,10 @@ COMPONENT_FORMS: dict[str, type[ComponentForm]] = {
     form.kind: form for form in (BucketForm, TableForm, QueueForm, TopicForm, HttpApiForm)
 }
 
-LINK_KINDS = [("", "default"), ("read", "read"), ("read_write", "read & write")]
+LINK_KINDS = [
+    ("", "default"), ("read", "read"), ("read_write", "read & write"),
+    ("sessions", "conversation sessions (agent → bucket)"),
+]  # fmt: skip
 LINK_HELP = (
     "Allowed: agent → bucket or table (read / read & write), agent → queue or topic, "
     "queue → agent, topic → queue or agent, HTTP API → agent."

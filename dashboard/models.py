@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -44,6 +46,17 @@ class Stage(models.Model):
         blank=True,
         help_text='Stage-wide engine options, e.g. {"network": {...}, "log_retention_days": 14}.',
     )
+    drift_check_hours = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Refresh (drift check) every N hours; empty means off."
+    )
+    # Security (issue 8): protection, the boundary every created role carries, and static
+    # keys only for teams that insist (sealed with STRANDS_SECRETS_KEY, never shown again).
+    protected = models.BooleanField(
+        default=False, help_text="Deploys need an owner's approval; destroy is disabled."
+    )
+    permissions_boundary = models.CharField(max_length=2048, blank=True)
+    access_key_id_sealed = models.TextField(blank=True)
+    secret_access_key_sealed = models.TextField(blank=True)
 
     class Meta:
         ordering = ["project", "name"]
@@ -101,8 +114,22 @@ class Agent(CanvasNode):
     )
     timeout_s = models.PositiveIntegerField(default=120, validators=[MinValueValidator(1), MaxValueValidator(900)])
     environment = models.JSONField(default=dict, blank=True)
+    secret_environment = models.JSONField(
+        default=dict, blank=True, help_text="NAME -> sealed value (dashboard.secrets.seal)."
+    )
     reserved_concurrency = models.PositiveIntegerField(null=True, blank=True)
     tracing = models.BooleanField(default=False)
+    # Issue 7: the model, tool settings, conversation sessions, custom code and dependencies
+    # (provisioning/agents.py and tools_catalogue.py say what each needs).
+    model_provider = models.CharField(max_length=16, default="bedrock")
+    model_region = models.CharField(max_length=32, blank=True, help_text="Empty: the stage's region.")
+    max_tokens = models.PositiveIntegerField(null=True, blank=True)
+    temperature = models.FloatField(null=True, blank=True)
+    tool_settings = models.JSONField(default=dict, blank=True)
+    session_bucket = models.CharField(max_length=32, blank=True)
+    code = models.JSONField(default=dict, blank=True, help_text='{"kind": "zip" | "directory", "path", "handler"}')
+    requirements = models.JSONField(default=list, blank=True)
+    layers = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -152,6 +179,33 @@ class Link(models.Model):
         constraints = [models.UniqueConstraint(fields=["project", "source", "target"], name="unique_link")]
 
 
+class AppendOnlyError(Exception):
+    """Someone tried to change or delete part of the audit record."""
+
+
+class AppendOnlyDeploymentQuerySet(models.QuerySet["Deployment"]):
+    def update(self, **kwargs: Any) -> int:
+        # Only queued or running rows change (the runner's conditional UPDATEs); finished ones never.
+        return super(AppendOnlyDeploymentQuerySet, self.filter(status__in=["QUEUED", "RUNNING"])).update(
+            **kwargs
+        )
+
+    def delete(self) -> Any:
+        raise AppendOnlyError("deployments are part of the audit record: they cannot be deleted")
+
+
+class AppendOnlyEventQuerySet(models.QuerySet["DeploymentEvent"]):
+    def delete(self) -> Any:
+        raise AppendOnlyError("deployment events are append-only: they cannot be deleted")
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("deployment events are append-only: they cannot be changed")
+
+
+AppendOnlyDeploymentManager = models.Manager.from_queryset(AppendOnlyDeploymentQuerySet)
+AppendOnlyEventManager = models.Manager.from_queryset(AppendOnlyEventQuerySet)
+
+
 class Deployment(models.Model):
     """One run: a plan, deploy, destroy or refresh of a stage. Never edited after it ends."""
 
@@ -159,6 +213,7 @@ class Deployment(models.Model):
         PLAN = "plan", "Plan"
         DEPLOY = "deploy", "Deploy"
         DESTROY = "destroy", "Destroy"
+        REFRESH = "refresh", "Refresh"
 
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Queued"
@@ -190,10 +245,33 @@ class Deployment(models.Model):
         null=True, blank=True, help_text="Written every few seconds while RUNNING; stale means the worker died."
     )
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Audit (issue 6): which plan a deploy carried out, which past run a redeploy restored,
+    # and the fingerprint (blueprint snapshot + recorded state) a plan was made from.
+    from_plan = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source_deployment = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    plan_fingerprint = models.CharField(max_length=64, blank=True)
+    # Issue 8: a deploy of a protected stage records the owner (not the requester) who
+    # approved the plan it carries out (`from_plan`).
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_by_name = models.CharField(max_length=150, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AppendOnlyDeploymentManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["stage", "-created_at"])]
+        indexes = [
+            models.Index(fields=["stage", "-created_at"]),
+            # History pages: newest first per project and across projects (keyset on both).
+            models.Index(fields=["project_name", "-created_at", "-id"], name="deployment_project_recent"),
+            models.Index(fields=["-created_at", "-id"], name="deployment_recent"),
+        ]
         constraints = [
             # The stage lock: at most one active deploy or destroy per stage, enforced by the database.
             models.UniqueConstraint(
@@ -206,6 +284,18 @@ class Deployment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Append-only record: a finished run is never edited (the runner ends runs with
+        # conditional UPDATEs, which do not come through here).
+        if not self._state.adding and self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            if stored is not None and stored not in self.ACTIVE:
+                raise AppendOnlyError(f"deployment #{self.pk} has finished: its record cannot change")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError(f"deployment #{self.pk} is part of the audit record: it cannot be deleted")
 
     @property
     def duration_s(self) -> float | None:
@@ -227,9 +317,19 @@ class DeploymentEvent(models.Model):
     message = models.TextField(blank=True)
     elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
 
+    objects = AppendOnlyEventManager()
+
     class Meta:
         ordering = ["deployment", "seq"]
         constraints = [models.UniqueConstraint(fields=["deployment", "seq"], name="unique_event_seq")]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("deployment events are append-only: an event cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("deployment events are append-only: an event cannot be deleted")
 
     def as_message(self) -> dict[str, object]:
         return {
@@ -259,8 +359,34 @@ class DeployedResource(models.Model):
     properties_hash = models.CharField(max_length=64, blank=True)
     depends_on = models.JSONField(default=list)
     last_deployment = models.ForeignKey(Deployment, null=True, on_delete=models.SET_NULL, related_name="+")
+    drift = models.JSONField(
+        default=list, blank=True, help_text="Properties AWS no longer matches, per the last refresh."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["logical_id"]
         constraints = [models.UniqueConstraint(fields=["stage", "logical_id"], name="unique_resource")]
+
+
+class PendingOperation(models.Model):
+    """An intent: a create the engine started and has not yet recorded as done.
+
+    Written before the AWS call and removed with the `DeployedResource` save that
+    confirms it (one transaction). One left behind means a run died in between: the
+    next run looks the resource up by its deterministic name instead of making it again,
+    and a destroy deletes what it finds.
+    """
+
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="pending_operations")
+    logical_id = models.CharField(max_length=256)
+    type = models.CharField(max_length=64)
+    node = models.CharField(max_length=64, blank=True)
+    properties = models.JSONField(default=dict)
+    depends_on = models.JSONField(default=list)
+    deployment = models.ForeignKey(Deployment, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["logical_id"]
+        constraints = [models.UniqueConstraint(fields=["stage", "logical_id"], name="unique_pending_operation")]

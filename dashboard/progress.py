@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from dashboard import live
 from dashboard.models import Deployment, DeploymentEvent
+from dashboard.secrets import redact
 from provisioning.events import Event
 
 EVENT_MESSAGE = "deployment.event"
@@ -49,6 +50,7 @@ class DbProgressSink:
         publish: bool = True,
     ) -> DeploymentEvent:
         """Write one event; deployment-level ones (resource None) may use any status word."""
+        message = redact(message)  # any secret this worker opened never reaches history
         with self._lock:
             self._seq += 1
             row = DeploymentEvent.objects.create(

@@ -4,9 +4,13 @@ A run proceeds only if it flips its row QUEUED -> RUNNING itself, so a message
 delivered twice runs once. While it runs it writes `heartbeat_at` every few seconds
 and polls `cancel_requested`; a RUNNING row whose heartbeat is older than
 `DEPLOYMENT_STALE_AFTER_S` belongs to a dead worker and is failed by whoever looks
-next, which releases the stage lock. The engine calls the store and the sink from
-its thread pool: those calls are funnelled through one thread with one database
-connection, so nothing leaks a connection per pool thread and writes stay ordered.
+next, which releases the stage lock. Every state write and event of the engine is
+fenced (dashboard/reliability.py): once the row is no longer RUNNING, a late worker's
+writes raise `RunSuperseded` and it stops. Before each create the engine records an
+intent (`PendingOperation`), cleared by the save that confirms it. The engine calls
+the store and the sink from its thread pool: those calls are funnelled through one
+thread with one database connection, so nothing leaks a connection per pool thread
+and writes stay ordered.
 """
 
 from __future__ import annotations
@@ -26,13 +30,15 @@ from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from dashboard import credentials, reliability, services_drift
 from dashboard.models import Deployment, Stage
 from dashboard.progress import DbProgressSink, send_final
+from dashboard.secrets import redact
 from dashboard.store import DbStateStore
-from provisioning import engine, sandbox
-from provisioning.aws import AwsContext, Target
+from provisioning import cost, engine, sandbox
+from provisioning.aws import AwsContext
 from provisioning.blueprint import Blueprint
-from provisioning.errors import EngineError
+from provisioning.errors import EngineError, RunSuperseded
 from provisioning.events import Event
 from provisioning.state import MemoryStateStore, RecordedResource
 
@@ -100,17 +106,18 @@ def finish(deployment: Deployment, outcome: Outcome, *, from_status: str = Statu
     The status and the final event commit together, so a reader that sees the end
     also sees every event.
     """
-    sink = DbProgressSink(deployment)
     with transaction.atomic():
         done = Deployment.objects.filter(pk=deployment.pk, status=from_status).update(
             status=outcome.status,
-            error=outcome.error,
+            error=redact(outcome.error),  # any secret this worker opened stays out of history
             counts=outcome.counts,
-            plan=outcome.plan or deployment.plan,
+            plan=redact(outcome.plan or deployment.plan),
             finished_at=timezone.now(),
         )
         if not done:
             return False
+        # Counted only now, holding the row's lock: a fenced event committed just before is seen.
+        sink = DbProgressSink(deployment)
         row = sink.record(
             status=outcome.status.lower(),
             action=deployment.kind.upper(),
@@ -163,17 +170,40 @@ class DbThread:
 
 
 class _StoreOnDbThread:
+    """The stage's state, fenced by the run, with its intents (pending creates)."""
+
     def __init__(self, store: DbStateStore, db: DbThread) -> None:
         self._store, self._db = store, db
+        self._stage = store.stage
+        self._run = store.deployment.pk if store.deployment is not None else None
 
     def load(self) -> dict[str, RecordedResource]:
         return self._db.call(self._store.load)
 
     def save(self, record: RecordedResource) -> None:
-        self._db.call(self._store.save, record)
+        self._db.call(reliability.fenced, self._run, self._save, record)
+
+    def _save(self, record: RecordedResource) -> None:
+        self._store.save(record)
+        reliability.intent_clear(stage=self._stage, logical_id=record.logical_id)
 
     def delete(self, logical_id: str) -> None:
-        self._db.call(self._store.delete, logical_id)
+        self._db.call(reliability.fenced, self._run, self._store.delete, logical_id)
+
+    def save_intent(self, record: RecordedResource) -> None:
+        self._db.call(reliability.fenced, self._run, self._save_intent, record)
+
+    def _save_intent(self, record: RecordedResource) -> None:
+        reliability.intent_save(stage=self._stage, deployment=self._store.deployment, record=record)
+
+    def intents(self) -> dict[str, RecordedResource]:
+        return self._db.call(lambda: reliability.intents_load(stage=self._stage))
+
+    def clear_intent(self, logical_id: str) -> None:
+        self._db.call(reliability.fenced, self._run, self._clear_intent, logical_id)
+
+    def _clear_intent(self, logical_id: str) -> None:
+        reliability.intent_clear(stage=self._stage, logical_id=logical_id)
 
 
 class _SinkOnDbThread:
@@ -181,16 +211,19 @@ class _SinkOnDbThread:
         self._sink, self._db = sink, db
 
     def emit(self, event: Event) -> None:
-        self._db.call(self._sink.emit, event)
+        self._db.call(reliability.fenced, self._sink.deployment.pk, self._sink.emit, event)
 
 
-def _beat(deployment_id: int, write_heartbeat: bool) -> bool:
+def _beat(deployment_id: int, write_heartbeat: bool) -> tuple[bool, bool]:
+    """(cancel requested, run lost): lost when the row is no longer RUNNING (the fence)."""
     if write_heartbeat:
         Deployment.objects.filter(pk=deployment_id, status=Status.RUNNING).update(
             heartbeat_at=timezone.now()
         )
-    flag = Deployment.objects.filter(pk=deployment_id).values_list("cancel_requested", flat=True)
-    return bool(flag.first())
+    row = Deployment.objects.filter(pk=deployment_id).values("cancel_requested", "status").first()
+    if row is None:
+        return True, True
+    return bool(row["cancel_requested"]), row["status"] != Status.RUNNING
 
 
 class Watch:
@@ -212,8 +245,9 @@ class Watch:
         while not self._stop.wait(min(self._poll_s, heartbeat_s())):
             due = time.monotonic() - last_beat >= heartbeat_s()
             try:
-                if self._db.call(_beat, self._id, due):
-                    self._cancel.set()
+                cancel, lost = self._db.call(_beat, self._id, due)
+                if cancel or lost:
+                    self._cancel.set()  # lost: stop starting work; the fence stops writes
             except Exception:
                 log.warning("deployment #%s: heartbeat failed", self._id, exc_info=True)
                 continue
@@ -231,33 +265,39 @@ class Watch:
 
 # --- running -------------------------------------------------------------------------------
 def aws_context(deployment: Deployment, stage: Stage) -> AwsContext:
-    sandboxed = stage.target == Stage.Target.SANDBOX
-    target = Target(
-        region=stage.region,
-        endpoint_url=settings.SANDBOX_ENDPOINT_URL if sandboxed else None,
-        role_arn=stage.role_arn or None,
-        external_id=stage.external_id or None,
-        session_name=f"strands-deploy-{deployment.pk}",
-    )
-    return AwsContext(
-        target=target,
+    """Credentials per dashboard/credentials.py; the STS session is named after the run."""
+    return credentials.stage_aws(
+        stage,
+        run=str(deployment.pk),
         project=deployment.project_name,
-        stage=deployment.stage_name,
-        max_pool_connections=settings.ENGINE_MAX_WORKERS + 8,
+        stage_name=deployment.stage_name,
     )
 
 
 def _engine_run(deployment: Deployment, stage: Stage, db: DbThread, watch: Watch) -> Outcome:
     aws = aws_context(deployment, stage)
+    crash = reliability.crash_hook()  # only ever set by the reliability scenarios
+    if crash is not None:
+        aws.client_hooks.append(crash)
     options = engine.EngineSettings(max_workers=settings.ENGINE_MAX_WORKERS)
     store = _StoreOnDbThread(DbStateStore(stage, deployment), db)
     sink = _SinkOnDbThread(DbProgressSink(deployment), db)
     if deployment.kind == Deployment.Kind.PLAN:
-        preview = MemoryStateStore(store.load())  # a plan must never write state
+        records = store.load()
+        preview = MemoryStateStore(records)  # a plan must never write state
         plan = engine.plan(
             Blueprint.from_dict(deployment.blueprint), preview, aws, settings=options
         )
-        return Outcome(Status.SUCCEEDED, plan=plan.as_dict())
+        # What "Deploy this plan" will compare against, and the facts its cost estimate needs.
+        fingerprint = engine.fingerprint(deployment.blueprint, records)
+        db.call(services_drift.record_fingerprint, deployment.pk, fingerprint)
+        return Outcome(
+            Status.SUCCEEDED, plan={**plan.as_dict(), "cost_inputs": cost.inputs(plan, records)}
+        )
+    if deployment.kind == Deployment.Kind.REFRESH:
+        result = engine.refresh(store, sink, aws, settings=options)
+        db.call(services_drift.record_drift, stage, result.plan.get("drift", []))
+        return Outcome(result.status, error=result.error, counts=dict(result.counts), plan=result.plan)
     if deployment.kind == Deployment.Kind.DEPLOY:
         result = engine.deploy(
             Blueprint.from_dict(deployment.blueprint), store, sink, aws,
@@ -280,6 +320,9 @@ def _execute(deployment: Deployment) -> Outcome:
     try:
         with Watch(deployment.pk, db) as watch:
             return _engine_run(deployment, stage, db, watch)
+    except RunSuperseded as exc:
+        log.warning("deployment #%s stopped: %s", deployment.pk, exc)
+        return Outcome(Status.FAILED, error=str(exc))  # `finish` finds it no longer RUNNING
     except EngineError as exc:
         return Outcome(Status.FAILED, error=str(exc))
     except Exception as exc:  # a bug, not the user's: full trace in the log, short line for them

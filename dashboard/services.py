@@ -34,6 +34,7 @@ from dashboard.validation import (
     clean_link_kind,
     clean_tools,
 )
+from provisioning.blueprint import Blueprint
 
 User = AbstractBaseUser | AnonymousUser
 ROLE_RANK = {Membership.Role.VIEWER: 0, Membership.Role.DEPLOYER: 1, Membership.Role.OWNER: 2}
@@ -43,6 +44,9 @@ AGENT_FIELDS = frozenset(
     {
         "name", "description", "model_id", "system_prompt", "tools", "runtime", "architecture",
         "memory_mb", "timeout_s", "environment", "reserved_concurrency", "tracing", "x", "y",
+        "secret_environment",
+        "model_provider", "model_region", "max_tokens", "temperature", "tool_settings",
+        "session_bucket", "code", "requirements", "layers",
     }
 )  # fmt: skip
 
@@ -174,13 +178,23 @@ def _apply_agent_data(agent: Agent, data: dict[str, Any]) -> None:
             data = {**data, "tools": clean_tools(data["tools"])}
     except RuleError as exc:
         raise _rule(exc) from None
+    if "secret_environment" in data:  # sealed here: values never reach the row in clear
+        from dashboard.services_access import clean_secret_environment
+
+        plain = data.get("environment", agent.environment) or {}
+        sealed = clean_secret_environment(
+            data["secret_environment"], agent.secret_environment or {}, plain
+        )
+        data = {**data, "secret_environment": sealed}
     for name, value in data.items():
         setattr(agent, name, value)
 
 
 @transaction.atomic
-def agent_create(*, project: Project, user: User | None, data: dict[str, Any]) -> Agent:
-    _edit(project, user, None)
+def agent_create(
+    *, project: Project, user: User | None, data: dict[str, Any], version: int | None = None
+) -> Agent:
+    _edit(project, user, version)
     agent = Agent(project=project)
     _apply_agent_data(agent, data)
     _save(agent)
@@ -200,8 +214,8 @@ def agent_update(
 
 
 @transaction.atomic
-def agent_delete(*, agent: Agent, user: User | None) -> None:
-    _edit(agent.project, user, None)
+def agent_delete(*, agent: Agent, user: User | None, version: int | None = None) -> None:
+    _edit(agent.project, user, version)
     _delete_links_of(agent.project, agent.key)
     agent.delete()
 
@@ -217,8 +231,9 @@ def component_create(
     settings: dict[str, Any] | None = None,
     x: int = 0,
     y: int = 0,
+    version: int | None = None,
 ) -> Component:
-    _edit(project, user, None)
+    _edit(project, user, version)
     try:
         cleaned = clean_component_settings(kind, settings)
     except RuleError as exc:
@@ -251,8 +266,10 @@ def component_update(
 
 
 @transaction.atomic
-def component_delete(*, component: Component, user: User | None) -> None:
-    _edit(component.project, user, None)
+def component_delete(
+    *, component: Component, user: User | None, version: int | None = None
+) -> None:
+    _edit(component.project, user, version)
     _delete_links_of(component.project, component.key)
     component.delete()
 
@@ -277,9 +294,15 @@ def _delete_links_of(project: Project, key: str) -> None:
 
 @transaction.atomic
 def link_create(
-    *, project: Project, user: User | None, source: str, target: str, kind: str = ""
+    *,
+    project: Project,
+    user: User | None,
+    source: str,
+    target: str,
+    kind: str = "",
+    version: int | None = None,
 ) -> Link:
-    _edit(project, user, None)
+    _edit(project, user, version)
     for field, key in (("source", source), ("target", target)):
         if _node(project, key) is None:
             raise ServiceError(f"{project.name} has no node {key!r}", field=field)
@@ -295,14 +318,16 @@ def link_create(
 
 
 @transaction.atomic
-def link_delete(*, link: Link, user: User | None) -> None:
-    _edit(link.project, user, None)
+def link_delete(*, link: Link, user: User | None, version: int | None = None) -> None:
+    _edit(link.project, user, version)
     link.delete()
 
 
 @transaction.atomic
-def node_move(*, project: Project, user: User | None, key: str, x: int, y: int) -> None:
-    _edit(project, user, None)
+def node_move(
+    *, project: Project, user: User | None, key: str, x: int, y: int, version: int | None = None
+) -> None:
+    _edit(project, user, version)
     node = _node(project, key)
     if node is None:
         raise ServiceError(f"{project.name} has no node {key!r}")
@@ -317,17 +342,29 @@ def _who(user: User | None) -> tuple[Any, str]:
 
 
 def deployment_start(
-    *, stage: Stage, kind: str, user: User | None, enqueue: bool = True
+    *,
+    stage: Stage,
+    kind: str,
+    user: User | None,
+    enqueue: bool = True,
+    snapshot: dict[str, Any] | None = None,
+    audit: dict[str, Any] | None = None,
 ) -> Deployment:
     """Snapshot the blueprint, take the stage lock and queue the run once this commits.
 
     `enqueue=False` is for the embedded CLI, which runs the work in its own process.
+    `snapshot` (a past run's blueprint) and `audit` (from_plan, source_deployment) serve
+    "deploy this plan" and "redeploy this version" (dashboard/services_history.py).
     """
-    require_role(project=stage.project, user=user, role=DEPLOY_ROLE)
+    from dashboard.services_access import check_protection
+
+    needed = Membership.Role.OWNER if kind == Deployment.Kind.DESTROY else DEPLOY_ROLE
+    require_role(project=stage.project, user=user, role=needed)
     if kind not in Deployment.Kind.values:
         raise ServiceError(f"unknown kind of run {kind!r}", field="kind")
+    check_protection(stage=stage, kind=kind, audit=audit)
     runner.fail_stale_runs(stage=stage)
-    blueprint = blueprint_for_stage(stage)
+    blueprint = Blueprint.from_dict(snapshot) if snapshot else blueprint_for_stage(stage)
     if kind == Deployment.Kind.DEPLOY:
         problems = runner.validate_blueprint(blueprint)
         if problems:
@@ -344,6 +381,7 @@ def deployment_start(
                     triggered_by=triggered_by,
                     triggered_by_name=name,
                     blueprint=blueprint.to_dict(),
+                    **(audit or {}),
                 )
         except IntegrityError:
             raise _stage_busy(stage) from None

@@ -53,6 +53,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "dashboard.middleware.SecurityHeadersMiddleware",
+    "dashboard.middleware.LoginRateLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -162,6 +165,33 @@ LOGGING = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Issue 8: our own pages need nothing from other origins and run no inline code.
+from django.utils.csp import CSP  # noqa: E402
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_REFERRER_POLICY = "same-origin"
+CSRF_COOKIE_HTTPONLY = True  # pages and scripts read the token from <body hx-headers>
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))
+LOGIN_ATTEMPTS_PER_MINUTE = 5
+LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS = 30
+# Login failures are counted in the cache: shared by every web process with Redis.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+# Re-checked by the websocket consumer at least this often (a removed member stops receiving).
+WEBSOCKET_ACCESS_RECHECK_S = float(os.environ.get("WEBSOCKET_ACCESS_RECHECK_S", "30"))
+PRODUCTION = not DEBUG and SECRET_KEY != _DEV_KEY
 if not DEBUG and SECRET_KEY != _DEV_KEY:
     SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True

@@ -48,6 +48,7 @@ class DbStateStore:
                     "properties_hash": record.properties_hash,
                     "depends_on": list(record.depends_on),
                     "last_deployment": self.deployment,
+                    "drift": [],  # just made to match the blueprint: a refresh found nothing since
                 },
             )
 

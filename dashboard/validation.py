@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from dashboard.aws_fields import clean_public_url
 from dashboard.models import Component
 from provisioning import links
 
@@ -77,6 +78,8 @@ def _origins(value: Any) -> list[str]:
     for origin in origins:
         if origin != "*" and not re.match(r"^https?://[^\s/]+$", origin):
             raise ValueError(f"{origin!r} is not an origin like https://example.com or *")
+        if origin != "*":
+            clean_public_url(origin)  # no private, loopback or link-local hosts
     return origins
 
 

@@ -27,8 +27,29 @@ class Agent:
     memory_mb: int = 1024
     timeout_s: int = 120
     environment: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Secret environment variables: NAME -> an opaque reference (never the value). Each
+    becomes an SSM SecureString the function reads at cold start; see provisioners/ssm.py."""
     reserved_concurrency: int | None = None
     tracing: bool = False
+    # Issue 7: the model, conversation sessions, custom code and dependencies.
+    model_provider: str = "bedrock"
+    """"bedrock" or another provider the SDK supports (provisioning/agents.py PROVIDERS)."""
+    model_region: str = ""
+    """Bedrock's region; empty means the stage's region."""
+    max_tokens: int | None = None
+    temperature: float | None = None
+    tool_settings: Mapping[str, str] = field(default_factory=dict)
+    """What chosen tools need: {"knowledge_base_id": "KB12345678"} (tools_catalogue.py)."""
+    session_bucket: str = ""
+    """A bucket component's name: the agent keeps conversations there (S3SessionManager)."""
+    code: Mapping[str, str] = field(default_factory=dict)
+    """Custom code instead of the generated handler: {"kind": "zip" | "directory",
+    "path": ..., "handler": "app.handler", "requirements": "requirements.txt"}."""
+    requirements: tuple[str, ...] = ()
+    """Extra pip requirements for the dependency layer."""
+    layers: tuple[str, ...] = ()
+    """Extra layer version ARNs the function uses as given."""
 
     @property
     def key(self) -> str:
@@ -83,10 +104,13 @@ class Blueprint:
             project=data["project"],
             stage=data["stage"],
             region=data.get("region", "us-east-1"),
-            agents=tuple(
-                Agent(**{**a, "tools": tuple(a.get("tools", ()))}) for a in data.get("agents", ())
-            ),
+            agents=tuple(_agent_from_dict(a) for a in data.get("agents", ())),
             components=tuple(Component(**c) for c in data.get("components", ())),
             links=tuple(Link(**link) for link in data.get("links", ())),
             settings=dict(data.get("settings", {})),
         )
+
+
+def _agent_from_dict(data: Mapping[str, Any]) -> Agent:
+    tuples = {k: tuple(data[k]) for k in ("tools", "requirements", "layers") if k in data}
+    return Agent(**{**data, **tuples})

@@ -6,10 +6,13 @@ planner -> orchestrator with the store, sink and AWS context it is handed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from provisioning import drift, try_agent
 from provisioning.aws import AwsContext
 from provisioning.blueprint import Blueprint
 from provisioning.errors import BlueprintError
@@ -18,7 +21,8 @@ from provisioning.graph import build as build_graph
 from provisioning.optimizer import Optimized, optimize
 from provisioning.orchestrator import Orchestrator
 from provisioning.planner import Plan, make_plan
-from provisioning.state import StateStore
+from provisioning.secret_params import policy_problems
+from provisioning.state import RecordedResource, StateStore
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,11 @@ CancelCheck = Callable[[], bool]
 
 
 def _graph(blueprint: Blueprint) -> Optimized:
-    return optimize(build_graph(blueprint), blueprint)
+    optimized = optimize(build_graph(blueprint), blueprint)
+    # Checked again after the rewrites: whatever merged the policies, no `*` action deploys.
+    graph = optimized.graph
+    graph.problems.extend(p for p in policy_problems(graph.specs) if p not in graph.problems)
+    return optimized
 
 
 def validate(blueprint: Blueprint) -> list[tuple[str, str, str]]:
@@ -99,7 +107,7 @@ def destroy(
     orchestrator = Orchestrator(
         aws, store, sink, max_workers=settings.max_workers, cancelled=cancelled
     )
-    tally = orchestrator.destroy(records)
+    tally = orchestrator.destroy(records, intents=store.intents())  # leftovers of a crash
     return RunResult(tally.status, tally.counts(), "; ".join(tally.errors))
 
 
@@ -107,3 +115,69 @@ def _plan_line(the_plan: Plan) -> str:
     summary = the_plan.summary()
     parts = [f"{n} {action.lower().replace('_', ' ')}" for action, n in sorted(summary.items())]
     return "plan: " + (", ".join(parts) if parts else "nothing to do")
+
+
+# --- review and drift (issue 6) ----------------------------------------------------------------
+def fingerprint(blueprint: Mapping[str, Any], records: Mapping[str, RecordedResource]) -> str:
+    """What a plan was made from: the blueprint snapshot and the recorded state, as one hash.
+
+    A deploy of a reviewed plan compares this with the current one, so it runs only if
+    neither the project nor the state moved since the review.
+    """
+    state = sorted(
+        (lid, r.resource_type, r.physical_id, r.properties_hash) for lid, r in records.items()
+    )
+    text = json.dumps({"blueprint": blueprint, "state": state}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def refresh(
+    store: StateStore,
+    sink: ProgressSink,
+    aws: AwsContext,
+    *,
+    settings: EngineSettings = EngineSettings(),
+    orphans: bool = True,
+) -> RunResult:
+    """Read every recorded resource and report, per property, where AWS differs. Reads only.
+
+    `plan` of the result holds {"drift": [ResourceDrift...], "summary": counts, "orphans": [...]}.
+    """
+    records = store.load()
+    sink.emit(Event(None, None, "REFRESH", EventStatus.INFO, f"reading {len(records)} resources"))
+    started = aws.clock()
+    results = drift.check(aws, records, max_workers=settings.max_workers)
+    for result in results:
+        status = EventStatus.SUCCEEDED if result.status == drift.IN_SYNC else EventStatus.DRIFTED
+        if result.status == drift.UNREADABLE:
+            status = EventStatus.FAILED
+        sink.emit(Event(result.logical_id, result.resource_type, "REFRESH", status, result.line()))
+    counts = drift.summary(results)
+    found: list[dict[str, Any]] = []
+    if orphans:
+        try:
+            found = [o.as_dict() for o in drift.find_orphans(aws, records.values())]
+        except Exception as exc:  # listing leftovers is a bonus: never fail the refresh for it
+            message = f"orphan search failed: {exc}"
+            sink.emit(Event(None, None, "REFRESH", EventStatus.INFO, message))
+        if found:
+            sink.emit(Event(None, None, "REFRESH", EventStatus.INFO, f"{len(found)} orphans"))
+    counts["total"] = len(results)
+    unreadable = [r for r in results if r.status == drift.UNREADABLE]
+    sink.emit(
+        Event(None, None, "REFRESH", EventStatus.INFO,
+              f"refresh took {int((aws.clock() - started) * 1000)} ms")
+    )  # fmt: skip
+    return RunResult(
+        "FAILED" if unreadable else "SUCCEEDED",
+        counts,
+        "; ".join(f"{r.logical_id}: {r.message}" for r in unreadable),
+        {"drift": [r.as_dict() for r in results], "summary": counts, "orphans": found},
+    )
+
+
+def ask_agent(
+    aws: AwsContext, function: Mapping[str, Any], prompt: str, **options: Any
+) -> try_agent.Answer:
+    """The chat panel's door: the deployed agent's answer (try_agent.py)."""
+    return try_agent.ask(aws, function, prompt, **options)

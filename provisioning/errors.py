@@ -34,6 +34,38 @@ class SandboxUnavailable(EngineError):
     pass
 
 
+class RunSuperseded(EngineError):
+    """This run may no longer write: it was declared dead, or a newer run owns the stage.
+
+    Raised by a store or sink whose run lost its fence (a worker that paused past its
+    heartbeat, a message delivered twice); the orchestrator stops starting work and
+    lets the exception end the run without touching state or history again.
+    """
+
+
+THROTTLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)  # botocore's own list (retries/standard.py), minus TransactionInProgress
+TRANSIENT_CODES = frozenset(
+    {"InternalFailure", "InternalError", "InternalServerError", "ServiceUnavailable",
+     "ServiceException", "RequestTimeout", "RequestTimeoutException"}
+)  # fmt: skip
+
+
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -58,6 +90,19 @@ def aws_errors(action: str, resource: str) -> Iterator[None]:
         raise ProvisioningError(action, resource, str(exc)) from exc
 
 
+def is_throttle(exc: BaseException) -> bool:
+    return isinstance(exc, ClientError) and error_code(exc) in THROTTLE_CODES
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another try: throttled, a 5xx, or the reply never arrived."""
+    if isinstance(exc, ClientError):
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        code = error_code(exc)
+        return code in THROTTLE_CODES or code in TRANSIENT_CODES or status >= 500 or status == 429
+    return isinstance(exc, BotoCoreError)  # connection reset, timeouts, ...
+
+
 def is_not_found(exc: ClientError, *codes: str) -> bool:
     code = error_code(exc)
     defaults = ("ResourceNotFoundException", "NoSuchEntity", "NotFoundException", "NotFound")
@@ -73,13 +118,16 @@ def retry_while(
     clock: Callable[[], float],
     first_delay_s: float = 0.5,
     max_delay_s: float = 8.0,
+    on_wait: Callable[[Exception, float], None] | None = None,
 ) -> object:
     """Retry `call` with bounded exponential backoff while `predicate(error)` holds.
 
     For the eventual-consistency errors AWS documents (a new role not yet
     assumable by Lambda, ...), which botocore's retry modes do not cover.
+    `on_wait(error, waited_s)` is told before each sleep (progress for the user).
     """
-    deadline = clock() + timeout_s
+    started = clock()
+    deadline = started + timeout_s
     delay = first_delay_s
     while True:
         try:
@@ -87,5 +135,7 @@ def retry_while(
         except Exception as exc:
             if not predicate(exc) or clock() + delay > deadline:
                 raise
+            if on_wait is not None:
+                on_wait(exc, clock() - started)
             sleep(delay)
             delay = min(delay * 2, max_delay_s)

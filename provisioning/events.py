@@ -18,6 +18,8 @@ class EventStatus(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     INFO = "info"
+    DRIFTED = "drifted"
+    """A refresh found AWS different from the recorded state."""
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from provisioning import agents as A
 from provisioning import links as L
-from provisioning import network, packaging
+from provisioning import network, packaging, secret_params
 from provisioning.blueprint import Agent, Blueprint, Link
 from provisioning.components import component_specs, validate_component
 from provisioning.naming import physical_name
 from provisioning.policies import (
-    bedrock_statements,
     log_statements,
     policy_document,
     statement,
@@ -27,6 +27,7 @@ from provisioning.policies import (
 )
 from provisioning.provisioners.iam import add_vpc_execution_permissions
 from provisioning.spec import Join, Ref, ResourceSpec, to_jsonable
+from provisioning.tools_catalogue import ArnContext
 
 AWS = "@aws"
 """Pseudo resource whose outputs are the account id, region and partition."""
@@ -95,6 +96,8 @@ class _Builder:
         self.agents = {a.key: _AgentParts(a) for a in blueprint.agents}
         self.components = {c.key: c for c in blueprint.components}
         self.queue_topics: dict[str, list[Ref]] = {}
+        self.session_buckets: dict[str, str] = {}
+        """agent key -> logical id of the bucket holding its conversations."""
 
     def name(self, *parts: str, kind: str, lowercase: bool = False) -> str:
         return physical_name(self.bp.project, self.bp.stage, *parts, kind=kind, lowercase=lowercase)
@@ -114,6 +117,7 @@ class _Builder:
         for parts in self.agents.values():
             self._agent(parts)
         self._check_triggers()
+        self.problems.extend(secret_params.policy_problems(self.specs))
         return ResourceGraph(self.specs, self.problems, self.effects)
 
     @property
@@ -142,10 +146,20 @@ class _Builder:
         base = f"agent/{agent.name}"
         function_name = self.name(agent.name, kind="lambda")
         log_group = f"/aws/lambda/{function_name}"
+        secret_specs, secret_statements, secret_env, secret_problems = secret_params.secret_specs(
+            self.bp, agent, region=REGION, account=ACCOUNT, partition=PARTITION
+        )
+        for spec in secret_specs:
+            self.add(spec)
+        self.problems.extend(secret_problems)
+        parts.environment.update(secret_env)
+        needs = self._needs(agent)
+        parts.environment.update(needs.environment)
         statements = (
-            bedrock_statements(agent.model_id, region=REGION, account=ACCOUNT, partition=PARTITION)
+            needs.statements
             + log_statements(log_group, region=REGION, account=ACCOUNT, partition=PARTITION)
             + parts.statements
+            + secret_statements
         )
         self.add(
             ResourceSpec(
@@ -173,7 +187,48 @@ class _Builder:
                 node=agent.key,
             )
         )
-        self.add(self._function(agent, base, function_name, parts.environment))
+        self.add(self._function(agent, base, function_name, parts.environment, needs))
+
+    def _needs(self, agent: Agent) -> A.AgentNeeds:
+        bucket = self.session_buckets.get(agent.key)
+        if agent.session_bucket:
+            bucket = f"bucket/{agent.session_bucket}"
+            if f"bucket:{agent.session_bucket}" not in self.components:
+                self.problems.append((agent.key, "session_bucket", "no such bucket"))
+                bucket = None
+        needs = A.agent_needs(
+            agent,
+            arn=ArnContext(partition=PARTITION, region=REGION, account=ACCOUNT),
+            session_bucket=bucket,
+            dependencies=self.dependencies,
+        )
+        self.problems.extend((agent.key, f, m) for f, m in needs.problems)
+        return needs
+
+    @property
+    def dependencies(self) -> str:
+        """One of: "layer" (pip-built, the default), "official" (the SDK from the stage's
+        strands_layer_arn) or "none" (the agent's own layers only)."""
+        return str(self.bp.settings.get("dependencies") or "layer")
+
+    def _layers(self, agent: Agent, recipe: dict[str, Any], requirements: list[str]) -> list[Any]:
+        official = self.bp.settings.get("strands_layer_arn")
+        if self.dependencies == "official" and not official:
+            self.problems.append((agent.key, "layers", "the stage sets no strands_layer_arn"))
+        if agent.code:
+            requirements = sorted({*requirements, *A.code_requirements(agent, recipe)})
+        layers: list[Any] = [official] if self.dependencies == "official" and official else []
+        if requirements and self.dependencies != "none":
+            layer = A.layer_spec(agent, requirements, self.name, Ref(A.ARTIFACTS, "name"))
+            self.specs.setdefault(layer.logical_id, layer)
+            self._artifacts_bucket()
+            layers.append(Ref(layer.logical_id, "arn"))
+        return layers + list(agent.layers)
+
+    def _artifacts_bucket(self) -> Ref:
+        if A.ARTIFACTS not in self.specs:
+            self.add(A.artifacts_bucket_spec(self.name))
+        return Ref(A.ARTIFACTS, "name")
 
     def _policy(self, statements: list[dict[str, Any]]) -> dict[str, Any]:
         document = policy_document(statements)
@@ -183,9 +238,27 @@ class _Builder:
         return document
 
     def _function(
-        self, agent: Agent, base: str, function_name: str, link_env: dict[str, Any]
+        self,
+        agent: Agent,
+        base: str,
+        function_name: str,
+        link_env: dict[str, Any],
+        needs: A.AgentNeeds,
     ) -> ResourceSpec:
         recipe = agent_recipe(agent, region=self.bp.region)
+        try:
+            zip_bytes = packaging.package_code(recipe)
+        except packaging.PackagingError as exc:
+            self.problems.append((agent.key, "code", str(exc)))
+            zip_bytes = b""
+        layers = self._layers(agent, recipe, needs.requirements)
+        sizing: dict[str, Any] = {
+            "layer_sizes": [
+                Ref(layer.logical_id, "unzipped_size") for layer in layers if isinstance(layer, Ref)
+            ]
+        }
+        if len(zip_bytes) > packaging.DIRECT_UPLOAD_LIMIT:
+            sizing["artifacts_bucket"] = self._artifacts_bucket()
         return ResourceSpec(
             f"{base}/function",
             "lambda:function",
@@ -193,16 +266,17 @@ class _Builder:
                 "name": function_name,
                 "role_arn": Ref(f"{base}/role", "arn"),
                 "runtime": agent.runtime,
-                "handler": "handler.handler",
+                "handler": A.handler_entry(agent),
                 "architecture": agent.architecture,
                 "memory_mb": agent.memory_mb,
                 "timeout_s": agent.timeout_s,
                 "environment": {**dict(agent.environment), **link_env},
                 "reserved_concurrency": agent.reserved_concurrency,
                 "tracing": "Active" if agent.tracing else "PassThrough",
-                "layers": [],
+                "layers": layers,
                 "code": recipe,
-                "code_sha256": packaging.code_sha256(packaging.package_code(recipe)),
+                "code_sha256": packaging.code_sha256(zip_bytes),
+                **sizing,
                 "vpc": network.lambda_vpc_config(self.network) or None,
             },
             node=agent.key,
@@ -262,17 +336,8 @@ class _Builder:
 
 
 def agent_recipe(agent: Agent, *, region: str) -> dict[str, Any]:
-    """The packaging recipe of an agent's generated handler (everything the code embeds)."""
-    return {
-        "kind": "generated",
-        "agent": {
-            "name": agent.name,
-            "model_id": agent.model_id,
-            "region": region,
-            "system_prompt": agent.system_prompt,
-            "tools": list(agent.tools),
-        },
-    }
+    """The packaging recipe of an agent's code (provisioning/agents.py)."""
+    return A.agent_recipe(agent, region=region)
 
 
 def _function_ref(agent_key: str, attribute: str) -> Ref:
@@ -285,6 +350,10 @@ def _component_id(key: str) -> str:
 
 def _wire_bucket(b: _Builder, link: Link, kind: str, effect: LinkEffect) -> None:
     bucket = _component_id(link.target)
+    if kind == "sessions":
+        # The agent's own conversations: scoped grants come with the agent (agents.py).
+        b.session_buckets[link.source] = bucket
+        return
     objects, listing = L.bucket_actions(kind)
     b.grant(link.source, effect, statement(objects, [Join((Ref(bucket, "arn"), "/*"))]))
     b.grant(link.source, effect, statement(listing, [Ref(bucket, "arn")]))

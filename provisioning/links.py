@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 # (source kind, target kind) -> allowed link kinds, the default first.
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
-    ("agent", "bucket"): ("read_write", "read"),
+    ("agent", "bucket"): ("read_write", "read", "sessions"),
     ("agent", "table"): ("read_write", "read"),
     ("agent", "queue"): ("send",),
     ("agent", "topic"): ("publish",),

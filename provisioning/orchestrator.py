@@ -10,16 +10,24 @@ has finished. Up to `max_workers` run at once; when more are ready than slots,
 the one with the longest remaining chain of dependents (by expected seconds)
 goes first, so the critical path is never starved. For each resource:
 event `started` -> provisioner call -> `store.save` -> event `succeeded`.
-State is saved after every resource, so a crash loses at most the calls in
-flight, and those are found again by deterministic name on the next run.
+State is saved after every resource, and an intent is saved before every create,
+so a crash loses at most the calls in flight, and those are found again by
+deterministic name on the next run (see provisioning/intents.py): adopted when the
+blueprint still wants them, deleted when it does not or on destroy.
 A failure marks that resource `failed` and everything that depends on it
 `skipped`; independent branches finish. Deletions (resources no longer in the
 blueprint, or everything on destroy) run afterwards in reverse dependency order.
+
+When AWS throttles, the in-flight limit halves and creeps back (provisioning/concurrency.py);
+each change is an INFO event. A provisioner that waits (ENIs holding a subnet) says so
+through `aws.note`, which becomes an INFO event of its resource. A store or sink that
+raises `RunSuperseded` (this run lost its fence) stops the run: nothing more is started.
 """
 
 from __future__ import annotations
 
 import heapq
+import queue
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -27,8 +35,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioning.aws import AwsContext
-from provisioning.errors import error_message
+from provisioning.concurrency import AdaptiveLimit, LimitChange
+from provisioning.errors import RunSuperseded, error_message
 from provisioning.events import Event, EventStatus, ProgressSink
+from provisioning.intents import find_leftover
 from provisioning.planner import Plan, pseudo_outputs
 from provisioning.provisioners import provisioner_for
 from provisioning.provisioners.base import Action, Change, Provisioner
@@ -45,6 +55,8 @@ EXPECTED_SECONDS = {
     "apigw:api": 0.5,
 }
 DEFAULT_SECONDS = 0.5
+POLL_S = 0.5
+"""How often the scheduler wakes while waiting, to pass on notes and limit changes."""
 
 
 @dataclass
@@ -98,7 +110,11 @@ class Orchestrator:
         self.max_workers = max(1, max_workers)
         self.cancelled = cancelled
         self.tally = Tally()
+        self.limit = AdaptiveLimit(self.max_workers, floor=min(2, self.max_workers))
         self._provisioners: dict[str, Provisioner] = {}
+        self._notes: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._superseded: RunSuperseded | None = None
+        aws.on_throttle(self._throttled)
 
     def provisioner(self, resource_type: str) -> Provisioner:
         if resource_type not in self._provisioners:
@@ -108,6 +124,13 @@ class Orchestrator:
     # --- deploy ----------------------------------------------------------------------------
     def apply(self, plan: Plan, specs: Mapping[str, ResourceSpec]) -> Tally:
         records = self.store.load()
+        intents = self.store.intents()
+        if intents:
+            self._info(
+                f"resuming after an interrupted run: {len(intents)} create(s) were in flight "
+                f"({', '.join(sorted(intents)[:5])}{', ...' if len(intents) > 5 else ''}); "
+                "each is looked up in AWS before anything is made"
+            )
         outputs: dict[str, dict[str, Any]] = {
             **{lid: dict(r.outputs) for lid, r in records.items()},
             **pseudo_outputs(self.aws),
@@ -131,8 +154,10 @@ class Orchestrator:
             job.deps &= jobs.keys()  # unchanged dependencies are already done
         self._run(jobs)
         deletions = {c.logical_id for c in plan.changes if c.action is Action.DELETE}
-        if deletions and not self.tally.failed:
-            self.destroy({lid: r for lid, r in self.store.load().items() if lid in deletions})
+        strays = {lid: i for lid, i in intents.items() if lid not in specs}
+        if (deletions or strays) and not self.tally.failed and not self._stop():
+            wanted = {lid: r for lid, r in self.store.load().items() if lid in deletions}
+            self.destroy(wanted, intents=strays)
         return self.tally
 
     def _record_unchanged(
@@ -150,6 +175,9 @@ class Orchestrator:
                 # AWS has it, the state did not (a crash after create): record, never recreate.
                 props = resolve(spec.properties, outputs)
                 self._save(spec, props, dict(current.outputs))
+                self._note_for(spec.logical_id, spec.resource_type, change.action.value)(
+                    "found in AWS (made by an interrupted run): recorded, not made again"
+                )
         self.tally.unchanged += 1
 
     def _apply_one(
@@ -167,6 +195,8 @@ class Orchestrator:
                 current = provisioner.get_current_state(props, recorded)
             if change.action is Action.REPLACE and recorded is not None:
                 provisioner.destroy(recorded)
+            if current is None:
+                self.store.save_intent(_record(spec, props, {}))
             result = provisioner.provision(spec.logical_id, props, current)
             outputs[spec.logical_id] = result
             self._save(spec, props, result)
@@ -176,24 +206,21 @@ class Orchestrator:
     def _save(
         self, spec: ResourceSpec, props: Mapping[str, Any], result: Mapping[str, Any]
     ) -> None:
-        plain = to_jsonable(props)
-        self.store.save(
-            RecordedResource(
-                logical_id=spec.logical_id,
-                resource_type=spec.resource_type,
-                physical_id=str(result.get("physical_id", "")),
-                arn=str(result.get("arn", "")),
-                outputs=dict(result),
-                properties_hash=properties_hash(plain),
-                properties=plain,
-                node=spec.node,
-                depends_on=tuple(sorted(spec.dependencies())),
-            )
-        )
+        self.store.save(_record(spec, props, result))
 
     # --- destroy ---------------------------------------------------------------------------
-    def destroy(self, records: Mapping[str, RecordedResource]) -> Tally:
-        """Delete these resources, each after everything among them that depends on it."""
+    def destroy(
+        self,
+        records: Mapping[str, RecordedResource],
+        *,
+        intents: Mapping[str, RecordedResource] | None = None,
+    ) -> Tally:
+        """Delete these resources, each after everything among them that depends on it.
+
+        `intents` are unconfirmed creates: each is looked up by name first and, if AWS
+        has it, deleted with the rest (no orphan); if not, the intent is dropped.
+        """
+        records = {**self._leftovers(intents or {}, records), **records}
         dependents: dict[str, set[str]] = {lid: set() for lid in records}
         for lid, record in records.items():
             for dep in record.depends_on:
@@ -212,8 +239,31 @@ class Orchestrator:
         def run() -> None:
             self.provisioner(record.resource_type).destroy(record)
             self.store.delete(record.logical_id)
+            self.store.clear_intent(record.logical_id)
 
         return run
+
+    def _leftovers(
+        self, intents: Mapping[str, RecordedResource], records: Mapping[str, RecordedResource]
+    ) -> dict[str, RecordedResource]:
+        found: dict[str, RecordedResource] = {}
+        for lid, intent in sorted(intents.items()):
+            if lid in records:
+                continue
+            try:
+                leftover = find_leftover(self.provisioner(intent.resource_type), intent)
+            except Exception as exc:  # shown on the resource; its intent stays
+                job = _Job(lid, set(), lambda: None, intent.resource_type, "DELETE")
+                self.tally.failed += 1
+                self.tally.errors.append(error_message(exc))
+                self._event(job, EventStatus.FAILED, f"looking for it: {error_message(exc)}")
+                continue
+            if leftover is None:
+                self.store.clear_intent(lid)
+            else:
+                found[lid] = leftover
+                self._info(f"{lid}: made by an interrupted run, found in AWS: deleting it")
+        return found
 
     # --- scheduling ------------------------------------------------------------------------
     def _run(self, jobs: Mapping[str, _Job]) -> None:
@@ -236,20 +286,25 @@ class Orchestrator:
             max_workers=self.max_workers, thread_name_prefix="provision"
         ) as pool:
             while ready or running:
-                while ready and len(running) < self.max_workers and not self._stop():
+                while ready and len(running) < self.limit.current and not self._stop():
                     _, lid = heapq.heappop(ready)
                     job = jobs[lid]
                     self._event(job, EventStatus.STARTED)
-                    running[pool.submit(job.run)] = (lid, time.monotonic())
+                    running[pool.submit(self._traced(job))] = (lid, time.monotonic())
                 if not running:
                     break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                finished, _ = wait(running, timeout=POLL_S, return_when=FIRST_COMPLETED)
+                self._flush_notes()
                 for future in finished:
                     lid, started = running.pop(future)
                     elapsed = int((time.monotonic() - started) * 1000)
                     error = future.exception()
                     done.add(lid)
+                    if isinstance(error, RunSuperseded):
+                        self._superseded = error
+                        continue
                     if error is None:
+                        self._limit_changed(self.limit.finished())
                         self.tally.succeeded += 1
                         self._event(jobs[lid], EventStatus.SUCCEEDED, elapsed_ms=elapsed)
                         for nxt in dependents[lid]:
@@ -262,15 +317,58 @@ class Orchestrator:
                         self.tally.errors.append(message)
                         self._event(jobs[lid], EventStatus.FAILED, message, elapsed_ms=elapsed)
                         self._skip_dependents(lid, jobs, dependents, done, f"{lid} failed")
+        self._flush_notes()
+        if self._superseded is not None:
+            raise self._superseded
         for lid in sorted(set(jobs) - done):
             self.tally.skipped += 1
             reason = "cancelled" if self.tally.cancelled else "not started"
             self._event(jobs[lid], EventStatus.SKIPPED, reason)
 
     def _stop(self) -> bool:
+        if self._superseded is not None:
+            return True
         if not self.tally.cancelled and self.cancelled():
             self.tally.cancelled = True
         return self.tally.cancelled
+
+    def _traced(self, job: _Job) -> Callable[[], None]:
+        """The job, with `aws.note` from its thread going to its resource's events."""
+        note = self._note_for(job.logical_id, job.resource_type, job.action)
+
+        def run() -> None:
+            self.aws.listen_for_notes(note)
+            try:
+                job.run()
+            finally:
+                self.aws.listen_for_notes(None)
+
+        return run
+
+    def _note_for(self, lid: str, resource_type: str, action: str) -> Callable[[str], None]:
+        def note(message: str) -> None:
+            self._notes.put(Event(lid, resource_type, action, EventStatus.INFO, message))
+
+        return note
+
+    def _throttled(self, action: str) -> None:
+        # Called on botocore's threads: queue the event, the scheduler's thread sends it.
+        self._limit_changed(self.limit.throttled(action))
+
+    def _limit_changed(self, change: LimitChange | None) -> None:
+        if change is not None:
+            self._notes.put(Event(None, None, "APPLY", EventStatus.INFO, change.message()))
+
+    def _flush_notes(self) -> None:
+        while True:
+            try:
+                event = self._notes.get_nowait()
+            except queue.Empty:
+                return
+            self.sink.emit(event)
+
+    def _info(self, message: str) -> None:
+        self.sink.emit(Event(None, None, "APPLY", EventStatus.INFO, message))
 
     def _skip_dependents(
         self,
@@ -296,6 +394,23 @@ class Orchestrator:
         self.sink.emit(
             Event(job.logical_id, job.resource_type, job.action, status, message, elapsed_ms)
         )
+
+
+def _record(
+    spec: ResourceSpec, props: Mapping[str, Any], result: Mapping[str, Any]
+) -> RecordedResource:
+    plain = to_jsonable(props)
+    return RecordedResource(
+        logical_id=spec.logical_id,
+        resource_type=spec.resource_type,
+        physical_id=str(result.get("physical_id", "")),
+        arn=str(result.get("arn", "")),
+        outputs=dict(result),
+        properties_hash=properties_hash(plain),
+        properties=plain,
+        node=spec.node,
+        depends_on=tuple(sorted(spec.dependencies())),
+    )
 
 
 def _critical_path(jobs: Mapping[str, _Job]) -> dict[str, float]:

@@ -7,13 +7,18 @@ Code recipes (the `code` property of a lambda:function spec):
   {"kind": "inline", "files": {"handler.py": "..."}}
   {"kind": "generated", "agent": {"name", "model_id", "system_prompt", "tools",
                                   "region", "max_tokens", "temperature"}}
+  {"kind": "zip", "path": "/uploads/app.zip", "sha256": "<hex of the file>"}
+  {"kind": "directory", "path": "/src/agent"}
 The generated kind ships templates/lambda_handler.py as `handler.py` (entry point
-`handler.handler`) beside the agent's `agent_config.json`.
+`handler.handler`) beside the agent's `agent_config.json`. The custom kinds ship the
+team's own code (its handler entry point is the function's `handler` setting); a zip is
+re-packed so its bytes, too, depend only on its content.
 """
 
 from __future__ import annotations
 
 import base64
+import fnmatch
 import functools
 import hashlib
 import io
@@ -51,7 +56,12 @@ _AGENT_FIELDS: dict[str, type | tuple[type, ...]] = {
     "region": str,
     "max_tokens": int,
     "temperature": (int, float),
+    "provider": str,
+    "api_key_env": str,
 }
+EXCLUDED = (".git", ".hg", ".svn", "__pycache__", "*.pyc", "*.pyo", ".venv", "venv",
+            ".mypy_cache", ".pytest_cache", ".ruff_cache", ".DS_Store", "node_modules")  # fmt: skip
+"""Never packaged from a team's code: version control, caches, virtual environments."""
 _REQUIRED_AGENT_FIELDS = ("name", "model_id")
 
 
@@ -76,7 +86,7 @@ def _entry(name: str, mode: int = 0o644) -> zipfile.ZipInfo:
     return info
 
 
-def zip_files(files: Mapping[str, str | bytes]) -> bytes:
+def zip_files(files: Mapping[str, str | bytes] | Mapping[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name in sorted(files):
@@ -86,7 +96,12 @@ def zip_files(files: Mapping[str, str | bytes]) -> bytes:
 
 
 def package_code(recipe: Mapping[str, Any]) -> bytes:
-    """The function zip for a code recipe; the same recipe always gives the same bytes."""
+    """The function zip for a code recipe; the same recipe always gives the same bytes.
+
+    A directory is read afresh each time (its files may have changed since); the other
+    kinds are cached by the recipe, which pins their content."""
+    if recipe.get("kind") == "directory":
+        return zip_files(_directory_files(Path(_recipe_path(recipe))))
     return _package_canonical(canonical(recipe))
 
 
@@ -98,7 +113,75 @@ def _package_canonical(recipe_json: str) -> bytes:
         return zip_files(_inline_files(recipe))
     if kind == "generated":
         return zip_files(generated_files(recipe.get("agent")))
-    raise PackagingError(f"unknown code recipe kind {kind!r}: expected 'inline' or 'generated'")
+    if kind == "zip":
+        return zip_files(_zip_files(recipe))
+    raise PackagingError(
+        f"unknown code recipe kind {kind!r}: expected 'inline', 'generated', 'zip' or 'directory'"
+    )
+
+
+def _recipe_path(recipe: Mapping[str, Any]) -> str:
+    path = recipe.get("path")
+    if not isinstance(path, str) or not path:
+        raise PackagingError(f"a {recipe.get('kind')} code recipe needs a 'path'")
+    return path
+
+
+def excluded(relative: str) -> bool:
+    return any(
+        fnmatch.fnmatch(part, pattern) for part in relative.split("/") for pattern in EXCLUDED
+    )
+
+
+def _directory_files(root: Path) -> dict[str, bytes]:
+    if not root.is_dir():
+        raise PackagingError(f"custom code directory {root} does not exist")
+    files = {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in root.rglob("*")
+        if path.is_file() and not excluded(path.relative_to(root).as_posix())
+    }
+    if not files:
+        raise PackagingError(f"custom code directory {root} holds no files to package")
+    return files
+
+
+def _zip_files(recipe: Mapping[str, Any]) -> dict[str, bytes]:
+    path = Path(_recipe_path(recipe))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PackagingError(f"reading uploaded code {path}: {exc}") from exc
+    digest = hashlib.sha256(data).hexdigest()
+    if recipe.get("sha256") and recipe["sha256"] != digest:
+        raise PackagingError(f"uploaded code {path} changed since it was uploaded")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return {
+                info.filename: zf.read(info)
+                for info in zf.infolist()
+                if not info.is_dir() and not excluded(info.filename)
+            }
+    except zipfile.BadZipFile as exc:
+        raise PackagingError(f"uploaded code {path} is not a zip file") from exc
+
+
+def requirements_of(recipe: Mapping[str, Any], name: str = "requirements.txt") -> list[str]:
+    """The requirements file shipped with custom code: its requirement lines, for the layer."""
+    if recipe.get("kind") not in ("zip", "directory"):
+        return []
+    files = package_files(recipe)
+    text = files.get(name)
+    if text is None:
+        return []
+    raw = text.decode("utf-8") if isinstance(text, bytes) else text
+    lines = (line.split("#", 1)[0].strip() for line in raw.splitlines())
+    return [line for line in lines if line and not line.startswith("-")]
+
+
+def package_files(recipe: Mapping[str, Any]) -> dict[str, str | bytes]:
+    with zipfile.ZipFile(io.BytesIO(package_code(recipe))) as zf:
+        return {info.filename: zf.read(info) for info in zf.infolist()}
 
 
 def _inline_files(recipe: Mapping[str, Any]) -> dict[str, str]:
@@ -159,6 +242,13 @@ class LayerArtifact:
     @property
     def upload_via_s3(self) -> bool:
         return self.zip_size > DIRECT_UPLOAD_LIMIT
+
+
+def default_cache_dir() -> Path:
+    """Built layers, shared by every stage and run on this machine (they are keyed by content)."""
+    configured = os.environ.get("STRANDS_DEPLOY_CACHE_DIR")
+    base = Path(configured) if configured else Path.home() / ".cache" / "strands-deploy"
+    return base / "layers"
 
 
 def layer_key(requirements: Iterable[str], platform: str, python_version: str) -> str:

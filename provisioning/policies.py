@@ -42,6 +42,11 @@ def bedrock_statements(
     """InvokeModel on exactly this model's ARNs: the foundation model in every region a
     cross-region profile may route to, and the inference profile itself when it is one."""
     actions = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+    if model_id.startswith("arn:"):
+        # An application inference profile (or provisioned model) ARN: the profile itself,
+        # and the foundation models behind it, which its ARN does not name.
+        foundation = Join(("arn:", partition, ":bedrock:*::foundation-model/*"))
+        return [statement(actions, [model_id, foundation])]
     base = base_model_id(model_id)
     resources: list[Any] = [Join(("arn:", partition, f":bedrock:*::foundation-model/{base}"))]
     if base != model_id:

@@ -31,9 +31,19 @@ class RecordedResource:
 class StateStore(Protocol):
     def load(self) -> dict[str, RecordedResource]: ...
 
-    def save(self, record: RecordedResource) -> None: ...
+    def save(self, record: RecordedResource) -> None:
+        """Record a resource as made; also clears its intent, in the same write."""
 
     def delete(self, logical_id: str) -> None: ...
+
+    def save_intent(self, record: RecordedResource) -> None:
+        """Before a create: "this may exist in AWS soon" (physical_id unknown yet), so a
+        crash between AWS making it and `save` is found again by name, never made twice."""
+
+    def intents(self) -> dict[str, RecordedResource]:
+        """Creates started and never confirmed by `save` (a run died in between)."""
+
+    def clear_intent(self, logical_id: str) -> None: ...
 
 
 class MemoryStateStore:
@@ -41,6 +51,7 @@ class MemoryStateStore:
 
     def __init__(self, records: Mapping[str, RecordedResource] | None = None) -> None:
         self._records: dict[str, RecordedResource] = dict(records or {})
+        self._intents: dict[str, RecordedResource] = {}
         self._lock = threading.Lock()
 
     def load(self) -> dict[str, RecordedResource]:
@@ -50,7 +61,20 @@ class MemoryStateStore:
     def save(self, record: RecordedResource) -> None:
         with self._lock:
             self._records[record.logical_id] = record
+            self._intents.pop(record.logical_id, None)
 
     def delete(self, logical_id: str) -> None:
         with self._lock:
             self._records.pop(logical_id, None)
+
+    def save_intent(self, record: RecordedResource) -> None:
+        with self._lock:
+            self._intents[record.logical_id] = record
+
+    def intents(self) -> dict[str, RecordedResource]:
+        with self._lock:
+            return dict(self._intents)
+
+    def clear_intent(self, logical_id: str) -> None:
+        with self._lock:
+            self._intents.pop(logical_id, None)

@@ -40,3 +40,11 @@ def show_value(value: Any) -> str:
 @register.filter
 def count(counts: dict[str, Any] | None, key: str) -> int:
     return int((counts or {}).get(key) or 0)
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    """A snapshot, indented, for a <pre> (autoescaped by the template)."""
+    import json
+
+    return json.dumps(value, indent=2, sort_keys=True, default=str)

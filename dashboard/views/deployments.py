@@ -11,10 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dashboard import selectors, services
+from dashboard import selectors, services, services_access
 from dashboard.forms import DestroyConfirmForm
 from dashboard.models import Deployment, Project, Stage
 from dashboard.services import ServiceError
+from dashboard.views import history
 from dashboard.views._helpers import (
     banner_service_error,
     error_message,
@@ -89,6 +90,8 @@ def deployment_detail(request: HttpRequest, deployment_id: int) -> HttpResponse:
         "plan": deployment.plan or {},
     }
     context["can_deploy"] = role_at_least(context["role"], "deployer") and deployment.stage_id
+    context["can_approve"] = services_access.can_approve(plan=deployment, user=request.user)
+    context.update(history.review_context(deployment, events, request.GET))  # issue 6
     return render_page(request, "deployments/detail.html", context, "summary")
 
 
@@ -105,23 +108,6 @@ def deployment_cancel(request: HttpRequest, deployment_id: int) -> HttpResponse:
     else:
         messages.info(request, "Cancel requested: running steps finish, nothing new starts.")
     return redirect("deployment_detail", deployment_id=deployment.id)
-
-
-@login_required
-def deployment_history(request: HttpRequest, name: str) -> HttpResponse:
-    project, _role = project_or_404(request, name)
-    page = _page_number(request)
-    offset = (page - 1) * PAGE_SIZE
-    # One extra row tells whether a next page exists without counting the whole history.
-    runs = list(selectors.deployment_list(project=project, limit=PAGE_SIZE + 1, offset=offset))
-    context = {
-        "project": project,
-        "deployments": runs[:PAGE_SIZE],
-        "page": page,
-        "previous_page": page - 1 if page > 1 else None,
-        "next_page": page + 1 if len(runs) > PAGE_SIZE else None,
-    }
-    return render_page(request, "deployments/history.html", context, "table")
 
 
 def resource_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -144,10 +130,3 @@ def _role_for(request: HttpRequest, deployment: Deployment) -> str:
     if deployment.stage is None:
         return ""
     return services.role_for(project=deployment.stage.project, user=request.user) or ""
-
-
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from dashboard import selectors, services
+from dashboard import selectors, services, services_drift
 from dashboard.forms import LinkForm, ProjectForm, node_choices
 from dashboard.models import Agent, Component, Link, Project, Stage
 from dashboard.services import ServiceError
@@ -79,6 +79,7 @@ def _stage_summary(stage: Stage) -> dict[str, Any]:
         "last": stage.deployments.first(),
         "active": selectors.deployment_active(stage=stage),
         "resource_count": selectors.stage_resources(stage=stage).count(),
+        "drifted": services_drift.stage_drift(stage=stage),  # issue 6
     }
 
 

@@ -6,17 +6,23 @@ from provisioning.provisioners import (
     api_gateway,
     dynamodb,
     iam,
+    iam_policy,
     lambda_function,
+    lambda_layer,
     logs,
     s3,
     security_group,
     sns,
     sqs,
+    ssm,
     vpc,
 )
 from provisioning.provisioners.base import Provisioner
 
-_MODULES = (iam, logs, lambda_function, api_gateway, s3, dynamodb, sqs, sns, vpc, security_group)
+_MODULES = (
+    iam, iam_policy, logs, lambda_function, lambda_layer, api_gateway, s3, dynamodb, sqs, sns, vpc,
+    security_group, ssm,
+)  # fmt: skip
 
 REGISTRY: dict[str, type[Provisioner]] = {
     cls.resource_type: cls for module in _MODULES for cls in module.PROVISIONERS

@@ -24,7 +24,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.aws import TAG_LOGICAL_ID
-from provisioning.errors import aws_errors, is_not_found
+from provisioning.errors import aws_errors, error_code, is_not_found
+from provisioning.intents import create_once
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.spec import Join, Ref
 from provisioning.state import RecordedResource
@@ -172,6 +173,10 @@ class ApiProvisioner(Provisioner):
                     return api
         return None
 
+    def _found_outputs(self, name: str, logical_id: str) -> dict[str, Any] | None:
+        found = self._find(name, logical_id)
+        return None if found is None else self._outputs(found)
+
     def _outputs(self, api: Mapping[str, Any]) -> dict[str, Any]:
         api_id = api["ApiId"]
         aws = self.aws
@@ -206,7 +211,12 @@ class ApiProvisioner(Provisioner):
             if cors:
                 args["CorsConfiguration"] = _aws_cors(cors)
             with aws_errors("creating HTTP API", name):
-                return self._outputs(gw.create_api(**args))
+                # APIs are not unique by name: a retried CreateApi would make a twin.
+                return create_once(
+                    self.aws,
+                    lambda: self._outputs(self.aws.client_once("apigatewayv2").create_api(**args)),
+                    lambda: self._found_outputs(name, logical_id),
+                )
         api_id = current.outputs["api_id"]
         with aws_errors("updating HTTP API", name):
             gw.update_api(ApiId=api_id, Name=name, Description=properties.get("description", ""))
@@ -274,15 +284,24 @@ class IntegrationProvisioner(Provisioner):
             "TimeoutInMillis": properties.get("timeout_ms", 30000),
         }
         if current is None:
-            with aws_errors("creating integration in HTTP API", api_id):
-                made = gw.create_integration(
+
+            def create() -> dict[str, Any]:
+                made = self.aws.client_once("apigatewayv2").create_integration(
                     IntegrationType="AWS_PROXY", IntegrationMethod="POST", **args
                 )
-            return _integration_outputs(api_id, made["IntegrationId"])
+                return _integration_outputs(api_id, made["IntegrationId"])
+
+            with aws_errors("creating integration in HTTP API", api_id):
+                # Not idempotent: found again by its integration URI after a lost reply.
+                return create_once(self.aws, create, lambda: self._found(properties))
         integration_id = current.outputs["integration_id"]
         with aws_errors("updating integration of HTTP API", api_id):
             gw.update_integration(IntegrationId=integration_id, **args)
         return dict(current.outputs)
+
+    def _found(self, properties: Mapping[str, Any]) -> dict[str, Any] | None:
+        found = self.get_current_state(properties, None)
+        return None if found is None else dict(found.outputs)
 
     def destroy(self, recorded: RecordedResource) -> None:
         api_id = _sub_api_id(None, recorded)
@@ -332,15 +351,26 @@ class RouteProvisioner(Provisioner):
         gw = self.aws.client("apigatewayv2")
         api_id, key = properties["api_id"], properties["route_key"]
         if current is None:
+
+            def create() -> dict[str, Any]:
+                made = self.aws.client_once("apigatewayv2").create_route(
+                    ApiId=api_id, RouteKey=key, Target=properties["target"]
+                )
+                return _route_outputs(api_id, made["RouteId"])
+
             with aws_errors("creating route in HTTP API", f"{api_id} {key}"):
-                made = gw.create_route(ApiId=api_id, RouteKey=key, Target=properties["target"])
-            return _route_outputs(api_id, made["RouteId"])
+                # Not idempotent: found again by its route key after a lost reply.
+                return create_once(self.aws, create, lambda: self._found(properties))
         route_id = current.outputs["route_id"]
         with aws_errors("updating route in HTTP API", f"{api_id} {key}"):
             gw.update_route(
                 ApiId=api_id, RouteId=route_id, RouteKey=key, Target=properties["target"]
             )
         return dict(current.outputs)
+
+    def _found(self, properties: Mapping[str, Any]) -> dict[str, Any] | None:
+        found = self.get_current_state(properties, None)
+        return None if found is None else dict(found.outputs)
 
     def destroy(self, recorded: RecordedResource) -> None:
         api_id = _sub_api_id(None, recorded)
@@ -373,13 +403,16 @@ class StageProvisioner(Provisioner):
         with aws_errors("reading stage of HTTP API", f"{api_id}/{name}"):
             try:
                 stage = gw.get_stage(ApiId=api_id, StageName=name)
-                endpoint = gw.get_api(ApiId=api_id)["ApiEndpoint"]
+                # An API's endpoint never changes: the recorded URL saves a GetApi per read.
+                outputs = dict(recorded.outputs) if recorded and recorded.outputs.get("url") else {}
+                if not outputs:
+                    endpoint = gw.get_api(ApiId=api_id)["ApiEndpoint"]
+                    outputs = _stage_outputs(api_id, name, endpoint)
             except ClientError as exc:
                 if is_not_found(exc):
                     return None
                 raise
-        props = {"api_id": api_id, "name": name, "auto_deploy": bool(stage.get("AutoDeploy"))}
-        return Current(props, _stage_outputs(api_id, name, endpoint))
+        return Current(_stage_properties(api_id, name, stage), outputs)
 
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None
@@ -396,9 +429,14 @@ class StageProvisioner(Provisioner):
         return _stage_outputs(api_id, name, endpoint)
 
     def _create(self, logical_id: str, api_id: str, name: str, auto: bool) -> None:
-        self.aws.client("apigatewayv2").create_stage(
-            ApiId=api_id, StageName=name, AutoDeploy=auto, Tags=self.aws.tags(logical_id)
-        )
+        try:
+            self.aws.client("apigatewayv2").create_stage(
+                ApiId=api_id, StageName=name, AutoDeploy=auto, Tags=self.aws.tags(logical_id)
+            )
+        except ClientError as exc:
+            # A retried call whose first reply was lost: the stage is there, by its name.
+            if error_code(exc) != "ConflictException":
+                raise
 
     def _update(self, logical_id: str, api_id: str, name: str, auto: bool) -> None:
         """UpdateStage, or a fresh stage where the emulator lacks UpdateStage (moto)."""
@@ -421,6 +459,10 @@ class StageProvisioner(Provisioner):
             except ClientError as exc:
                 if not is_not_found(exc):
                     raise
+
+
+def _stage_properties(api_id: str, name: str, stage: Mapping[str, Any]) -> dict[str, Any]:
+    return {"api_id": api_id, "name": name, "auto_deploy": bool(stage.get("AutoDeploy"))}
 
 
 def _stage_outputs(api_id: str, name: str, endpoint: str) -> dict[str, Any]:

@@ -155,7 +155,15 @@ class DynamoDbTable(Provisioner):
             ]
         if wanted["stream_view_type"]:
             args["StreamSpecification"] = build_stream_specification(wanted["stream_view_type"])
-        self._client.create_table(**args)
+        try:
+            self._client.create_table(**args)
+        except ClientError as exc:
+            # The SDK retried a call whose reply was lost: the first attempt made it.
+            if (
+                error_code(exc) != "ResourceInUseException"
+                or self._describe(args["TableName"]) is None
+            ):
+                raise
         self._wait_active(wanted["name"])
 
     def _update(self, wanted: Mapping[str, Any], have: Mapping[str, Any]) -> None:

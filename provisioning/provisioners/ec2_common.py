@@ -91,8 +91,18 @@ class Ec2Provisioner(Provisioner):
             self.aws.sleep(delay)
             delay = min(delay * 2, 15.0)
 
-    def while_in_use(self, call: Callable[[], object]) -> object:
-        """Retry a delete while AWS says something still depends on the resource."""
+    def while_in_use(self, call: Callable[[], object], what: str = "") -> object:
+        """Retry a delete while AWS says something still depends on the resource,
+        telling the user each time it waits (the orchestrator shows `aws.note`)."""
+
+        def waiting(exc: Exception, waited_s: float) -> None:
+            detail = str(getattr(exc, "response", {}).get("Error", {}).get("Message", exc))
+            self.aws.note(
+                f"waiting for {what or self.label} to be released "
+                f"({waited_s:.0f} s so far, up to {DEPENDENCY_TIMEOUT_S // 60} min; "
+                f"Lambda network interfaces can take that long): {detail}"
+            )
+
         return retry_while(
             is_dependency_violation,
             call,
@@ -101,6 +111,7 @@ class Ec2Provisioner(Provisioner):
             clock=self.aws.clock,
             first_delay_s=5.0,
             max_delay_s=60.0,
+            on_wait=waiting,
         )
 
     def arn(self, kind: str, resource_id: str) -> str:

@@ -19,6 +19,7 @@ from provisioning.errors import (
     is_not_found,
     retry_while,
 )
+from provisioning.intents import create_once
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
 
@@ -93,7 +94,6 @@ class PermissionProvisioner(Provisioner):
     ) -> dict[str, Any]:
         function, statement_id = properties["function_name"], properties["statement_id"]
         resource = f"{statement_id} on {function}"
-        lam = self.aws.client("lambda")
         args = {
             "FunctionName": function,
             "StatementId": statement_id,
@@ -106,12 +106,21 @@ class PermissionProvisioner(Provisioner):
             current = self.get_current_state(properties, None)
         if current is not None and _same_statement(current.properties, properties):
             return dict(current.outputs)
+        outputs = {"physical_id": f"{function}/{statement_id}"}
+
+        def found() -> dict[str, Any] | None:
+            # A lost reply then a retry answers "statement id exists": ours, adopt it.
+            have = self.get_current_state(properties, None)
+            same = have is not None and _same_statement(have.properties, properties)
+            return outputs if same else None
+
         with aws_errors("adding Lambda permission", resource):
             # Statements cannot be edited: a changed one is removed and added again.
             if current is not None:
                 self._remove(function, statement_id)
-            lam.add_permission(**args)
-        return {"physical_id": f"{function}/{statement_id}"}
+            once = self.aws.client_once("lambda")
+            create_once(self.aws, lambda: (once.add_permission(**args), outputs)[1], found)
+        return outputs
 
     def _remove(self, function: str, statement_id: str) -> None:
         try:
@@ -208,10 +217,12 @@ class EventSourceMappingProvisioner(Provisioner):
         }
         if current is None:
             resource = f"{properties['function_name']} <- {properties['event_source_arn']}"
-            with aws_errors("creating event source mapping", resource):
-                mapping = retry_while(
+            once = self.aws.client_once("lambda")
+
+            def create() -> object:
+                return retry_while(
                     is_iam_propagation_error,
-                    lambda: lam.create_event_source_mapping(
+                    lambda: once.create_event_source_mapping(
                         EventSourceArn=properties["event_source_arn"],
                         Tags=self.aws.tags(logical_id),
                         **args,
@@ -219,7 +230,14 @@ class EventSourceMappingProvisioner(Provisioner):
                     timeout_s=IAM_PROPAGATION_TIMEOUT_S,
                     sleep=self.aws.sleep,
                     clock=self.aws.clock,
+                    on_wait=lambda _e, s: self.aws.note(
+                        f"the function's role is not usable by Lambda yet ({s:.0f} s): retrying"
+                    ),
                 )
+
+            with aws_errors("creating event source mapping", resource):
+                # Not idempotent: found again by function + source after a lost reply.
+                mapping = create_once(self.aws, create, lambda: self._find(properties, None))
             assert isinstance(mapping, Mapping)
             uuid = str(mapping["UUID"])
         else:

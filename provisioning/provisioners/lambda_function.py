@@ -11,6 +11,7 @@ lambda:function properties:
   layers: list[str]
   code: dict                      the packaging recipe (write-only: not readable from AWS)
   code_sha256: str                base64 SHA-256 of the zip, as Lambda reports CodeSha256
+  optional: artifacts_bucket, layer_sizes (see lambda_code.py: big zips go through S3)
   optional: vpc: {"subnet_ids": [...], "security_group_ids": [...]} | None,
             dead_letter_target_arn: str | None
 outputs: physical_id (name), name, arn
@@ -33,9 +34,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning import packaging
 from provisioning.errors import aws_errors, error_code, is_not_found, retry_while
 from provisioning.provisioners.base import Current, Provisioner, normalise
+from provisioning.provisioners.lambda_code import WRITE_ONLY as CODE_WRITE_ONLY
+from provisioning.provisioners.lambda_code import code_args
 from provisioning.provisioners.lambda_events import (
     IAM_PROPAGATION_TIMEOUT_S,
     EventSourceMappingProvisioner,
@@ -115,7 +117,7 @@ def _workload(workload: str) -> str:
 class FunctionProvisioner(Provisioner):
     resource_type = "lambda:function"
     replace_on = {"name": "Lambda cannot rename a function"}
-    write_only = frozenset({"code"})
+    write_only = frozenset({"code"}) | CODE_WRITE_ONLY
 
     def canonical(self, name: str, value: Any) -> Any:
         if name == "vpc" and value:
@@ -154,7 +156,7 @@ class FunctionProvisioner(Provisioner):
         args = {
             "FunctionName": name,
             "PackageType": "Zip",
-            "Code": {"ZipFile": packaging.package_code(properties["code"])},
+            "Code": code_args(self.aws, properties),
             "Architectures": [properties.get("architecture", "x86_64")],
             "Tags": self.aws.tags(logical_id),
             **_config_args(properties),
@@ -191,9 +193,7 @@ class FunctionProvisioner(Provisioner):
         arch = want.get("architecture", "x86_64")
         if want.get("code_sha256") != have.get("code_sha256") or arch != have.get("architecture"):
             lam.update_function_code(
-                FunctionName=name,
-                ZipFile=packaging.package_code(want["code"]),
-                Architectures=[arch],
+                FunctionName=name, Architectures=[arch], **code_args(self.aws, want)
             )
             self._wait(name, "function_updated_v2")
         reserved = want.get("reserved_concurrency")
@@ -212,6 +212,9 @@ class FunctionProvisioner(Provisioner):
             timeout_s=IAM_PROPAGATION_TIMEOUT_S,
             sleep=self.aws.sleep,
             clock=self.aws.clock,
+            on_wait=lambda _e, s: self.aws.note(
+                f"the execution role is not assumable by Lambda yet ({s:.0f} s): retrying"
+            ),
         )
         assert isinstance(result, dict)
         return result

@@ -84,17 +84,18 @@ class S3Bucket(Provisioner):
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
         name = recorded.physical_id if recorded else (properties or {})["name"]
-        s3 = self.aws.client("s3")
         with aws_errors("reading S3 bucket", name):
+            # S3 has no one-call description: three reads are the least, and the first
+            # answers NoSuchBucket for a missing bucket, so no HeadBucket is needed.
             try:
-                s3.head_bucket(Bucket=name)
+                versioning = self._read_versioning(name)
             except ClientError as exc:
                 if is_not_found(exc, *_NO_BUCKET):
                     return None
                 raise
             live = {
                 "name": name,
-                "versioning": self._read_versioning(name),
+                "versioning": versioning,
                 "encryption": self._read_encryption(name),
                 "block_public_access": self._read_public_access_block(name),
             }

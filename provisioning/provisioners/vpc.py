@@ -284,7 +284,7 @@ class SubnetProvisioner(Ec2Provisioner):
         name = name_of(recorded, properties)
         with aws_errors("reading", self.what(name)):
             subnet = self._find(name, recorded)
-            return None if subnet is None else self._current(subnet)
+            return None if subnet is None else self._current(subnet, recorded)
 
     def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
         if recorded is not None:
@@ -300,14 +300,15 @@ class SubnetProvisioner(Ec2Provisioner):
         )
         return mine[0] if mine else None
 
-    def _current(self, subnet: Mapping[str, Any]) -> Current:
-        zones = self.zones()
+    def _current(
+        self, subnet: Mapping[str, Any], recorded: RecordedResource | None = None
+    ) -> Current:
         zone = subnet["AvailabilityZone"]
         properties = {
             "name": tags_of(subnet).get("Name", ""),
             "vpc_id": subnet["VpcId"],
             "cidr_block": subnet["CidrBlock"],
-            "az_index": zones.index(zone) if zone in zones else -1,
+            "az_index": self._az_index(zone, recorded),
             "map_public_ip_on_launch": bool(subnet.get("MapPublicIpOnLaunch", False)),
         }
         subnet_id = subnet["SubnetId"]
@@ -319,6 +320,16 @@ class SubnetProvisioner(Ec2Provisioner):
             "availability_zone": zone,
         }
         return Current(properties, outputs)
+
+    def _az_index(self, zone: str, recorded: RecordedResource | None) -> int:
+        """The zone's index; a subnet still in its recorded zone keeps its recorded index,
+        which saves a DescribeAvailabilityZones per subnet on every read."""
+        if recorded and recorded.outputs.get("availability_zone") == zone:
+            index = recorded.properties.get("az_index")
+            if isinstance(index, int):
+                return index
+        zones = self.zones()
+        return zones.index(zone) if zone in zones else -1
 
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None

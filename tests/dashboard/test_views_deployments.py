@@ -6,6 +6,7 @@ import html
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from django.test import Client
@@ -100,7 +101,7 @@ def test_a_finished_plan_shows_every_resource_with_its_action_and_changes(
     assert "MemorySize : 1024 → 2048" in page
     assert "bucket/docs/bucket s3:bucket bucket:docs CREATE does not exist yet" in page
     assert "agents share one execution role" in page
-    assert "Deploy these changes" in page
+    assert "Deploy this plan" in page
 
 
 def test_deploy_opens_the_live_deployment_page(owner_client: Client, project: Project) -> None:
@@ -225,12 +226,15 @@ def test_history_is_paged_newest_first(owner_client: Client, project: Project) -
     url = reverse("deployment_history", args=["acme"])
 
     first = owner_client.get(url).content.decode()
-    second = owner_client.get(url, {"page": 2}, **htmx()).content.decode()
+    older = re.search(r'href="[^"]*older=([^"&]+)"', first)
+    assert older is not None
+    second = owner_client.get(url, {"older": unquote(html.unescape(older.group(1)))}, **htmx())
+    second_page = second.content.decode()
 
     assert first.count("data-deployment=") == 20 and f'data-deployment="{runs[-1].id}"' in first
-    assert "page=2" in first
-    assert second.count("data-deployment=") == 3 and f'data-deployment="{runs[0].id}"' in second
-    assert "<html" not in second and "page=1" in second
+    assert second_page.count("data-deployment=") == 3
+    assert f'data-deployment="{runs[0].id}"' in second_page
+    assert "<html" not in second_page and "newer=" in second_page
 
 
 def test_an_empty_history_says_nothing_has_run_yet(owner_client: Client, project: Project) -> None:

@@ -91,7 +91,7 @@ def test_a_user_deploys_and_destroys_an_agent_behind_an_http_api(e2e_user: Any, 
     expect(plan_table).to_contain_text("http_api:public")
 
     # And when they deploy, every resource reaches succeeded on the page, live
-    page.get_by_role("button", name="Deploy these changes").click()
+    page.get_by_role("button", name="Deploy this plan").click()
     expect(page.locator("#run")).to_have_attribute("data-kind", "deploy")
     page.evaluate("window.__notReloaded = true")
     wait_for_run(page)

@@ -235,3 +235,64 @@ def test_configured_tools_are_loaded_and_missing_ones_are_named(
         missing.get_agent()
     for name in [m for m in sys.modules if m.startswith(package)]:
         del sys.modules[name]
+
+
+# --- conversation sessions --------------------------------------------------------------------
+
+
+@pytest.fixture
+def session_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A moto bucket that the handler's S3SessionManager keeps conversations in."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="acme-dev-chats")
+        monkeypatch.setenv("AWS_REGION", "us-east-1")
+        monkeypatch.setenv("STRANDS_DEPLOY_SESSION_BUCKET", "acme-dev-chats")
+        monkeypatch.setenv("STRANDS_DEPLOY_SESSION_PREFIX", "sessions/support/")
+        yield boto3.client("s3", region_name="us-east-1")
+
+
+def test_a_named_session_is_resumed_from_s3_with_the_configured_model(
+    handler: ModuleType, session_store: Any
+) -> None:
+    # Given two turns of one conversation, through different ways in
+    handler.handler(http_event(json.dumps({"prompt": "my order is 42", "session_id": "c-1"})), None)
+    handler.handler(
+        {"Records": [{**sqs_record("m-1", "where is it?"),
+                      "messageAttributes": {"session_id": {"stringValue": "c-1"}}}]},
+        None,
+    )  # fmt: skip
+
+    # When a third turn resumes it in a fresh agent
+    agent = handler.session_agent("c-1")
+
+    # Then the history is there, under the agent's prefix, and the model is still ours
+    texts = [block["text"] for m in agent.messages for block in m["content"]]
+    assert texts == [
+        "my order is 42",
+        "stand-in reply: my order is 42",
+        "where is it?",
+        "stand-in reply: where is it?",
+    ]
+    assert isinstance(agent.model, handler.StandInModel)  # not the SDK's default model
+    keys = [o["Key"] for o in session_store.list_objects_v2(Bucket="acme-dev-chats")["Contents"]]
+    assert all(k.startswith("sessions/support/session_c-1/") for k in keys)
+
+
+def test_without_a_session_id_nothing_is_stored(handler: ModuleType, session_store: Any) -> None:
+    handler.handler({"prompt": "hello"}, None)
+
+    assert "Contents" not in session_store.list_objects_v2(Bucket="acme-dev-chats")
+
+
+def test_a_malformed_session_id_is_the_callers_mistake(
+    handler: ModuleType, session_store: Any
+) -> None:
+    response = handler.handler(
+        http_event("hi", base64_encoded=False) | {"headers": {"X-Session-Id": "../etc"}}, None
+    )
+
+    assert response["statusCode"] == 400
+    assert "session id" in json.loads(response["body"])["error"]

@@ -8,13 +8,15 @@ import pytest
 
 from provisioning import provisioners
 from provisioning.aws import AwsContext
+from provisioning.concurrency import AdaptiveLimit
+from provisioning.errors import RunSuperseded
 from provisioning.events import EventStatus, ListSink
 from provisioning.graph import ResourceGraph
 from provisioning.orchestrator import Orchestrator
 from provisioning.planner import make_plan
 from provisioning.provisioners.base import Action
 from provisioning.spec import Ref, ResourceSpec
-from provisioning.state import MemoryStateStore
+from provisioning.state import MemoryStateStore, RecordedResource
 from tests.provisioning import fakes
 
 
@@ -181,3 +183,128 @@ def test_the_longest_chain_starts_first_when_slots_are_short(aws: AwsContext) ->
     deploy(graph, MemoryStateStore(), aws, max_workers=1)
 
     assert next(n for _, n in fakes.CLOUD.writes()) == "long1"
+
+
+# --- crash safety: intents, fencing; progress notes; adaptive concurrency ----------------------
+class CrashingStore(MemoryStateStore):
+    """Dies (as far as the engine can tell) right after AWS made `victim`, before recording it."""
+
+    def __init__(self, victim: str) -> None:
+        super().__init__()
+        self.victim = victim
+
+    def save(self, record: RecordedResource) -> None:
+        if record.logical_id == self.victim:
+            raise RuntimeError("worker killed")
+        super().save(record)
+
+
+def test_a_create_whose_save_was_lost_is_adopted_by_the_next_deploy_not_made_again(
+    aws: AwsContext,
+) -> None:
+    graph = graph_of(thing("a"), thing("b", "a"), thing("c", "b"))
+    crashed = CrashingStore("b")
+    deploy(graph, crashed, aws)
+    assert set(crashed.intents()) == {"b"}  # what was in flight is on record
+    store = MemoryStateStore(crashed.load())
+    store.save_intent(crashed.intents()["b"])
+    fakes.CLOUD.calls.clear()
+
+    tally, sink = deploy(graph, store, aws)
+
+    assert [n for _, n in fakes.CLOUD.writes()] == ["c"]  # b was found, not made twice
+    assert set(store.load()) == {"a", "b", "c"} and store.intents() == {}
+    assert any("found in AWS" in e.message for e in sink.events if e.resource == "b")
+    assert tally.status == "SUCCEEDED"  # type: ignore[attr-defined]
+
+
+def test_destroy_deletes_what_an_interrupted_create_left_behind(aws: AwsContext) -> None:
+    graph = graph_of(thing("a"), thing("b", "a"))
+    crashed = CrashingStore("b")
+    deploy(graph, crashed, aws)
+    assert "b" in fakes.CLOUD.resources and "b" not in crashed.load()
+
+    tally = Orchestrator(aws, crashed, ListSink()).destroy(
+        crashed.load(), intents=crashed.intents()
+    )
+
+    assert fakes.CLOUD.resources == {}  # no orphan
+    assert [n for c, n in fakes.CLOUD.writes() if c == "delete"] == ["b", "a"]
+    assert crashed.intents() == {} and tally.status == "SUCCEEDED"
+
+
+def test_a_create_left_in_flight_for_a_removed_resource_is_deleted_on_the_next_deploy(
+    aws: AwsContext,
+) -> None:
+    crashed = CrashingStore("b")
+    deploy(graph_of(thing("a"), thing("b")), crashed, aws)
+
+    deploy(graph_of(thing("a")), crashed, aws)
+
+    assert set(fakes.CLOUD.resources) == {"a"} and crashed.intents() == {}
+
+
+class SupersededStore(MemoryStateStore):
+    def save(self, record: RecordedResource) -> None:
+        raise RunSuperseded("deployment #1 is failed, no longer running")
+
+
+def test_a_run_that_lost_its_fence_stops_without_starting_anything_else(aws: AwsContext) -> None:
+    graph = graph_of(thing("a"), thing("b", "a"), thing("c", "b"))
+
+    with pytest.raises(RunSuperseded):
+        deploy(graph, SupersededStore(), aws)
+
+    assert [n for _, n in fakes.CLOUD.writes()] == ["a"]
+
+
+class PatientThing(fakes.FakeThing):
+    resource_type = "fake:patient"
+
+    def destroy(self, recorded: RecordedResource) -> None:
+        self.aws.note("waiting for Lambda ENIs to release subnet subnet-1 (5 s so far)")
+        super().destroy(recorded)
+
+
+def test_a_provisioner_that_waits_says_so_as_an_info_event_of_its_resource(
+    aws: AwsContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(provisioners.REGISTRY, "fake:patient", PatientThing)
+    fakes.CLOUD.resources["net"] = {"name": "net"}
+    record = RecordedResource("net", "fake:patient", "net")
+    sink = ListSink()
+
+    Orchestrator(aws, MemoryStateStore({"net": record}), sink).destroy({"net": record})
+
+    kinds = [(e.resource, e.status.value) for e in sink.events]
+    assert kinds == [("net", "started"), ("net", "info"), ("net", "succeeded")]
+    assert "release subnet subnet-1" in sink.events[1].message
+
+
+def test_throttling_halves_the_limit_and_calm_raises_it_one_step_at_a_time() -> None:
+    now = [0.0]
+    limit = AdaptiveLimit(16, floor=2, cooldown_s=2.0, clock=lambda: now[0])
+
+    first = limit.throttled("CreateRole")
+    burst = limit.throttled("CreateRole")  # the same overload: no second cut
+    now[0] = 5.0
+    second = limit.throttled("CreateRole")
+    raised = [limit.finished() for _ in range(4)]
+
+    assert first is not None and (first.old, first.new) == (16, 8)
+    assert burst is None
+    assert second is not None and (second.old, second.new) == (8, 4)
+    assert [c.new if c else None for c in raised] == [None, None, None, 5]
+    assert "throttling (CreateRole)" in first.message()
+
+
+def test_the_orchestrator_starts_no_more_than_the_lowered_limit(aws: AwsContext) -> None:
+    fakes.CLOUD.delay_s = 0.05
+    graph = graph_of(*(thing(f"r{i}") for i in range(12)))
+    sink = ListSink()
+    orchestrator = Orchestrator(aws, MemoryStateStore(), sink, max_workers=8)
+    orchestrator.limit.throttled("CreateThing")  # as botocore reports a throttled reply
+
+    orchestrator.apply(make_plan(graph, {}, aws), graph.specs)
+
+    assert fakes.CLOUD.max_active <= 5  # 4 after the cut, maybe one more as it recovers

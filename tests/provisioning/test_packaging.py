@@ -19,7 +19,9 @@ from provisioning.packaging import (
     code_sha256,
     package_code,
     package_sizes,
+    requirements_of,
     unzipped_size,
+    zip_files,
 )
 
 AGENT: dict[str, Any] = {
@@ -193,3 +195,62 @@ def test_big_function_zip_goes_through_s3_and_small_one_does_not(tmp_path: Path)
     small = check_sizes(5 * MB, layer, function_unzipped_size=10 * MB)
     assert not small.upload_via_s3
     assert small.unzipped_size == 77 * MB
+
+
+# --- custom code ----------------------------------------------------------------------------
+
+
+def team_code(root: Path) -> Path:
+    """A realistic agent project: code, tools, a requirements file, and clutter."""
+    (root / "tools").mkdir(parents=True)
+    (root / "app.py").write_text("def main(event, context):\n    return 'hi'\n")
+    (root / "tools" / "orders.py").write_text("def order_status():\n    return 'shipped'\n")
+    (root / "requirements.txt").write_text("strands-agents==1.62.0\nstrands-agents-tools==0.8.10\n")
+    for clutter in (".git/HEAD", "__pycache__/app.cpython-312.pyc", ".venv/bin/python", "x.pyc"):
+        (root / clutter).parent.mkdir(parents=True, exist_ok=True)
+        (root / clutter).write_text("clutter")
+    return root
+
+
+def test_a_code_directory_is_packaged_without_clutter_and_deterministically(
+    tmp_path: Path,
+) -> None:
+    root = team_code(tmp_path / "agent")
+    recipe = {"kind": "directory", "path": str(root)}
+
+    first = package_code(recipe)
+    (root / "app.py").touch()  # a newer mtime alone changes nothing
+    second = package_code(recipe)
+
+    assert list(entries(first)) == ["app.py", "requirements.txt", "tools/orders.py"]
+    assert first == second
+    (root / "app.py").write_text("def main(event, context):\n    return 'changed'\n")
+    assert code_sha256(package_code(recipe)) != code_sha256(first)
+
+
+def test_an_uploaded_zip_is_repacked_to_the_same_bytes_as_its_directory(tmp_path: Path) -> None:
+    import hashlib
+
+    root = team_code(tmp_path / "agent")
+    upload = tmp_path / "upload.zip"
+    with zipfile.ZipFile(upload, "w") as zf:  # today's timestamps, any order
+        for path in sorted(root.rglob("*"), reverse=True):
+            if path.is_file():
+                zf.write(path, path.relative_to(root).as_posix())
+    digest = hashlib.sha256(upload.read_bytes()).hexdigest()
+
+    zipped = package_code({"kind": "zip", "path": str(upload), "sha256": digest})
+
+    assert zipped == package_code({"kind": "directory", "path": str(root)})
+    assert requirements_of({"kind": "zip", "path": str(upload), "sha256": digest}) == [
+        "strands-agents==1.62.0",
+        "strands-agents-tools==0.8.10",
+    ]
+
+
+def test_an_uploaded_zip_that_changed_is_refused(tmp_path: Path) -> None:
+    upload = tmp_path / "upload.zip"
+    upload.write_bytes(zip_files({"app.py": "x"}))
+
+    with pytest.raises(PackagingError, match="changed since it was uploaded"):
+        package_code({"kind": "zip", "path": str(upload), "sha256": "0" * 64})

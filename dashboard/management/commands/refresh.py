@@ -1,0 +1,51 @@
+"""`manage.py refresh PROJECT [--stage dev]`: check a stage for drift (exit 1 if drifted).
+
+`--due` refreshes every stage whose periodic drift check is due (for cron);
+`--schedule` starts the workers' own scheduler actor once (services mode).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from dashboard import services_drift
+from dashboard.management.commands import _runs
+
+
+class Command(BaseCommand):
+    help = "Compare AWS with a stage's recorded state and record the drift."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("project", nargs="?")
+        parser.add_argument("--stage", default="dev")
+        parser.add_argument("--due", action="store_true", help="every stage whose check is due")
+        parser.add_argument("--schedule", action="store_true", help="start the periodic actor")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["schedule"]:
+            from dashboard import actors
+
+            actors.drift_scheduler.send(True)
+            self.stdout.write("drift scheduler started: it checks due stages every 15 minutes")
+            return
+        if options["due"]:
+            started = services_drift.drift_check_due()
+            self.stdout.write(f"{len(started)} refreshes started")
+            return
+        if not options["project"]:
+            raise CommandError("name a project, or use --due")
+        stage = _runs.find_stage(options["project"], options["stage"])
+        deployment = _runs.run(stage, "refresh", wait=True, write=self.stdout.write)
+        _runs.check_outcome(deployment)
+        drifted = services_drift.stage_drift(stage=stage)
+        for resource in drifted:
+            for item in resource.drift:
+                self.stdout.write(
+                    f"drifted {resource.logical_id} {item['name']}: "
+                    f"{item['recorded']!r} -> {item['live']!r}"
+                )
+        if drifted:
+            raise CommandError(f"{len(drifted)} resources drifted (refresh #{deployment.pk})")
+        self.stdout.write(self.style.SUCCESS(f"refresh #{deployment.pk}: no drift"))

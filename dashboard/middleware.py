@@ -1,0 +1,107 @@
+"""Web-surface guards Django does not ship: login rate limiting and a few headers.
+
+Failed logins are counted in the cache per (username, client address) and per address,
+in one-minute windows; over the limit, the login form answers 429 with a clear message
+before any password is checked. The client address is REMOTE_ADDR: behind a proxy,
+have it set the real address (daphne --proxy-headers) rather than trusting a header here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.cache import cache
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+WINDOW_S = 60
+TOO_MANY = (
+    "Too many failed log-in attempts for this account from your address. "
+    "Wait a minute, then try again."
+)
+
+
+def _limits() -> tuple[int, int]:
+    return (
+        int(getattr(settings, "LOGIN_ATTEMPTS_PER_MINUTE", 5)),
+        int(getattr(settings, "LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS", 30)),
+    )
+
+
+def _address(request: HttpRequest | None) -> str:
+    return str((request.META.get("REMOTE_ADDR") if request is not None else "") or "unknown")
+
+
+def _keys(username: str, address: str) -> tuple[str, str]:
+    who = hashlib.sha256(f"{username.strip().lower()}|{address}".encode()).hexdigest()[:32]
+    return f"login-failures:user:{who}", f"login-failures:addr:{address}"
+
+
+def _bump(key: str) -> None:
+    cache.add(key, 0, WINDOW_S)  # starts the window; later failures do not extend it
+    try:
+        cache.incr(key)
+    except ValueError:  # the window closed between add and incr
+        cache.set(key, 1, WINDOW_S)
+
+
+def blocked(username: str, address: str) -> bool:
+    per_user, per_address = _limits()
+    user_key, address_key = _keys(username, address)
+    return (
+        int(cache.get(user_key) or 0) >= per_user or int(cache.get(address_key) or 0) >= per_address
+    )
+
+
+@receiver(user_login_failed)
+def _count_failure(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **_: Any
+) -> None:
+    for key in _keys(str(credentials.get("username", "")), _address(request)):
+        _bump(key)
+
+
+@receiver(user_logged_in)
+def _forget_failures(sender: Any, request: HttpRequest | None, user: Any, **_: Any) -> None:
+    cache.delete(_keys(user.get_username(), _address(request))[0])
+
+
+class LoginRateLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and request.path == reverse("login"):
+            username = str(request.POST.get("username", ""))[:150]
+            if blocked(username, _address(request)):
+                messages.error(request, TOO_MANY)
+                form = AuthenticationForm(request, initial={"username": username})
+                context = {"form": form, "next": request.POST.get("next", "")}
+                return render(request, "registration/login.html", context, status=429)
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """Headers SecurityMiddleware does not set: no powerful browser features, no caching
+    of pages that show a team's infrastructure, resources only for this origin."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+        )
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,345 @@
+"""The canvas's endpoints: its state as JSON, JSON edits, the inspector and the side panel.
+
+Every edit carries the project `version` the browser last saw. Answers:
+200 {"version": n, ...}; 400 {"error", "field"} for a refused edit (the reason is the
+services'); 403 {"error"} below the deployer role; 409 {"error", "version"} when the
+project changed since (another tab or another person).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dashboard import selectors_canvas, services, services_canvas
+from dashboard.forms import COMPONENT_FORMS, AgentForm, ComponentForm
+from dashboard.models import Agent, Component, Project
+from dashboard.services import ServiceError, StaleWrite
+from dashboard.views._helpers import add_service_error, project_or_404, role_at_least
+
+STALE_MESSAGE = "This project changed in another tab or by someone else — reload to see it."
+View = Callable[..., HttpResponse]
+
+
+class BadRequest(ServiceError):
+    pass
+
+
+def _json_errors(view: View) -> View:
+    """Refusals as JSON the canvas can show, instead of Django's HTML error pages."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except StaleWrite:
+            project = Project.objects.filter(name=kwargs.get("name")).first()
+            current = project.version if project else None
+            return JsonResponse({"error": STALE_MESSAGE, "version": current}, status=409)
+        except ServiceError as exc:
+            return JsonResponse({"error": exc.message, "field": exc.field}, status=400)
+        except PermissionDenied as exc:
+            message = str(exc) or "you may look at this project but not change it"
+            return JsonResponse({"error": message}, status=403)
+        except Http404 as exc:
+            return JsonResponse({"error": str(exc) or "not found"}, status=404)
+
+    return wrapped
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise BadRequest("the request body is not JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
+
+
+def _version(body: dict[str, Any]) -> int:
+    """Required: an edit that does not say which version it saw could overwrite anything."""
+    try:
+        return int(body["version"])
+    except (KeyError, TypeError, ValueError):
+        raise BadRequest("say which version of the project you are editing", "version") from None
+
+
+def _object(body: dict[str, Any], name: str) -> dict[str, Any]:
+    value = body.get(name) or {}
+    if not isinstance(value, dict):  # found by tests/dashboard/test_fuzz_forms.py
+        raise BadRequest(f"{name} must be a JSON object", name)
+    return value
+
+
+def _list(body: dict[str, Any], name: str) -> list[Any]:
+    value = body.get(name) or []
+    if not isinstance(value, list):
+        raise BadRequest(f"{name} must be a JSON list", name)
+    return value
+
+
+def _int(body: dict[str, Any], name: str) -> int:
+    try:
+        return round(float(body.get(name, 0)))
+    except (TypeError, ValueError, OverflowError):
+        raise BadRequest(f"{name} must be a number", name) from None
+
+
+def _editable(request: HttpRequest, name: str) -> Project:
+    project, role = project_or_404(request, name)
+    if not role_at_least(role, "deployer"):
+        raise PermissionDenied(
+            "viewers see the canvas read-only: ask an owner for the deployer role"
+        )
+    return project
+
+
+def _node(project: Project, key: str) -> Agent | Component:
+    node = services_canvas.node_get(project=project, key=key)
+    if node is None:
+        raise Http404(f"{project.name} has no node {key!r}")
+    return node
+
+
+def _version_now(project: Project) -> int:
+    project.refresh_from_db(fields=["version"])
+    return project.version
+
+
+# --- reads -----------------------------------------------------------------------------------------
+@login_required
+@require_GET
+@_json_errors
+def canvas_state(request: HttpRequest, name: str) -> HttpResponse:
+    project, role = project_or_404(request, name)
+    stage = selectors_canvas.stage_for(project, request.GET.get("stage"))
+    if stage is None:
+        raise Http404("this project has no stage")
+    state = selectors_canvas.canvas_state(
+        project=project, stage=stage, role=role, can_edit=role_at_least(role, "deployer")
+    )
+    return JsonResponse(state)
+
+
+@login_required
+@require_GET
+@_json_errors
+def node_explain(request: HttpRequest, name: str, key: str) -> HttpResponse:
+    project, _role = project_or_404(request, name)
+    stage = selectors_canvas.stage_for(project, request.GET.get("stage"))
+    if stage is None:
+        raise Http404("this project has no stage")
+    return JsonResponse(selectors_canvas.node_explain(stage=stage, node=_node(project, key)))
+
+
+@login_required
+@require_GET
+@_json_errors
+def link_explain(request: HttpRequest, name: str, link_id: int) -> HttpResponse:
+    project, _role = project_or_404(request, name)
+    stage = selectors_canvas.stage_for(project, request.GET.get("stage"))
+    if stage is None:
+        raise Http404("this project has no stage")
+    link = get_object_or_404(project.links, pk=link_id)
+    return JsonResponse(selectors_canvas.link_explain(stage=stage, link=link))
+
+
+# --- JSON edits ------------------------------------------------------------------------------------
+@login_required
+@require_POST
+@_json_errors
+def node_add(request: HttpRequest, name: str) -> HttpResponse:
+    project = _editable(request, name)
+    body = _body(request)
+    common = {
+        "project": project,
+        "user": request.user,
+        "kind": str(body.get("kind", "")),
+        "x": _int(body, "x"),
+        "y": _int(body, "y"),
+        "version": _version(body),
+    }
+    if "links" in body:  # the undo of a delete
+        node, made = services_canvas.node_restore(
+            **common, data=_object(body, "data"), links=_list(body, "links")
+        )
+    else:
+        node, made = services_canvas.node_add(**common, data=body.get("data")), []
+    return JsonResponse(
+        {
+            "version": _version_now(project),
+            "key": node.key,
+            "links": [
+                {"id": link.pk, "source": link.source, "target": link.target} for link in made
+            ],
+        }
+    )
+
+
+@login_required
+@require_POST
+@_json_errors
+def nodes_move(request: HttpRequest, name: str) -> HttpResponse:
+    project = _editable(request, name)
+    body = _body(request)
+    moves = body.get("moves")
+    if not isinstance(moves, list) or not moves:
+        raise BadRequest("say which nodes move where", "moves")
+    services_canvas.nodes_move(
+        project=project, user=request.user, moves=moves, version=_version(body)
+    )
+    return JsonResponse({"version": _version_now(project)})
+
+
+@login_required
+@require_POST
+@_json_errors
+def node_update(request: HttpRequest, name: str, key: str) -> HttpResponse:
+    project = _editable(request, name)
+    body = _body(request)
+    node = services_canvas.node_update(
+        project=project,
+        user=request.user,
+        key=key,
+        data=_object(body, "data"),
+        version=_version(body),
+    )
+    return JsonResponse({"version": _version_now(project), "key": node.key})
+
+
+@login_required
+@require_POST
+@_json_errors
+def node_delete(request: HttpRequest, name: str, key: str) -> HttpResponse:
+    project = _editable(request, name)
+    body = _body(request)
+    _node(project, key)
+    services_canvas.node_delete(project=project, user=request.user, key=key, version=_version(body))
+    return JsonResponse({"version": _version_now(project)})
+
+
+@login_required
+@require_POST
+@_json_errors
+def link_add(request: HttpRequest, name: str) -> HttpResponse:
+    project = _editable(request, name)
+    body = _body(request)
+    link = services.link_create(
+        project=project,
+        user=request.user,
+        source=str(body.get("source", "")),
+        target=str(body.get("target", "")),
+        kind=str(body.get("kind") or ""),
+        version=_version(body),
+    )
+    return JsonResponse({"version": _version_now(project), "id": link.pk, "kind": link.kind})
+
+
+@login_required
+@require_POST
+@_json_errors
+def link_delete(request: HttpRequest, name: str, link_id: int) -> HttpResponse:
+    project = _editable(request, name)
+    body = _body(request)
+    link = get_object_or_404(project.links, pk=link_id)
+    services.link_delete(link=link, user=request.user, version=_version(body))
+    return JsonResponse({"version": _version_now(project)})
+
+
+@login_required
+@require_POST
+@_json_errors
+def deploy(request: HttpRequest, name: str, stage: str) -> HttpResponse:
+    project = _editable(request, name)
+    stage_obj = get_object_or_404(project.stages, name=stage)
+    run = services.deployment_start(stage=stage_obj, kind="deploy", user=request.user)
+    return JsonResponse(
+        {
+            "id": run.pk,
+            "kind": run.kind,
+            "status": run.status,
+            "ws": f"/ws/deployments/{run.pk}/",
+            "url": reverse("deployment_detail", args=[run.pk]),
+        }
+    )
+
+
+# --- the side panel (htmx): the node's own edit form ---------------------------------------------
+@login_required
+@require_http_methods(["GET", "POST"])
+def node_panel(request: HttpRequest, name: str, key: str) -> HttpResponse:
+    """The same form as the node's full page, posted back here so the canvas stays put."""
+    project, role = project_or_404(request, name)
+    if not role_at_least(role, "deployer"):
+        raise PermissionDenied
+    node = _node(project, key)
+    form = _panel_form(node, project, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            node = _save_panel(node, form, request)
+        except StaleWrite:
+            form.add_error(None, STALE_MESSAGE)
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            project.refresh_from_db(fields=["version"])
+            response = _render_panel(request, project, node, _panel_form(node, project, None))
+            response["HX-Trigger"] = json.dumps(
+                {"canvas:changed": {"version": project.version, "key": node.key}}
+            )
+            return response
+    return _render_panel(request, project, node, form, status=400 if form.errors else 200)
+
+
+def _panel_form(node: Agent | Component, project: Project, data: Any) -> AgentForm | ComponentForm:
+    if isinstance(node, Agent):
+        return AgentForm(data, initial=AgentForm.initial_for(node, project.version))
+    form_class = COMPONENT_FORMS[node.kind]
+    return form_class(data, initial=form_class.initial_for(node, project.version))
+
+
+def _save_panel(
+    node: Agent | Component, form: AgentForm | ComponentForm, request: HttpRequest
+) -> Agent | Component:
+    version = form.cleaned_data.get("version")
+    if isinstance(node, Agent) and isinstance(form, AgentForm):
+        return services.agent_update(
+            agent=node, user=request.user, data=form.service_data(), version=version
+        )
+    assert isinstance(node, Component) and isinstance(form, ComponentForm)
+    return services.component_update(
+        component=node,
+        user=request.user,
+        name=form.cleaned_data["name"],
+        settings=form.settings(),
+        version=version,
+    )
+
+
+def _render_panel(
+    request: HttpRequest,
+    project: Project,
+    node: Agent | Component,
+    form: AgentForm | ComponentForm,
+    status: int = 200,
+) -> HttpResponse:
+    action = reverse("canvas_node_panel", args=[project.name, node.key])
+    context: dict[str, Any] = {"project": project, "form": form, "action": action}
+    if isinstance(node, Agent):
+        context["agent_name"] = node.name
+        template = "nodes/agent_form.html#form"
+    else:
+        context["component_name"] = node.name
+        context["kind_label"] = node.get_kind_display()
+        template = "nodes/component_form.html#form"
+    return render(request, template, context, status=status)

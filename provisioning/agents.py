@@ -1,0 +1,245 @@
+"""What one agent needs beyond its function: model access, tools, sessions, dependencies.
+
+The graph asks `agent_needs` for an agent's IAM statements, environment variables,
+layer requirements and problems, and `agent_recipe` for the code it packages. Nothing
+here touches AWS; ARNs not known before deploy are `Ref`/`Join` placeholders.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from provisioning import packaging
+from provisioning import tools_catalogue as catalogue
+from provisioning.blueprint import Agent
+from provisioning.policies import bedrock_statements, statement
+from provisioning.spec import Join, Ref, ResourceSpec
+
+SDK_PACKAGE = "strands-agents"
+SDK_VERSION = "1.62.0"
+HANDLER = "handler.handler"
+SESSION_BUCKET_ENV = "STRANDS_DEPLOY_SESSION_BUCKET"
+SESSION_PREFIX_ENV = "STRANDS_DEPLOY_SESSION_PREFIX"
+SESSION_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+CODE_KINDS = ("zip", "directory")
+_ENTRY_POINT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\.[A-Za-z_]\w*$")
+_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?\s*([<>=!~]=?.*)?$")
+Problem = tuple[str, str]
+
+
+class Namer(Protocol):
+    def __call__(self, *parts: str, kind: str, lowercase: bool = False) -> str: ...
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A model provider of the Strands SDK (strands.models.<module>)."""
+
+    name: str
+    label: str
+    extra: str = ""
+    """The SDK's pip extra that installs the provider's client library."""
+    api_key_env: str = ""
+    """The secret environment variable the handler passes to the client as its API key."""
+
+
+PROVIDERS: dict[str, Provider] = {
+    p.name: p
+    for p in (
+        Provider("bedrock", "Amazon Bedrock"),
+        Provider("anthropic", "Anthropic API", "anthropic", "ANTHROPIC_API_KEY"),
+        Provider("openai", "OpenAI API", "openai", "OPENAI_API_KEY"),
+        Provider("litellm", "LiteLLM (any provider it routes to)", "litellm", "LITELLM_API_KEY"),
+    )
+}
+
+
+@dataclass
+class AgentNeeds:
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
+    requirements: list[str] = field(default_factory=list)
+    """pip requirements of the dependency layer (sorted, the SDK first when included)."""
+    problems: list[Problem] = field(default_factory=list)
+
+
+def sdk_requirement(provider: str) -> str:
+    extra = PROVIDERS[provider].extra if provider in PROVIDERS else ""
+    return f"{SDK_PACKAGE}{f'[{extra}]' if extra else ''}=={SDK_VERSION}"
+
+
+def session_prefix(agent: Agent) -> str:
+    return f"sessions/{agent.name}/"
+
+
+def session_statements(bucket_arn: Ref | str, prefix: str) -> list[dict[str, Any]]:
+    """Object actions under the agent's prefix, and ListBucket limited to that prefix:
+    without ListBucket S3 answers AccessDenied instead of "no such key" for a session
+    that does not exist yet, and the agent fails on its first message."""
+    objects = statement(SESSION_OBJECT_ACTIONS, [Join((bucket_arn, f"/{prefix}*"))])
+    listing = statement(["s3:ListBucket"], [bucket_arn])
+    listing["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}*"]}}
+    return [objects, listing]
+
+
+def agent_needs(
+    agent: Agent,
+    *,
+    arn: catalogue.ArnContext,
+    session_bucket: str | None,
+    dependencies: str = "layer",
+) -> AgentNeeds:
+    """`session_bucket` is the logical id of the bucket that stores its conversations."""
+    needs = AgentNeeds(problems=agent_problems(agent))
+    if agent.model_provider == "bedrock":
+        region = agent.model_region or arn.region
+        needs.statements += bedrock_statements(
+            agent.model_id, region=region, account=arn.account, partition=arn.partition
+        )
+    for name in agent.tools:
+        tool = catalogue.CATALOGUE.get(name)
+        if tool is not None and tool.runs_on_lambda:
+            needs.statements += tool.statements(agent.tool_settings, arn)
+            needs.environment.update(tool.env(agent.tool_settings))
+    if session_bucket:
+        prefix = session_prefix(agent)
+        needs.statements += session_statements(Ref(session_bucket, "arn"), prefix)
+        needs.environment[SESSION_BUCKET_ENV] = Ref(session_bucket, "name")
+        needs.environment[SESSION_PREFIX_ENV] = prefix
+    needs.requirements = layer_requirements(agent, dependencies=dependencies)
+    return needs
+
+
+def layer_requirements(agent: Agent, *, dependencies: str = "layer") -> list[str]:
+    """What the dependency layer installs; with the official Strands layer, not the SDK."""
+    wanted: list[str] = []
+    if not agent.code and dependencies == "layer":
+        wanted.append(sdk_requirement(agent.model_provider))
+    elif not agent.code and agent.model_provider != "bedrock":
+        wanted.append(sdk_requirement(agent.model_provider))  # the official layer has no extras
+    if not agent.code and catalogue.needs_tools_package(agent.tools):
+        wanted.append(catalogue.TOOLS_PACKAGE)
+    wanted += [r.strip() for r in agent.requirements if r.strip()]
+    return sorted(set(wanted))
+
+
+def agent_problems(agent: Agent) -> list[Problem]:
+    problems: list[Problem] = []
+    if agent.model_provider not in PROVIDERS:
+        problems.append(("model_provider", f"must be one of: {', '.join(PROVIDERS)}"))
+    else:
+        key_env = PROVIDERS[agent.model_provider].api_key_env
+        if key_env and key_env not in agent.secrets:
+            problems.append(("api_key", f"{agent.model_provider} needs an API key ({key_env})"))
+    if agent.max_tokens is not None and not 1 <= agent.max_tokens <= 200_000:
+        problems.append(("max_tokens", "must be from 1 to 200000"))
+    if agent.temperature is not None and not 0 <= agent.temperature <= 2:
+        problems.append(("temperature", "must be from 0 to 2"))
+    if not agent.code:
+        problems += catalogue.tool_problems(list(agent.tools), agent.tool_settings)
+        problems += [
+            ("tool_settings", f"{s.label} ({s.env}) is a secret: store it as a secret variable")
+            for s in catalogue.secret_settings(list(agent.tools))
+            if s.env not in agent.secrets
+        ]
+    problems += _code_problems(agent.code)
+    problems += [
+        ("requirements", f"{r!r} is not a pip requirement like package==1.2.3")
+        for r in agent.requirements
+        if r.strip() and not _REQUIREMENT.match(r.strip())
+    ]
+    return problems
+
+
+def _code_problems(code: Mapping[str, str]) -> list[Problem]:
+    if not code:
+        return []
+    if code.get("kind") not in CODE_KINDS:
+        return [("code", f"custom code is one of: {', '.join(CODE_KINDS)}")]
+    problems: list[Problem] = []
+    if not code.get("path"):
+        problems.append(("code", f"custom code ({code['kind']}) needs a path"))
+    if not _ENTRY_POINT.match(code.get("handler") or ""):
+        problems.append(("code", "the handler entry point looks like module.function"))
+    return problems
+
+
+def agent_recipe(agent: Agent, *, region: str) -> dict[str, Any]:
+    """The packaging recipe: the custom code as given, or the generated handler's config."""
+    if agent.code:
+        recipe: dict[str, Any] = {"kind": agent.code["kind"], "path": agent.code["path"]}
+        if agent.code.get("sha256"):
+            recipe["sha256"] = agent.code["sha256"]  # an uploaded zip, addressed by content
+        return recipe
+    config: dict[str, Any] = {
+        "name": agent.name,
+        "model_id": agent.model_id,
+        "region": agent.model_region or region,
+        "system_prompt": agent.system_prompt,
+        "tools": list(agent.tools),
+    }
+    if agent.model_provider != "bedrock":
+        config["provider"] = agent.model_provider
+        config["api_key_env"] = PROVIDERS[agent.model_provider].api_key_env
+    if agent.max_tokens is not None:
+        config["max_tokens"] = agent.max_tokens
+    if agent.temperature is not None:
+        config["temperature"] = agent.temperature
+    return {"kind": "generated", "agent": config}
+
+
+def handler_entry(agent: Agent) -> str:
+    return (agent.code.get("handler") or HANDLER) if agent.code else HANDLER
+
+
+# --- dependencies ------------------------------------------------------------------------------
+ARTIFACTS = "stage/artifacts"
+"""The stage's bucket for zips over Lambda's 50 MB direct-upload limit."""
+
+
+def code_requirements(agent: Agent, recipe: Mapping[str, Any]) -> list[str]:
+    """The requirements file shipped with the agent's custom code."""
+    try:
+        return packaging.requirements_of(
+            recipe, agent.code.get("requirements") or "requirements.txt"
+        )
+    except packaging.PackagingError:
+        return []  # reported once, where the function is packaged
+
+
+def layer_spec(
+    agent: Agent, requirements: list[str], namer: Namer, artifacts_bucket: Ref
+) -> ResourceSpec:
+    """The dependency layer for these requirements on the agent's platform: agents with the
+    same requirements, runtime and architecture share it (same key, same logical id)."""
+    python = agent.runtime.removeprefix("python")
+    platform = packaging.PLATFORMS.get(agent.architecture, agent.architecture)
+    key = packaging.layer_key(requirements, platform, python)
+    return ResourceSpec(
+        f"layer/{key[:12]}",
+        "lambda:layer-version",
+        {
+            "name": namer("deps", key[:12], kind="lambda"),
+            "key": key,
+            "requirements": requirements,
+            "architecture": agent.architecture,
+            "python_version": python,
+            "artifacts_bucket": artifacts_bucket,
+        },
+    )
+
+
+def artifacts_bucket_spec(namer: Namer) -> ResourceSpec:
+    return ResourceSpec(
+        ARTIFACTS,
+        "s3:bucket",
+        {
+            "name": namer("artifacts", kind="s3", lowercase=True),
+            "versioning": False,
+            "encryption": None,
+            "block_public_access": True,
+        },
+    )

@@ -1,0 +1,94 @@
+"""Creates that never make twins, and what the engine does with a create it never confirmed.
+
+Two ways a create can leave AWS ahead of our state:
+
+* The reply is lost (a reset connection, a 5xx after AWS did the work) and the SDK
+  tries again. For creates AWS deduplicates by name (IAM roles, queues, topics,
+  tables, functions, log groups) the retry gets "already exists" and the provisioner
+  adopts. For the rest (API Gateway v2 routes, integrations and APIs, event source
+  mappings, ...) `create_once` calls with botocore's retries off, and after any
+  failure looks the resource up by what identifies it (route key, integration URI,
+  function + source, name + tags) before trying again itself, with backoff.
+* The worker dies between AWS's reply and `store.save`. Before each create the
+  orchestrator records an intent (`StateStore.save_intent`); the next run finds the
+  resource by its deterministic name or properties (the planner adopts it, or
+  `find_leftover` finds one the blueprint no longer wants, for deletion).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from provisioning.aws import AwsContext
+from provisioning.errors import error_code, is_transient
+from provisioning.state import RecordedResource
+
+if TYPE_CHECKING:  # provisioners import this module: no cycle at run time
+    from provisioning.provisioners.base import Provisioner
+
+CONFLICT_CODES = frozenset(
+    {
+        "ConflictException",
+        "ResourceConflictException",
+        "EntityAlreadyExists",
+        "ResourceAlreadyExistsException",
+        "ResourceInUseException",
+        "AlreadyExistsException",
+        "InvalidGroup.Duplicate",
+        "BucketAlreadyOwnedByYou",
+    }
+)
+CREATE_TIMEOUT_S = 120.0
+
+
+def is_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, ClientError) and error_code(exc) in CONFLICT_CODES
+
+
+def create_once[T](
+    aws: AwsContext,
+    create: Callable[[], T],
+    find: Callable[[], T | None],
+    *,
+    timeout_s: float = CREATE_TIMEOUT_S,
+) -> T:
+    """`create()` (which must use `aws.client_once`); after a failure that may hide a
+    success, `find()` (with the retrying client) and adopt what it finds; otherwise
+    retry with jittered exponential backoff until `timeout_s`, then raise."""
+    deadline = aws.clock() + timeout_s
+    delay = 0.5
+    while True:
+        try:
+            return create()
+        except Exception as exc:
+            if not (is_transient(exc) or is_conflict(exc)):
+                raise
+            found = find()
+            if found is not None:
+                return found
+            if is_conflict(exc) or aws.clock() + delay > deadline:
+                raise
+            aws.sleep(delay * (0.5 + random.random() / 2))
+            delay = min(delay * 2, 20.0)
+
+
+def find_leftover(provisioner: Provisioner, intent: RecordedResource) -> RecordedResource | None:
+    """What an unconfirmed create left in AWS, as a record `destroy` can take; None if nothing."""
+    found = provisioner.get_current_state(intent.properties, None)
+    if found is None:
+        return None
+    outputs = dict(found.outputs)
+    return RecordedResource(
+        logical_id=intent.logical_id,
+        resource_type=intent.resource_type,
+        physical_id=str(outputs.get("physical_id", "")),
+        arn=str(outputs.get("arn", "")),
+        outputs=outputs,
+        properties=dict(intent.properties),
+        node=intent.node,
+        depends_on=intent.depends_on,
+    )

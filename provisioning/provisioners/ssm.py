@@ -1,0 +1,156 @@
+"""SSM SecureString parameters: how a secret environment variable reaches Lambda encrypted.
+
+The spec never holds the value, only `value_ref`, an opaque reference that
+`AwsContext.open_secret` turns into the value at the moment it is sent to SSM; the
+function is given the parameter's name and reads it at cold start (see the generated
+handler). Reads never fetch the value either: whether it changed is told by
+`value_version`, a digest of the reference, compared with what was last applied.
+
+ssm:parameter properties:
+  name: str              "/strands-deploy/<project>/<stage>/<agent>/<VARIABLE>"
+  description: str
+  key_id: str | None     KMS key id, ARN or alias; None: the account's aws/ssm key
+  value_ref: str         opaque reference to the secret (write-only, never shown)
+  value_version: str     digest of value_ref: changes exactly when the secret is re-entered
+outputs: physical_id (name), name, arn, type"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from provisioning.errors import ProvisioningError, aws_errors, error_code, error_message
+from provisioning.provisioners.base import Current, PropertyChange, Provisioner
+from provisioning.state import RecordedResource
+
+SECURE_STRING = "SecureString"
+DEFAULT_KEY = "alias/aws/ssm"
+
+
+def value_version(reference: str) -> str:
+    return hashlib.sha256(reference.encode()).hexdigest()[:16]
+
+
+class SsmParameterProvisioner(Provisioner):
+    resource_type = "ssm:parameter"
+    replace_on = {"name": "SSM cannot rename a parameter"}
+    write_only = frozenset({"value_version"})
+
+    def get_current_state(
+        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
+    ) -> Current | None:
+        name = recorded.physical_id if recorded else (properties or {})["name"]
+        found = self._describe(name)
+        if found is None:
+            return None
+        props = {
+            "name": name,
+            "description": found.get("Description", ""),
+            "key_id": _key_or_none(found.get("KeyId")),
+            "type": found.get("Type"),
+        }
+        return Current(props, self._outputs(name, str(found.get("Type", ""))))
+
+    def _describe(self, name: str) -> Mapping[str, Any] | None:
+        ssm = self.aws.client("ssm")
+        with aws_errors("reading SSM parameter", name):
+            page = ssm.describe_parameters(
+                ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}]
+            )
+        for parameter in page.get("Parameters", []):
+            if parameter["Name"] == name:
+                return dict(parameter)
+        return None
+
+    def _outputs(self, name: str, kind: str = SECURE_STRING) -> dict[str, Any]:
+        aws = self.aws
+        # A name starting with "/" is appended as is: parameter/ + /a/b would double the slash.
+        arn = f"arn:{aws.partition}:ssm:{aws.region}:{aws.account_id}:parameter{name}"
+        return {"physical_id": name, "name": name, "arn": arn, "type": kind}
+
+    def diff(
+        self,
+        properties: Mapping[str, Any],
+        recorded: RecordedResource | None,
+        current: Current,
+    ) -> list[PropertyChange]:
+        # The reference itself is not compared (value_version says all of it), and a
+        # parameter someone turned into plain text must become a SecureString again.
+        shown = {k: v for k, v in properties.items() if k != "value_ref"}
+        changes = super().diff(shown, recorded, current)
+        if current.properties.get("type") != SECURE_STRING:
+            changes.append(PropertyChange("type", current.properties.get("type"), SECURE_STRING))
+        return changes
+
+    def canonical(self, name: str, value: Any) -> Any:
+        if name == "key_id":
+            return _key_or_none(value)
+        if name == "description":
+            return value or ""
+        return super().canonical(name, value)
+
+    def provision(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    ) -> dict[str, Any]:
+        name = properties["name"]
+        value = self.aws.open_secret(properties["value_ref"])
+        args: dict[str, Any] = {
+            "Name": name,
+            "Value": value,
+            "Type": SECURE_STRING,
+            "Description": properties.get("description") or "",
+            "Tier": "Standard",
+        }
+        if properties.get("key_id"):
+            args["KeyId"] = properties["key_id"]
+        if current is None:
+            self._create(logical_id, args, value)
+        else:
+            self._put(args | {"Overwrite": True}, "updating SSM parameter", value)
+        return self._outputs(name)
+
+    def _create(self, logical_id: str, args: dict[str, Any], value: str) -> None:
+        try:
+            self._put(
+                args | {"Tags": self.aws.tag_list(logical_id)}, "creating SSM parameter", value
+            )
+        except ProvisioningError as exc:
+            if exc.code != "ParameterAlreadyExists":
+                raise
+            # A crash after the create: take it over (Tags and Overwrite do not mix).
+            self._put(args | {"Overwrite": True}, "adopting SSM parameter", value)
+            with aws_errors("tagging SSM parameter", args["Name"]):
+                self.aws.client("ssm").add_tags_to_resource(
+                    ResourceType="Parameter",
+                    ResourceId=args["Name"],
+                    Tags=self.aws.tag_list(logical_id),
+                )
+
+    def _put(self, args: dict[str, Any], action: str, value: str) -> None:
+        try:
+            self.aws.client("ssm").put_parameter(**args)
+        except ClientError as exc:
+            # AWS may quote what it refused: never let the value into an error message.
+            detail = error_message(exc).replace(value, "[redacted]") if value else ""
+            raise ProvisioningError(
+                action, args["Name"], detail or error_message(exc), code=error_code(exc)
+            ) from None
+
+    def destroy(self, recorded: RecordedResource) -> None:
+        name = recorded.physical_id
+        with aws_errors("deleting SSM parameter", name):
+            try:
+                self.aws.client("ssm").delete_parameter(Name=name)
+            except ClientError as exc:
+                if error_code(exc) != "ParameterNotFound":
+                    raise
+
+
+def _key_or_none(key: Any) -> str | None:
+    return None if key in (None, "", DEFAULT_KEY) else str(key)
+
+
+PROVISIONERS: tuple[type[Provisioner], ...] = (SsmParameterProvisioner,)

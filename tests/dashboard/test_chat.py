@@ -1,0 +1,88 @@
+"""The chat panel: a prompt to the agent as deployed; in the sandbox, its package run locally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from dashboard import runner, services, services_chat
+from dashboard.models import Project
+from dashboard.services import ServiceError
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def deployed(acme: Project, alice: Any, sandbox: str) -> Project:
+    """acme with agent "support" (a tool, a session bucket) deployed to the sandbox."""
+    services.agent_create(
+        project=acme,
+        user=alice,
+        data={"name": "support", "tools": ["current_time"], "session_bucket": "chats"},
+    )
+    services.component_create(project=acme, user=alice, kind="bucket", name="chats", settings={})
+    deployment = services.deployment_start(
+        stage=acme.stages.get(), kind="deploy", user=alice, enqueue=False
+    )
+    done = runner.run_deployment(deployment.pk)
+    assert done is not None and done.status == "SUCCEEDED", done and done.error
+    return acme
+
+
+def test_in_the_sandbox_the_deployed_package_answers_locally_and_says_so(
+    deployed: Project, alice: Any, client: Client
+) -> None:
+    # Given alice on the agent's chat panel
+    client.force_login(alice)
+
+    # When she sends a prompt to the sandbox stage
+    response = client.post(
+        "/projects/acme/agents/support/chat/",
+        {"stage": "dev", "prompt": "is anyone there?", "session_id": "t-1"},
+    )
+
+    # Then the deployed handler answered through the stand-in model, and the page says where
+    page = response.content.decode()
+    assert response.status_code == 200, page
+    assert "stand-in reply: is anyone there?" in page
+    assert "The sandbox cannot run Lambda code" in page
+    assert 'data-where="local"' in page and " ms</span>" in page
+
+
+def test_the_local_run_keeps_the_conversation_in_the_sandbox_bucket(
+    deployed: Project, alice: Any
+) -> None:
+    agent, stage = deployed.agents.get(), deployed.stages.get()
+
+    first = services_chat.agent_ask(
+        agent=agent, stage=stage, user=alice, prompt="remember 42", session_id="t-2"
+    )
+    second = services_chat.agent_ask(
+        agent=agent, stage=stage, user=alice, prompt="what was it?", session_id="t-2"
+    )
+
+    assert first.ok and second.ok, (first.text, second.text)
+    assert (first.where, second.text) == ("local", "stand-in reply: what was it?")
+
+
+def test_an_agent_not_deployed_yet_is_a_clear_error(
+    acme: Project, alice: Any, sandbox: str
+) -> None:
+    agent = services.agent_create(project=acme, user=alice, data={"name": "support"})
+
+    with pytest.raises(ServiceError, match="not deployed to dev yet"):
+        services_chat.agent_ask(agent=agent, stage=acme.stages.get(), user=alice, prompt="hi")
+
+
+def test_the_agent_page_offers_the_chat_panel(acme: Project, alice: Any, client: Client) -> None:
+    services.agent_create(project=acme, user=alice, data={"name": "support"})
+    client.force_login(alice)
+
+    page = client.get("/projects/acme/agents/support/edit/").content.decode()
+    panel = client.get("/projects/acme/agents/support/chat/", HTTP_HX_REQUEST="true")
+
+    assert "/projects/acme/agents/support/chat/" in page
+    assert 'id="agent-chat"' in panel.content.decode()
+    assert "<html" not in panel.content.decode()

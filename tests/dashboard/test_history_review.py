@@ -1,0 +1,150 @@
+"""Plan review against the sandbox: property diff, cost delta, deploy exactly the plan, redeploy."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from dashboard import runner, services, services_history
+from dashboard.models import DeployedResource, Deployment, Project
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def text(response: Any) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+
+
+@pytest.fixture
+def deployed(acme: Project, alice: Any, sandbox: str) -> Project:
+    """acme with agent "support" (1024 MB) behind an HTTP API, deployed to the sandbox."""
+    services.agent_create(project=acme, user=alice, data={"name": "support", "memory_mb": 1024})
+    services.component_create(project=acme, user=alice, kind="http_api", name="public", settings={})
+    services.link_create(project=acme, user=alice, source="http_api:public", target="agent:support")
+    run(acme, alice, "deploy")
+    return acme
+
+
+def run(project: Project, user: Any, kind: str) -> Deployment:
+    started = services.deployment_start(
+        stage=project.stages.get(), kind=kind, user=user, enqueue=False
+    )
+    done = runner.run_deployment(started.pk)
+    assert done is not None and done.status == "SUCCEEDED", done and done.error
+    return done
+
+
+def logged_in(client: Client, user: Any) -> Client:
+    client.force_login(user)
+    return client
+
+
+def test_plan_page_shows_the_memory_diff_and_what_a_nat_gateway_adds_a_month(
+    deployed: Project, alice: Any, client: Client
+) -> None:
+    # given more memory for the agent and a network with one NAT gateway on the stage
+    agent = deployed.agents.get()
+    services.agent_update(agent=agent, user=alice, data={"memory_mb": 2048})
+    stage = deployed.stages.get()
+    stage.settings = {"network": {"enabled": True, "cidr": "10.20.0.0/16", "nat": "single"}}
+    stage.save()
+
+    # when alice plans and opens the plan
+    plan = run(deployed, alice, "plan")
+    page = text(logged_in(client, alice).get(reverse("deployment_detail", args=[plan.pk])))
+
+    # then she sees the property change, the NAT gateway to create, and the cost change
+    assert "memory_mb : 1024 → 2048" in page
+    assert "network/nat/0 ec2:nat-gateway network CREATE" in page
+    estimate = services_history.plan_cost(plan)
+    nat = next(r for r in estimate.rows if r["logical_id"] == "network/nat/0")
+    function = next(r for r in estimate.rows if r["logical_id"] == "agent/support/function")
+    assert nat["before"] == 0 and nat["after"] == pytest.approx(730 * 0.045 + 10 * 0.045)
+    assert function["delta"] == pytest.approx(100_000 * 10 * 1 * 0.0000166667)
+    assert f"+${nat['delta']:.2f}" in page and f"+${estimate.delta:.2f}" in page
+    assert "Monthly cost estimate" in page and "price table of 2025-06-01" in page
+
+    # and the requests a month are hers to change: the agent's share scales with them
+    partial = client.get(reverse("plan_cost", args=[plan.pk]), {"requests_per_month": 1000})
+    assert f"+${function['delta'] / 100:.2f}" in text(partial)
+
+
+def test_deploy_this_plan_deploys_the_reviewed_plan_and_names_it(
+    deployed: Project, alice: Any, client: Client
+) -> None:
+    services.agent_update(agent=deployed.agents.get(), user=alice, data={"memory_mb": 2048})
+    plan = run(deployed, alice, "plan")
+
+    response = logged_in(client, alice).post(reverse("deploy_plan", args=[plan.pk]))
+
+    deploy = Deployment.objects.get(kind="deploy", from_plan=plan)
+    plan.refresh_from_db()
+    assert response.url == reverse("deployment_detail", args=[deploy.pk])
+    assert deploy.blueprint == plan.blueprint
+
+
+def test_a_stale_plan_is_refused(deployed: Project, alice: Any, client: Client) -> None:
+    # given a reviewed plan, then an edit to the project
+    plan = run(deployed, alice, "plan")
+    services.agent_update(agent=deployed.agents.get(), user=alice, data={"timeout_s": 30})
+
+    # when alice presses "Deploy this plan"
+    response = logged_in(client, alice).post(reverse("deploy_plan", args=[plan.pk]), follow=True)
+
+    # then nothing is deployed and she is asked to plan again
+    assert "the project or its deployed state changed since this plan: plan again" in text(response)
+    assert not Deployment.objects.filter(kind="deploy", from_plan=plan).exists()
+
+
+def test_a_plan_is_stale_once_the_recorded_state_moves(deployed: Project, alice: Any) -> None:
+    plan = run(deployed, alice, "plan")
+    assert services_history.plan_is_current(plan)
+
+    DeployedResource.objects.filter(logical_id="agent/support/function").update(properties_hash="x")
+
+    with pytest.raises(services.ServiceError, match="plan again"):
+        services_history.deployment_deploy_plan(plan=plan, user=alice)
+
+
+def test_redeploy_plans_the_past_snapshot_and_names_its_source(
+    deployed: Project, alice: Any, client: Client
+) -> None:
+    first = Deployment.objects.get(kind="deploy")
+    services.agent_update(agent=deployed.agents.get(), user=alice, data={"memory_mb": 2048})
+    run(deployed, alice, "deploy")
+
+    response = logged_in(client, alice).post(reverse("redeploy", args=[first.pk]))
+
+    plan = Deployment.objects.get(kind="plan", source_deployment=first)
+    assert response.url == reverse("deployment_detail", args=[plan.pk])
+    done = runner.run_deployment(plan.pk)
+    assert done is not None and done.status == "SUCCEEDED"
+    changes = {c["logical_id"]: c for c in done.plan["changes"]}
+    memory = changes["agent/support/function"]["changes"]
+    assert [(c["name"], c["old"], c["new"]) for c in memory] == [("memory_mb", 2048, 1024)]
+    redeploy = services_history.deployment_deploy_plan(plan=done, user=alice)
+    redeploy.refresh_from_db()
+    assert (redeploy.source_deployment_id, redeploy.blueprint) == (first.pk, first.blueprint)
+
+
+def test_a_deploy_page_shows_the_snapshot_diff_and_the_timeline(
+    deployed: Project, alice: Any, client: Client
+) -> None:
+    services.agent_update(
+        agent=deployed.agents.get(), user=alice,
+        data={"memory_mb": 2048, "system_prompt": "Be brief."},
+    )  # fmt: skip
+    second = run(deployed, alice, "deploy")
+
+    page = text(logged_in(client, alice).get(reverse("deployment_detail", args=[second.pk])))
+
+    assert "agent:support changed" in page
+    assert "memory_mb : 1024 → 2048" in page
+    assert "system_prompt : You are a helpful assistant. → Be brief." in page
+    assert "Timeline" in page and "agent/support/function" in page
+    assert "Redeploy this version" in page

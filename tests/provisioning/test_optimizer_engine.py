@@ -1,0 +1,211 @@
+"""The optimizer through the whole engine on moto: a shared role deploys and destroys
+cleanly, and a deploy with nothing to change writes nothing and reads each resource once
+(or the documented least its AWS API allows)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from provisioning import engine
+from provisioning.aws import AwsContext, Target
+from provisioning.blueprint import Agent, Blueprint, Component, Link
+from provisioning.events import ListSink
+from provisioning.faultproxy import is_read
+from provisioning.state import MemoryStateStore
+
+TWINS = Blueprint(
+    project="acme",
+    stage="dev",
+    agents=(Agent("support"), Agent("sales")),
+    components=(Component("bucket", "docs"), Component("http_api", "public")),
+    links=(
+        Link("agent:support", "bucket:docs", "read"),
+        Link("agent:sales", "bucket:docs", "read"),
+        Link("http_api:public", "agent:support"),
+        Link("http_api:public", "agent:sales"),
+    ),
+    settings={"shared_role": "same_grants"},
+)
+
+EVERYTHING = Blueprint(
+    project="acme",
+    stage="dev",
+    agents=(Agent("support", timeout_s=60), Agent("triage", timeout_s=30)),
+    components=(
+        Component("http_api", "public"),
+        Component("bucket", "docs"),
+        Component("table", "notes"),
+        Component("queue", "jobs", {"visibility_timeout_s": 360}),
+        Component("topic", "news"),
+    ),
+    links=(
+        Link("http_api:public", "agent:support"),
+        Link("http_api:public", "agent:triage"),
+        Link("agent:support", "bucket:docs", "read"),
+        Link("agent:support", "table:notes"),
+        Link("queue:jobs", "agent:triage"),
+        Link("agent:triage", "topic:news"),
+        Link("topic:news", "queue:jobs"),
+    ),
+)
+
+# The least number of read calls that tell whether a resource matches its spec, per type,
+# when the state records it (see "No-op deploys" in README.md). Everything else: one.
+LEAST_READS = {
+    "iam:role": 4,  # GetRole, ListRolePolicies, GetRolePolicy (one inline policy), ListAttached...
+    "s3:bucket": 3,  # versioning (also answers "no such bucket"), encryption, public access block
+    "dynamodb:table": 2,  # DescribeTable, DescribeContinuousBackups (point-in-time recovery)
+    "ec2:vpc": 3,  # DescribeVpcs, DescribeVpcAttribute x2 (one attribute per call)
+}
+
+
+class CallCounter:
+    """Counts every API call each client makes (botocore's before-call event)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        with self._lock:
+            self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def reads(self) -> Counter[str]:
+        return Counter({k: n for k, n in self.calls.items() if is_read(k)})
+
+    def writes(self) -> Counter[str]:
+        return Counter({k: n for k, n in self.calls.items() if not is_read(k)})
+
+
+@pytest.fixture
+def counted() -> Iterator[tuple[AwsContext, CallCounter]]:
+    counter = CallCounter()
+    with mock_aws():
+        session = boto3.Session(region_name="us-east-1")
+        session.events.register("before-call", counter)
+        aws = AwsContext(
+            target=Target(region="us-east-1"),
+            project="acme",
+            stage="dev",
+            session=session,
+            sleep=lambda _s: None,
+        )
+        yield aws, counter
+
+
+def roles(aws: AwsContext) -> list[str]:
+    return [
+        r["RoleName"]
+        for r in aws.client("iam").list_roles()["Roles"]
+        if r["RoleName"].startswith("acme-dev")
+    ]
+
+
+def test_two_identical_agents_deploy_with_one_role_and_destroy_cleanly(
+    counted: tuple[AwsContext, CallCounter],
+) -> None:
+    aws, _ = counted
+    store = MemoryStateStore()
+
+    result = engine.deploy(TWINS, store, ListSink(), aws)
+
+    assert result.status == "SUCCEEDED", result.error
+    (role,) = roles(aws)
+    assert role.startswith("acme-dev-exec-")
+    lam = aws.client("lambda")
+    for name in ("acme-dev-support", "acme-dev-sales"):
+        assert lam.get_function(FunctionName=name)["Configuration"]["Role"].endswith(f"/{role}")
+    assert any(f"share role {role}" in d for d in result.plan["decisions"])
+    assert engine.plan(TWINS, store, aws).has_changes is False
+
+    destroyed = engine.destroy(store, ListSink(), aws)
+
+    assert destroyed.status == "SUCCEEDED", destroyed.error
+    assert roles(aws) == [] and store.load() == {}
+    assert lam.list_functions()["Functions"] == []
+
+
+def test_a_deploy_with_nothing_to_change_writes_nothing_and_reads_each_resource_once(
+    counted: tuple[AwsContext, CallCounter],
+) -> None:
+    aws, counter = counted
+    store = MemoryStateStore()
+    assert engine.deploy(EVERYTHING, store, ListSink(), aws).status == "SUCCEEDED"
+    aws.account_id  # noqa: B018 - the one STS call is cached; keep it out of the count
+    counter.calls.clear()
+
+    result = engine.deploy(EVERYTHING, store, ListSink(), aws)
+
+    assert result.status == "SUCCEEDED", result.error
+    assert counter.writes() == Counter()
+    records = store.load().values()
+    allowed = sum(LEAST_READS.get(r.resource_type, 1) for r in records)
+    assert sum(counter.reads().values()) <= allowed, (len(records), counter.reads())
+    by_type = Counter(r.resource_type for r in records)
+    reads = counter.reads()
+    assert reads["lambda:GetFunction"] == by_type["lambda:function"]
+    assert reads["s3:HeadBucket"] == 0
+    assert reads["apigatewayv2:GetApi"] == 1  # the API itself; its stage reuses the record
+
+
+def test_a_role_over_the_inline_limit_deploys_with_managed_policies_and_destroys_cleanly(
+    counted: tuple[AwsContext, CallCounter],
+) -> None:
+    aws, _ = counted
+    # 25 tables with long names: each ARN ~260 characters, twice per table (table, indexes)
+    tables = [f"{i:02d}-{'notes-with-a-long-name-' * 8}" for i in range(25)]
+    big = Blueprint(
+        project="acme",
+        stage="dev",
+        agents=(Agent("support"),),
+        components=tuple(Component("table", t) for t in tables),
+        links=tuple(Link("agent:support", f"table:{t}") for t in tables),
+    )
+    store = MemoryStateStore()
+
+    result = engine.deploy(big, store, ListSink(), aws)
+
+    assert result.status == "SUCCEEDED", result.error
+    iam = aws.client("iam")
+    attached = iam.list_attached_role_policies(RoleName="acme-dev-support")["AttachedPolicies"]
+    assert attached and all(p["PolicyName"].startswith("acme-dev-support-") for p in attached)
+    assert iam.list_role_policies(RoleName="acme-dev-support")["PolicyNames"] == ["agent"]
+    assert engine.plan(big, store, aws).has_changes is False
+
+    destroyed = engine.destroy(store, ListSink(), aws)
+
+    assert destroyed.status == "SUCCEEDED", destroyed.error
+    assert roles(aws) == []
+    assert iam.list_policies(Scope="Local")["Policies"] == []
+
+
+def test_turning_sharing_on_later_moves_the_functions_and_removes_the_old_roles(
+    counted: tuple[AwsContext, CallCounter],
+) -> None:
+    aws, _ = counted
+    store = MemoryStateStore()
+    separate = Blueprint(
+        project=TWINS.project,
+        stage=TWINS.stage,
+        agents=TWINS.agents,
+        components=TWINS.components,
+        links=TWINS.links,
+    )
+    assert engine.deploy(separate, store, ListSink(), aws).status == "SUCCEEDED"
+    assert sorted(roles(aws)) == ["acme-dev-sales", "acme-dev-support"]
+
+    result = engine.deploy(TWINS, store, ListSink(), aws)
+
+    assert result.status == "SUCCEEDED", result.error
+    (role,) = roles(aws)
+    assert role.startswith("acme-dev-exec-")
+    config = aws.client("lambda").get_function(FunctionName="acme-dev-sales")["Configuration"]
+    assert config["Role"].endswith(f"/{role}")
+    assert engine.plan(TWINS, store, aws).has_changes is False
