@@ -25,7 +25,7 @@ SECRET_HELP = (
 
 def secret_environment_field() -> forms.CharField:
     return forms.CharField(
-        label="Secret environment variables",
+        label="Secret variables",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocomplete": "off"}),
         help_text=SECRET_HELP,
