@@ -33,6 +33,8 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+	$(PY) manage.py makemigrations --check --dry-run >/dev/null
 
 test: install lint
 	@command -v chromium >/dev/null || { echo "error: the browser tests need Debian's chromium: apt-get install -y chromium" >&2; exit 1; }
