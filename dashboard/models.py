@@ -19,7 +19,7 @@ class Project(models.Model):
     description = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every edit; stale writes are refused.")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
