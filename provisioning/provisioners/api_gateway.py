@@ -293,15 +293,11 @@ class IntegrationProvisioner(Provisioner):
 
             with aws_errors("creating integration in HTTP API", api_id):
                 # Not idempotent: found again by its integration URI after a lost reply.
-                return create_once(self.aws, create, lambda: self._found(properties))
+                return create_once(self.aws, create, lambda: self.existing_outputs(properties))
         integration_id = current.outputs["integration_id"]
         with aws_errors("updating integration of HTTP API", api_id):
             gw.update_integration(IntegrationId=integration_id, **args)
         return dict(current.outputs)
-
-    def _found(self, properties: Mapping[str, Any]) -> dict[str, Any] | None:
-        found = self.get_current_state(properties, None)
-        return None if found is None else dict(found.outputs)
 
     def destroy(self, recorded: RecordedResource) -> None:
         api_id = _sub_api_id(None, recorded)
@@ -360,17 +356,13 @@ class RouteProvisioner(Provisioner):
 
             with aws_errors("creating route in HTTP API", f"{api_id} {key}"):
                 # Not idempotent: found again by its route key after a lost reply.
-                return create_once(self.aws, create, lambda: self._found(properties))
+                return create_once(self.aws, create, lambda: self.existing_outputs(properties))
         route_id = current.outputs["route_id"]
         with aws_errors("updating route in HTTP API", f"{api_id} {key}"):
             gw.update_route(
                 ApiId=api_id, RouteId=route_id, RouteKey=key, Target=properties["target"]
             )
         return dict(current.outputs)
-
-    def _found(self, properties: Mapping[str, Any]) -> dict[str, Any] | None:
-        found = self.get_current_state(properties, None)
-        return None if found is None else dict(found.outputs)
 
     def destroy(self, recorded: RecordedResource) -> None:
         api_id = _sub_api_id(None, recorded)

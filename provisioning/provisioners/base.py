@@ -91,6 +91,12 @@ class Provisioner(ABC):
     def destroy(self, recorded: RecordedResource) -> None:
         """Remove it and wait until AWS lets go; a resource already gone counts as done."""
 
+    def existing_outputs(self, properties: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Outputs of what AWS already has for these properties: how a create whose reply
+        was lost is found again instead of being made twice."""
+        found = self.get_current_state(properties, None)
+        return None if found is None else dict(found.outputs)
+
     def plan(
         self,
         logical_id: str,
