@@ -130,7 +130,7 @@ class Provisioner(ABC):
         current: Current,
     ) -> list[PropertyChange]:
         changes = []
-        for name, wanted in properties.items():
+        for name, wanted in self.with_defaults(properties).items():
             if name in self.write_only:
                 have = (recorded.properties if recorded else {}).get(name)
             else:
@@ -138,6 +138,11 @@ class Provisioner(ABC):
             if has_unresolved(wanted) or self.canonical(name, wanted) != self.canonical(name, have):
                 changes.append(PropertyChange(name, have, wanted, self.replace_on.get(name)))
         return changes
+
+    def with_defaults(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The spec with what AWS assumes for absent options filled in, so that leaving
+        an option out never shows as a change."""
+        return properties
 
     def canonical(self, name: str, value: Any) -> Any:
         """The form compared by `diff`; override where AWS reorders what we send."""

@@ -25,7 +25,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, error_code, is_not_found, retry_while
-from provisioning.provisioners.base import Current, PropertyChange, Provisioner
+from provisioning.provisioners.base import Current, Provisioner
 from provisioning.provisioners.dynamodb_schema import (
     attribute_definitions,
     build_gsi,
@@ -59,13 +59,8 @@ class DynamoDbTable(Provisioner):
         "local_secondary_indexes": "local secondary indexes exist only from creation",
     }
 
-    def diff(
-        self,
-        properties: Mapping[str, Any],
-        recorded: RecordedResource | None,
-        current: Current,
-    ) -> list[PropertyChange]:
-        return super().diff(canonical_table(properties), recorded, current)
+    def with_defaults(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        return canonical_table(properties)
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None

@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import ProvisioningError, aws_errors, is_not_found
-from provisioning.provisioners.base import Current, PropertyChange, Provisioner
+from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
 
 _ALGORITHMS = ("AES256", "aws:kms")
@@ -69,16 +69,11 @@ class S3Bucket(Provisioner):
     resource_type = "s3:bucket"
     replace_on = {"name": "S3 cannot rename a bucket"}
 
-    def diff(
-        self,
-        properties: Mapping[str, Any],
-        recorded: RecordedResource | None,
-        current: Current,
-    ) -> list[PropertyChange]:
+    def with_defaults(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
         wanted = dict(properties)
         if "encryption" in wanted:
             wanted["encryption"] = canonical_encryption(wanted["encryption"])
-        return super().diff(wanted, recorded, current)
+        return wanted
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None

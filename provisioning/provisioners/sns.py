@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, is_not_found
 from provisioning.naming import LIMITS, short_hash
-from provisioning.provisioners.base import Current, PropertyChange, Provisioner
+from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
 
 FIFO_SUFFIX = ".fifo"
@@ -147,13 +147,8 @@ class SnsTopic(Provisioner):
         "fifo": "a topic is FIFO or standard from creation",
     }
 
-    def diff(
-        self,
-        properties: Mapping[str, Any],
-        recorded: RecordedResource | None,
-        current: Current,
-    ) -> list[PropertyChange]:
-        return super().diff(canonical_topic(properties), recorded, current)
+    def with_defaults(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        return canonical_topic(properties)
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
@@ -268,13 +263,8 @@ class SnsSubscription(Provisioner):
         "endpoint": "SNS cannot change a subscription's endpoint",
     }
 
-    def diff(
-        self,
-        properties: Mapping[str, Any],
-        recorded: RecordedResource | None,
-        current: Current,
-    ) -> list[PropertyChange]:
-        return super().diff(canonical_subscription(properties), recorded, current)
+    def with_defaults(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        return canonical_subscription(properties)
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None

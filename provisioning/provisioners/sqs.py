@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, error_code, is_not_found, retry_while
 from provisioning.naming import LIMITS, short_hash
-from provisioning.provisioners.base import Current, PropertyChange, Provisioner
+from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
 
 FIFO_SUFFIX = ".fifo"
@@ -146,13 +146,8 @@ class SqsQueue(Provisioner):
         "fifo": "a queue is FIFO or standard from creation",
     }
 
-    def diff(
-        self,
-        properties: Mapping[str, Any],
-        recorded: RecordedResource | None,
-        current: Current,
-    ) -> list[PropertyChange]:
-        return super().diff(canonical_queue(properties), recorded, current)
+    def with_defaults(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        return canonical_queue(properties)
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
