@@ -105,7 +105,7 @@ def package_code(recipe: Mapping[str, Any]) -> bytes:
     return _package_canonical(canonical(recipe))
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=2048)  # one small zip per agent: a 500-agent plan fits
 def _package_canonical(recipe_json: str) -> bytes:
     recipe = json.loads(recipe_json)
     kind = recipe.get("kind")

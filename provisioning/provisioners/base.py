@@ -130,11 +130,14 @@ class Provisioner(ABC):
         current: Current,
     ) -> list[PropertyChange]:
         changes = []
+        # Filling defaults is idempotent, so the live side may go through it too: that
+        # matters when recorded properties stand in for AWS (a plan without refresh).
+        live = self.with_defaults(current.properties)
         for name, wanted in self.with_defaults(properties).items():
             if name in self.write_only:
                 have = (recorded.properties if recorded else {}).get(name)
             else:
-                have = current.properties.get(name)
+                have = live.get(name)
             if has_unresolved(wanted) or self.canonical(name, wanted) != self.canonical(name, have):
                 changes.append(PropertyChange(name, have, wanted, self.replace_on.get(name)))
         return changes
