@@ -12,7 +12,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from dashboard import selectors, services
+from dashboard import selectors, services, services_drift
 from dashboard.models import (
     Agent,
     Component,
@@ -105,6 +105,7 @@ def canvas_state(*, project: Project, stage: Stage, role: str, can_edit: bool) -
     deployed = defaultdict(int)
     for node in DeployedResource.objects.filter(stage=stage).values_list("node", flat=True):
         deployed[node] += 1
+    drifted = services_drift.drifted_nodes(stage=stage)
     return {
         "project": project.name,
         "version": project.version,
@@ -115,7 +116,10 @@ def canvas_state(*, project: Project, stage: Stage, role: str, can_edit: bool) -
         "palette": [{"kind": kind, "label": KIND_LABELS[kind]} for kind in PALETTE],
         "rules": {f"{s}>{t}": list(kinds) for (s, t), kinds in links.ALLOWED.items()},
         "nodes": [
-            _node_json(node, problems.get(node.key, []), resources.get(node.key, []), deployed)
+            {
+                **_node_json(node, problems.get(node.key, []), resources.get(node.key, []), deployed),
+                "drifted": node.key in drifted,
+            }
             for node in [*agents, *components]
         ],
         "links": [

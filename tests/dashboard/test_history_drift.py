@@ -123,3 +123,17 @@ def test_a_drift_check_every_n_hours_is_off_by_default_and_due_once_set(
     assert [r.kind for r in started] == ["refresh"]
     assert started[0].triggered_by_name == "scheduler (every 6 h)"
     assert services_drift.stages_due() == []  # the refresh just queued counts as the last one
+
+
+def test_a_drifted_resource_marks_its_node_on_the_canvas(
+    deployed: Project, alice: Any, sandbox: str, client: Client
+) -> None:
+    client.force_login(alice)
+    state = client.get(reverse("canvas_state", args=["acme"])).json()
+    assert {n["key"]: n["drifted"] for n in state["nodes"]} == {"agent:support": False}
+
+    change_memory_outside(sandbox, 512)
+    refresh(deployed, alice)
+
+    state = client.get(reverse("canvas_state", args=["acme"])).json()
+    assert {n["key"]: n["drifted"] for n in state["nodes"]} == {"agent:support": True}

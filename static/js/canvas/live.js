@@ -28,11 +28,11 @@ export function createLive(state, onChange) {
     const active = run && !RUN_FINAL.has(run.status);
     const ended = run && RUN_FINAL.has(run.status);
     state.status = new Map();
-    if (!run) return;
     for (const node of state.nodes.values()) {
       const seen = byNode.get(node.key) || [];
       let status = "";
-      if (seen.includes("failed")) status = "failed";
+      if (!run) status = "";
+      else if (seen.includes("failed")) status = "failed";
       else if (seen.includes("drifted")) status = "drifted";
       else if (active) {
         const finished = seen.length >= node.resources.length && seen.every((s) => s === "succeeded");
@@ -40,6 +40,8 @@ export function createLive(state, onChange) {
       } else if (ended && run.kind !== "destroy" && (seen.length || node.deployed)) {
         status = seen.includes("started") || seen.includes("skipped") ? "pending" : "done";
       }
+      // The last refresh found AWS changed behind the project's back (server-side drift).
+      if (node.drifted && status !== "failed" && status !== "progress") status = "drifted";
       if (status) state.status.set(node.key, status);
     }
   }
