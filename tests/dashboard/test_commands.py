@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from io import StringIO
 from typing import Any
 
+import boto3
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from dashboard.models import DeployedResource, Deployment, Project
+from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, TAG_PROJECT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,3 +107,51 @@ def test_a_busy_stage_is_refused_with_a_clear_message(embedded: None) -> None:
         CommandError, match=r"a deploy of demo/dev is already queued or running \(#"
     ):
         run("deploy", "demo")
+
+
+def test_the_kitchen_sink_deploys_replans_unchanged_and_destroys_to_nothing(
+    embedded: None, sandbox: str
+) -> None:
+    run("loaddemo", "kitchen-sink")
+
+    deployed = run("deploy", "kitchen-sink", "--wait")
+    replanned = json.loads(run("plan", "kitchen-sink", "--json"))
+    destroyed = run("destroy", "kitchen-sink", "--yes")
+
+    assert "succeeded" in deployed.splitlines()[-1]
+    assert set(replanned["summary"]) == {"NO_CHANGE"}
+    assert "ec2:nat-gateway" in {c["resource_type"] for c in replanned["changes"]}
+    assert "destroy #" in destroyed and not DeployedResource.objects.exists()
+    assert left_in_sandbox(sandbox, "kitchen-sink") == {}
+
+
+def left_in_sandbox(endpoint: str, project: str) -> dict[str, list[str]]:
+    """What the project still has in AWS: by tags, and per service where tags miss it."""
+    session = boto3.Session(SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, region_name="us-east-1")
+    client = partial(session.client, endpoint_url=endpoint)
+    mine = [{"Name": f"tag:{TAG_PROJECT}", "Values": [project]}]
+    ec2 = client("ec2")
+    gone_nats = {
+        n["NatGatewayId"]
+        for n in ec2.describe_nat_gateways()["NatGateways"]
+        if n["State"] == "deleted"
+    }
+    found = {
+        "tagged": [
+            r["ResourceARN"]
+            for r in client("resourcegroupstaggingapi").get_resources(
+                TagFilters=[{"Key": TAG_PROJECT, "Values": [project]}]
+            )["ResourceTagMappingList"]
+            if r["ResourceARN"].rsplit("/", 1)[-1] not in gone_nats
+        ],
+        "eips": [a["AllocationId"] for a in ec2.describe_addresses(Filters=mine)["Addresses"]],
+        "vpcs": [v["VpcId"] for v in ec2.describe_vpcs(Filters=mine)["Vpcs"]],
+        "roles": [
+            r["RoleName"]
+            for r in client("iam").list_roles()["Roles"]
+            if r["RoleName"].startswith(f"{project}-")
+        ],
+        "apis": [a["Name"] for a in client("apigatewayv2").get_apis()["Items"]],
+        "functions": [f["FunctionName"] for f in client("lambda").list_functions()["Functions"]],
+    }
+    return {kind: names for kind, names in found.items() if names}
