@@ -53,6 +53,8 @@ EXPECTED_SECONDS = {
     "ec2:nat-gateway": 90.0,
     "ec2:vpc-endpoint": 30.0,
     "apigw:api": 0.5,
+    # Publishing the Strands dependency layer uploads tens of MB; every function waits for it.
+    "lambda:layer-version": 6.0,
 }
 DEFAULT_SECONDS = 0.5
 POLL_S = 0.5
