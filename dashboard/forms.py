@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from django import forms
 
 from dashboard.forms_access import masked_secret_lines, parse_secret_lines, secret_environment_field
+from dashboard.forms_agent_code import AgentCodeFields
 from dashboard.forms_agents import TOOLS_HELP, AgentSettingsFields
 from dashboard.models import NAME_HELP, Agent, Component, name_validator
 
@@ -46,7 +47,7 @@ class ProjectForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class AgentForm(AgentSettingsFields, VersionedForm):
+class AgentForm(AgentCodeFields, AgentSettingsFields, VersionedForm):
     name = _name_field()
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     model_id = forms.CharField(
@@ -98,7 +99,8 @@ class AgentForm(AgentSettingsFields, VersionedForm):
         return environment
 
     def service_data(self) -> dict[str, Any]:
-        return self.settings_data({k: v for k, v in self.cleaned_data.items() if k != "version"})
+        data = {k: v for k, v in self.cleaned_data.items() if k != "version"}
+        return self.code_data(self.settings_data(data))
 
     @staticmethod
     def initial_for(agent: Agent, version: int) -> dict[str, Any]:
@@ -117,6 +119,7 @@ class AgentForm(AgentSettingsFields, VersionedForm):
             "reserved_concurrency": agent.reserved_concurrency,
             "tracing": agent.tracing,
             **AgentSettingsFields.settings_initial(agent),
+            **AgentCodeFields.code_initial(agent),
             "secret_environment": masked_secret_lines(agent.secret_environment),
         }
 

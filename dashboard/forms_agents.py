@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 
+from dashboard import agent_code
 from dashboard.models import Agent
 from provisioning import agents as engine_agents
 from provisioning import tools_catalogue as catalogue
@@ -22,10 +23,6 @@ TOOLS_HELP = (
     + ", ".join(name for name, _label in catalogue.lambda_choices())
     + ". Your own tools as dotted module paths (team_tools.orders)."
 )
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
 
 
 class AgentSettingsFields(forms.Form):
@@ -91,7 +88,13 @@ class AgentSettingsFields(forms.Form):
         return settings
 
     def clean_requirements(self) -> list[str]:
-        return _lines(self.cleaned_data["requirements"])
+        # One per line: a comma belongs to a specifier (boto3>=1.34,<2), not between requirements.
+        lines = [line.strip() for line in self.cleaned_data["requirements"].splitlines()]
+        wanted = [line for line in lines if line and not line.startswith("#")]
+        problems = [p for p in map(agent_code.requirement_problem, wanted) if p]
+        if problems:
+            raise forms.ValidationError(problems)
+        return wanted
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

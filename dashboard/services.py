@@ -178,6 +178,13 @@ def _apply_agent_data(agent: Agent, data: dict[str, Any]) -> None:
             data = {**data, "tools": clean_tools(data["tools"])}
     except RuleError as exc:
         raise _rule(exc) from None
+    if "code" in data:  # custom code only from under AGENT_CODE_ROOT, whoever calls
+        from dashboard.agent_code import CodeError, clean_code
+
+        try:
+            data = {**data, "code": clean_code(data["code"] or {})}
+        except CodeError as exc:
+            raise ServiceError(exc.message, field=exc.field) from None
     if "secret_environment" in data:  # sealed here: values never reach the row in clear
         from dashboard.services_access import clean_secret_environment
 

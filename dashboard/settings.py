@@ -152,6 +152,10 @@ SANDBOX_ENDPOINT_URL = os.environ.get(
     "SANDBOX_ENDPOINT_URL", f"http://{SANDBOX_HOST}:{SANDBOX_PORT}"
 )
 ENGINE_MAX_WORKERS = int(os.environ.get("ENGINE_MAX_WORKERS", "16"))
+# Issue 7: a team's own agent code is packaged only from under this root (uploads go to
+# <root>/uploads/); paths elsewhere on the server (/etc, home directories) are refused.
+AGENT_CODE_ROOT = Path(os.environ.get("AGENT_CODE_ROOT", VAR_DIR / "agent-code"))
+AGENT_CODE_MAX_ZIP_MB = int(os.environ.get("AGENT_CODE_MAX_ZIP_MB", "50"))
 
 LOGGING = {
     "version": 1,

@@ -39,7 +39,7 @@ def _stale_version(form: AgentForm | ComponentForm) -> int | None:
 @require_http_methods(["GET", "POST"])
 def agent_create(request: HttpRequest, name: str) -> HttpResponse:
     project, _role = project_or_404(request, name, min_role="deployer")
-    form = AgentForm(request.POST or None, initial={"version": project.version})
+    form = AgentForm(request.POST or None, request.FILES or None, initial={"version": project.version})
     if request.method == "POST" and form.is_valid():
         try:
             services.agent_create(project=project, user=request.user, data=form.service_data())
@@ -55,7 +55,11 @@ def agent_create(request: HttpRequest, name: str) -> HttpResponse:
 def agent_edit(request: HttpRequest, name: str, agent: str) -> HttpResponse:
     project, _role = project_or_404(request, name, min_role="deployer")
     instance = get_object_or_404(project.agents, name=agent)
-    form = AgentForm(request.POST or None, initial=AgentForm.initial_for(instance, project.version))
+    form = AgentForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=AgentForm.initial_for(instance, project.version),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.agent_update(
