@@ -36,6 +36,15 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 E2E_PASSWORD = "journey-password-1"
+# Assertions wait for what a user would wait for: CI's 2 cores run a worker, a sandbox
+# and the server beside the browser, so Playwright's 5 s default is too tight.
+EXPECT_TIMEOUT_MS = 15_000
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
