@@ -20,6 +20,12 @@ the fault: AWS did it, the client saw an error. `count` caps how often a rule fi
 Randomness comes from one `random.Random(seed)`, so a run replays exactly given the
 same order of calls.
 
+IAM propagation emulation: `"iam_propagation": {"seconds": 10}` makes Lambda refuse a
+CreateFunction whose role passed through the proxy's CreateRole less than 10 s ago
+(400 InvalidParameterValueException "The role defined for the function cannot be
+assumed by Lambda."), as AWS does for a few seconds after a role is made; `"seconds":
+null` refuses it for ever (a permanently broken role).
+
 A worker in another process is steered through control endpoints on the proxy itself:
 GET/POST /__proxy__/profile, GET /__proxy__/stats, POST /__proxy__/reset.
 """
@@ -39,7 +45,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from provisioning.faultproxy_wire import error_body, identify, protocol_of
 
@@ -52,6 +58,11 @@ FAULTS: dict[str, tuple[int, str, str]] = {
     "server_error": (500, "InternalFailure", "We encountered an internal error"),
     "unavailable": (503, "ServiceUnavailable", "Service is unavailable"),
     "reset": (0, "", ""),
+    "iam_propagation": (
+        400,
+        "InvalidParameterValueException",
+        "The role defined for the function cannot be assumed by Lambda.",
+    ),
 }
 
 
@@ -90,6 +101,8 @@ class Profile:
     defaults: dict[str, float] = field(default_factory=lambda: {"write": 0.0, "read": 0.0})
     latency: dict[str, Any] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    iam_propagation: dict[str, Any] | None = None
+    """{"seconds": N}; N None means never assumable."""
 
     @classmethod
     def load(cls, source: Mapping[str, Any] | str | Path | None) -> Profile:
@@ -105,6 +118,7 @@ class Profile:
             defaults={k: float(v) for k, v in defaults.items()},
             latency=dict(source.get("latency", {})),
             faults=[Fault.from_dict(f) for f in source.get("faults", [])],
+            iam_propagation=source.get("iam_propagation"),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -118,6 +132,7 @@ class Profile:
             "defaults": dict(self.defaults),
             "latency": dict(self.latency),
             "faults": faults,
+            **({"iam_propagation": self.iam_propagation} if self.iam_propagation else {}),
         }
 
     def latency_for(self, action: str, rng: random.Random) -> float:
@@ -144,10 +159,27 @@ class Call:
     status: int
     injected: str = ""
     latency: float = 0.0
+    subject: str = ""
+    """The role name of a CreateRole or CreateFunction (IAM propagation emulation)."""
 
     @property
     def seconds(self) -> float:
         return self.ended - self.started
+
+
+ROLE_NOT_ASSUMABLE = Fault("lambda:CreateFunction", kind="iam_propagation")
+
+
+def role_of(action: str, body: bytes) -> str:
+    """The role a CreateRole makes, or a CreateFunction runs as (its name); else ""."""
+    try:
+        if action == "iam:CreateRole":
+            return parse_qs(body.decode("utf-8", "replace")).get("RoleName", [""])[0]
+        if action == "lambda:CreateFunction":
+            return str(json.loads(body or b"{}").get("Role", "")).rsplit("/", 1)[-1]
+    except (ValueError, AttributeError):
+        return ""
+    return ""
 
 
 class _State:
@@ -158,6 +190,8 @@ class _State:
         self.profile = profile
         self.rng = random.Random(profile.seed)
         self.calls: list[Call] = []
+        self.roles: dict[str, float] = {}
+        """Role name -> when its CreateRole was answered (monotonic)."""
 
     def set_profile(self, profile: Profile) -> None:
         with self.lock:
@@ -167,6 +201,7 @@ class _State:
     def reset(self) -> None:
         with self.lock:
             self.calls.clear()
+            self.roles.clear()
             self.rng = random.Random(self.profile.seed)
             for fault in self.profile.faults:
                 fault.fired = 0
@@ -183,6 +218,19 @@ class _State:
                     fault.fired += 1
                     return delay, fault
             return delay, None
+
+    def role_created(self, name: str) -> None:
+        with self.lock:
+            self.roles[name] = time.monotonic()
+
+    def role_not_assumable(self, name: str) -> bool:
+        """True while the emulated IAM propagation delay of this role lasts."""
+        with self.lock:
+            rule, made = self.profile.iam_propagation, self.roles.get(name)
+        if not rule or made is None:
+            return False
+        seconds = rule.get("seconds")
+        return seconds is None or time.monotonic() - made < float(seconds)
 
     def record(self, call: Call) -> None:
         with self.lock:
@@ -233,12 +281,18 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         action = identify(self.command, self.path, dict(self.headers.items()), body)
         delay, fault = self.server.state.decide(action)
+        role = role_of(action, body)
+        creating = fault is None and action == "lambda:CreateFunction"
+        if creating and role and self.server.state.role_not_assumable(role):
+            fault = ROLE_NOT_ASSUMABLE
         if delay > 0:
             time.sleep(delay)
         status = self._answer(action, body, fault)
+        if action == "iam:CreateRole" and 200 <= status < 300 and role:
+            self.server.state.role_created(role)
         injected = fault.kind if fault is not None else ""
         self.server.state.record(
-            Call(action, started, time.monotonic(), status, injected, round(delay, 6))
+            Call(action, started, time.monotonic(), status, injected, round(delay, 6), role)
         )
 
     def _answer(self, action: str, body: bytes, fault: Fault | None) -> int:

@@ -24,6 +24,7 @@ from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
 
 IAM_PROPAGATION_TIMEOUT_S = 60.0
+IAM_RETRY_MAX_DELAY_S = 2.0
 MAPPING_SETTLE_TIMEOUT_S = 300.0
 _SETTLED = ("Enabled", "Disabled")
 _PROPAGATION_HINTS = (

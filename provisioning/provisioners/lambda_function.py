@@ -40,6 +40,7 @@ from provisioning.provisioners.lambda_code import WRITE_ONLY as CODE_WRITE_ONLY
 from provisioning.provisioners.lambda_code import code_args
 from provisioning.provisioners.lambda_events import (
     IAM_PROPAGATION_TIMEOUT_S,
+    IAM_RETRY_MAX_DELAY_S,
     EventSourceMappingProvisioner,
     PermissionProvisioner,
     is_iam_propagation_error,
@@ -212,6 +213,8 @@ class FunctionProvisioner(Provisioner):
             timeout_s=IAM_PROPAGATION_TIMEOUT_S,
             sleep=self.aws.sleep,
             clock=self.aws.clock,
+            # a role usually propagates in ~10 s: retry often, so it is used within 2 s of it
+            max_delay_s=IAM_RETRY_MAX_DELAY_S,
             on_wait=lambda _e, s: self.aws.note(
                 f"the execution role is not assumable by Lambda yet ({s:.0f} s): retrying"
             ),
