@@ -14,15 +14,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=settings.SANDBOX_PORT)
+        parser.add_argument(
+            "--host",
+            default=sandbox.LOOPBACK,
+            help="address to listen on; only a container needs more than loopback",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        port = options["port"]
+        host, port = options["host"], options["port"]
         if sandbox.is_running(f"http://{sandbox.LOOPBACK}:{port}"):
             raise CommandError(f"something already answers on {sandbox.LOOPBACK}:{port}")
         try:
-            running = sandbox.start(port=port)
+            running = sandbox.start(host=host, port=port)
         except OSError as exc:
-            raise CommandError(f"cannot listen on {sandbox.LOOPBACK}:{port}: {exc}") from None
+            raise CommandError(f"cannot listen on {host}:{port}: {exc}") from None
         self.stdout.write(f"sandbox listening at {running.endpoint_url} (Ctrl-C stops it)")
         try:
             threading.Event().wait()
