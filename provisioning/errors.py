@@ -109,6 +109,15 @@ def is_not_found(exc: ClientError, *codes: str) -> bool:
     return code in (codes or defaults) or code in defaults
 
 
+def delete_if_present(call: Callable[..., object], **kwargs: object) -> None:
+    """Call a delete; "not found" means it is already gone, which is what we wanted."""
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        if not is_not_found(exc):
+            raise
+
+
 def retry_while(
     predicate: Callable[[Exception], bool],
     call: Callable[[], object],

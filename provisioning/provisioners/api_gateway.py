@@ -24,7 +24,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.aws import TAG_LOGICAL_ID
-from provisioning.errors import aws_errors, error_code, is_not_found
+from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
 from provisioning.intents import create_once
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.spec import Join, Ref
@@ -302,13 +302,11 @@ class IntegrationProvisioner(Provisioner):
     def destroy(self, recorded: RecordedResource) -> None:
         api_id = _sub_api_id(None, recorded)
         with aws_errors("deleting integration of HTTP API", api_id):
-            try:
-                self.aws.client("apigatewayv2").delete_integration(
-                    ApiId=api_id, IntegrationId=recorded.physical_id
-                )
-            except ClientError as exc:
-                if not is_not_found(exc):
-                    raise
+            delete_if_present(
+                self.aws.client("apigatewayv2").delete_integration,
+                ApiId=api_id,
+                IntegrationId=recorded.physical_id,
+            )
 
 
 def _integration_outputs(api_id: str, integration_id: str) -> dict[str, Any]:
@@ -367,13 +365,11 @@ class RouteProvisioner(Provisioner):
     def destroy(self, recorded: RecordedResource) -> None:
         api_id = _sub_api_id(None, recorded)
         with aws_errors("deleting route of HTTP API", api_id):
-            try:
-                self.aws.client("apigatewayv2").delete_route(
-                    ApiId=api_id, RouteId=recorded.physical_id
-                )
-            except ClientError as exc:
-                if not is_not_found(exc):
-                    raise
+            delete_if_present(
+                self.aws.client("apigatewayv2").delete_route,
+                ApiId=api_id,
+                RouteId=recorded.physical_id,
+            )
 
 
 def _route_outputs(api_id: str, route_id: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import aws_errors, is_not_found
+from provisioning.errors import aws_errors, delete_if_present, is_not_found
 from provisioning.provisioners.base import Current, Provisioner, normalise
 from provisioning.state import RecordedResource
 
@@ -270,18 +270,11 @@ class RoleProvisioner(Provisioner):
             # Each step tolerates "not found" on its own: a retried call whose first reply
             # was lost answers NoSuchEntity, which must not be read as "the role is gone".
             for arn in sorted(current.properties["managed_policy_arns"]):
-                _ignore_missing(iam.detach_role_policy, RoleName=name, PolicyArn=arn)
+                delete_if_present(iam.detach_role_policy, RoleName=name, PolicyArn=arn)
             for policy in current.properties["inline_policies"]:
-                _ignore_missing(iam.delete_role_policy, RoleName=name, PolicyName=policy)
-            _ignore_missing(iam.delete_role, RoleName=name)
+                delete_if_present(iam.delete_role_policy, RoleName=name, PolicyName=policy)
+            delete_if_present(iam.delete_role, RoleName=name)
 
-
-def _ignore_missing(call: Any, **kwargs: Any) -> None:
-    try:
-        call(**kwargs)
-    except ClientError as exc:
-        if not is_not_found(exc):
-            raise
 
 
 def _decode(document: str | Mapping[str, Any]) -> Any:
