@@ -1,6 +1,7 @@
 """ResourceGraph + recorded state + live reads -> Plan (data, no AWS writes).
 
-Reads run in parallel (one `get_current_state` per resource in the graph);
+Reads run in parallel (one `get_current_state` per resource, or one `read_many` per
+type where AWS lists many at once);
 the diff then walks the graph in dependency order, so that a resource whose
 producer is being created or replaced sees that value as "known after apply".
 """
@@ -16,7 +17,7 @@ from typing import Any
 from provisioning.aws import AwsContext
 from provisioning.graph import AWS, ResourceGraph
 from provisioning.provisioners import provisioner_for
-from provisioning.provisioners.base import Action, Change, Current, Provisioner
+from provisioning.provisioners.base import Action, Change, Current, Provisioner, ReadRequest
 from provisioning.spec import has_unresolved, resolve, to_jsonable
 from provisioning.state import RecordedResource
 
@@ -108,26 +109,62 @@ def _read_all(
     provisioners: Mapping[str, Provisioner],
     max_workers: int,
 ) -> dict[str, Current | None]:
-    """One read per resource, level by level, so that a resource made by a run that
-    crashed before saving it lends its outputs (found by name) to what depends on it."""
+    """Recorded resources are found by their physical ids, so they are all read at once,
+    in one batch per type that `reads_together`. The rest are looked up by name level by
+    level, so that a resource made by a run that crashed before saving it lends its
+    outputs (found by name) to what depends on it."""
     outputs = {k: dict(v) for k, v in known.items()}
     current: dict[str, Current | None] = {}
 
-    def read(logical_id: str) -> tuple[str, Current | None]:
-        spec = graph.specs[logical_id]
-        props = resolve(spec.properties, outputs, partial=True)
+    def request(logical_id: str) -> ReadRequest | None:
+        props = resolve(graph.specs[logical_id].properties, outputs, partial=True)
         recorded = records.get(logical_id)
         if recorded is None and has_unresolved(props):
-            return logical_id, None  # something it needs does not exist yet: neither can it
-        return logical_id, provisioners[spec.resource_type].get_current_state(props, recorded)
+            return None  # something it needs does not exist yet: neither can it
+        return props, recorded
 
-    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-        for level in graph.levels():
-            for logical_id, found in pool.map(read, level):
+    def read(batch: list[tuple[str, ReadRequest]]) -> list[tuple[str, Current | None]]:
+        provisioner = provisioners[graph.specs[batch[0][0]].resource_type]
+        found = provisioner.read_many([req for _, req in batch])
+        return [(lid, cur) for (lid, _), cur in zip(batch, found, strict=True)]
+
+    def read_wave(pool: ThreadPoolExecutor, logical_ids: list[str]) -> None:
+        pending: list[tuple[str, ReadRequest]] = []
+        for logical_id in logical_ids:
+            req = request(logical_id)
+            if req is None:
+                current[logical_id] = None
+            else:
+                pending.append((logical_id, req))
+        for results in pool.map(read, _batches(pending, graph, provisioners)):
+            for logical_id, found in results:
                 current[logical_id] = found
                 if found is not None:
                     outputs[logical_id] = dict(found.outputs)
+
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        read_wave(pool, [lid for lid in graph.order() if lid in records])
+        for level in graph.levels():
+            read_wave(pool, [lid for lid in level if lid not in records])
     return current
+
+
+def _batches(
+    pending: list[tuple[str, ReadRequest]],
+    graph: ResourceGraph,
+    provisioners: Mapping[str, Provisioner],
+) -> list[list[tuple[str, ReadRequest]]]:
+    """One batch per type that reads together; one batch per resource otherwise."""
+    grouped: dict[str, list[tuple[str, ReadRequest]]] = {}
+    alone: list[list[tuple[str, ReadRequest]]] = []
+    for item in pending:
+        resource_type = graph.specs[item[0]].resource_type
+        if provisioners[resource_type].reads_together:
+            grouped.setdefault(resource_type, []).append(item)
+        else:
+            alone.append([item])
+    # Batches first: each stands for many resources, so it is the longest to wait for.
+    return [*grouped.values(), *alone]
 
 
 def _from_record(record: RecordedResource | None) -> Current | None:

@@ -18,15 +18,16 @@ outputs: physical_id ("<api id>/<stage name>"), url"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from abc import abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
 from provisioning.aws import TAG_LOGICAL_ID
 from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
 from provisioning.intents import create_once
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, Provisioner, ReadRequest
 from provisioning.spec import Join, Ref
 from provisioning.state import RecordedResource
 
@@ -235,35 +236,69 @@ class ApiProvisioner(Provisioner):
                     raise
 
 
-class IntegrationProvisioner(Provisioner):
-    resource_type = "apigw:integration"
-    replace_on = {"api_id": f"an integration {_SAME_API}"}
+class _ApiChild(Provisioner):
+    """Integrations and routes: one listing per API answers for every one of them in it,
+    found by id when recorded, else by the property that identifies it."""
+
+    reads_together = True
+    listing: ClassVar[str]
+    """The apigatewayv2 call that lists them ("get_routes")."""
+    id_key: ClassVar[str]
+    match: ClassVar[tuple[str, str]]
+    """(AWS key, spec property) that identify one when no id is recorded."""
+    noun: ClassVar[str]
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        api_id = _sub_api_id(properties, recorded)
+        return self.read_many([(properties, recorded)])[0]
+
+    def read_many(self, requests: Sequence[ReadRequest]) -> list[Current | None]:
+        listed: dict[str, list[Mapping[str, Any]]] = {}
+        results: list[Current | None] = []
+        for properties, recorded in requests:
+            api_id = _sub_api_id(properties, recorded)
+            if api_id not in listed:
+                listed[api_id] = self._list(api_id)
+            found = self._pick(listed[api_id], properties, recorded)
+            results.append(None if found is None else self.current(api_id, found))
+        return results
+
+    def _list(self, api_id: str) -> list[Mapping[str, Any]]:
+        """[] when the API itself is gone."""
         gw = self.aws.client("apigatewayv2")
-        with aws_errors("reading integrations of HTTP API", api_id):
+        with aws_errors(f"reading {self.noun}s of HTTP API", api_id):
             try:
-                if recorded:
-                    found = gw.get_integration(ApiId=api_id, IntegrationId=recorded.physical_id)
-                else:
-                    uri = (properties or {})["integration_uri"]
-                    found = next(
-                        (
-                            i
-                            for i in _paged(gw.get_integrations, ApiId=api_id)
-                            if i.get("IntegrationUri") == uri
-                        ),
-                        None,
-                    )
+                return list(_paged(getattr(gw, self.listing), ApiId=api_id))
             except ClientError as exc:
                 if is_not_found(exc):
-                    return None
+                    return []
                 raise
-        if found is None:
-            return None
+
+    def _pick(
+        self,
+        items: Iterable[Mapping[str, Any]],
+        properties: Mapping[str, Any] | None,
+        recorded: RecordedResource | None,
+    ) -> Mapping[str, Any] | None:
+        if recorded:
+            key, wanted = self.id_key, recorded.physical_id
+        else:
+            key, wanted = self.match[0], (properties or {})[self.match[1]]
+        return next((item for item in items if item.get(key) == wanted), None)
+
+    @abstractmethod
+    def current(self, api_id: str, found: Mapping[str, Any]) -> Current:
+        """Live properties and outputs of one listed item."""
+
+
+class IntegrationProvisioner(_ApiChild):
+    resource_type = "apigw:integration"
+    replace_on = {"api_id": f"an integration {_SAME_API}"}
+    listing, id_key, noun = "get_integrations", "IntegrationId", "integration"
+    match = ("IntegrationUri", "integration_uri")
+
+    def current(self, api_id: str, found: Mapping[str, Any]) -> Current:
         props = {
             "api_id": api_id,
             "integration_uri": found.get("IntegrationUri"),
@@ -313,29 +348,13 @@ def _integration_outputs(api_id: str, integration_id: str) -> dict[str, Any]:
     return {"physical_id": integration_id, "integration_id": integration_id, "api_id": api_id}
 
 
-class RouteProvisioner(Provisioner):
+class RouteProvisioner(_ApiChild):
     resource_type = "apigw:route"
     replace_on = {"api_id": f"a route {_SAME_API}"}
+    listing, id_key, noun = "get_routes", "RouteId", "route"
+    match = ("RouteKey", "route_key")
 
-    def get_current_state(
-        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
-    ) -> Current | None:
-        api_id = _sub_api_id(properties, recorded)
-        gw = self.aws.client("apigatewayv2")
-        with aws_errors("reading routes of HTTP API", api_id):
-            try:
-                if recorded:
-                    found = gw.get_route(ApiId=api_id, RouteId=recorded.physical_id)
-                else:
-                    key = (properties or {})["route_key"]
-                    routes = _paged(gw.get_routes, ApiId=api_id)
-                    found = next((r for r in routes if r["RouteKey"] == key), None)
-            except ClientError as exc:
-                if is_not_found(exc):
-                    return None
-                raise
-        if found is None:
-            return None
+    def current(self, api_id: str, found: Mapping[str, Any]) -> Current:
         props = {"api_id": api_id, "route_key": found["RouteKey"], "target": found.get("Target")}
         return Current(props, _route_outputs(api_id, found["RouteId"]))
 

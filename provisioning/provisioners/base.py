@@ -8,7 +8,7 @@ persist state or send progress: the orchestrator does both.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -64,8 +64,15 @@ class Change:
     properties: Mapping[str, Any] = field(default_factory=dict)
 
 
+ReadRequest = tuple[Mapping[str, Any] | None, RecordedResource | None]
+"""What `get_current_state` takes: the wanted properties and the recorded resource."""
+
+
 class Provisioner(ABC):
     resource_type: ClassVar[str]
+    reads_together: ClassVar[bool] = False
+    """True where `read_many` answers for several resources in fewer calls than one each:
+    the planner then hands it every resource of this type in a level at once."""
     replace_on: ClassVar[Mapping[str, str]] = {}
     """Properties AWS cannot change in place, with the reason shown in the plan."""
     write_only: ClassVar[frozenset[str]] = frozenset()
@@ -80,6 +87,11 @@ class Provisioner(ABC):
     ) -> Current | None:
         """Live state, found by the recorded physical id or else by the deterministic
         name in `properties`; None when AWS has no such resource."""
+
+    def read_many(self, requests: Sequence[ReadRequest]) -> list[Current | None]:
+        """`get_current_state` for each request, in order; overridden where one AWS call
+        lists what would otherwise take a call per resource (a no-op deploy's cost)."""
+        return [self.get_current_state(properties, recorded) for properties, recorded in requests]
 
     @abstractmethod
     def provision(

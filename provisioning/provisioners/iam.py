@@ -12,19 +12,22 @@ outputs: physical_id (role name), name, arn"""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, is_not_found
-from provisioning.provisioners.base import Current, Provisioner, normalise
+from provisioning.provisioners.base import Current, Provisioner, ReadRequest, normalise
 from provisioning.state import RecordedResource
 
 POLICY_VERSION = "2012-10-17"
 INLINE_POLICY_LIMIT = 10240
 """IAM's limit on a role's inline policy text, in characters without whitespace."""
+ACCOUNT_LISTING_FROM = 3
+"""Recorded roles from which one account listing (GetAccountAuthorizationDetails, 1,000
+roles a page) is cheaper than reading each role (3 calls + one per inline policy)."""
 
 VPC_ACTIONS = (
     "ec2:AssignPrivateIpAddresses",
@@ -147,6 +150,36 @@ def _is_plain_allow(statement: Mapping[str, Any]) -> bool:
 class RoleProvisioner(Provisioner):
     resource_type = "iam:role"
     replace_on = {"name": "IAM cannot rename a role"}
+    reads_together = True
+
+    def read_many(self, requests: Sequence[ReadRequest]) -> list[Current | None]:
+        if sum(1 for _, recorded in requests if recorded) < ACCOUNT_LISTING_FROM:
+            return super().read_many(requests)
+        listed = self._account_roles()
+        return [
+            self._from_listing(listed, recorded)
+            if recorded
+            else self.get_current_state(properties, None)
+            for properties, recorded in requests
+        ]
+
+    def _account_roles(self) -> dict[str, Mapping[str, Any]]:
+        paginator = self.aws.client("iam").get_paginator("get_account_authorization_details")
+        with aws_errors("listing IAM roles", self.aws.account_id):
+            pages = paginator.paginate(Filter=["Role"], PaginationConfig={"PageSize": 1000})
+            return {role["RoleName"]: role for page in pages for role in page["RoleDetailList"]}
+
+    def _from_listing(
+        self, listed: Mapping[str, Mapping[str, Any]], recorded: RecordedResource
+    ) -> Current | None:
+        role = listed.get(recorded.physical_id)
+        if role is None:
+            return None
+        inline = {p["PolicyName"]: p["PolicyDocument"] for p in role.get("RolePolicyList", [])}
+        managed = [p["PolicyArn"] for p in role.get("AttachedManagedPolicies", [])]
+        # The listing leaves out the description: the recorded one stands for it.
+        description = recorded.properties.get("description", "")
+        return Current(_role_properties(role, description, inline, managed), _outputs(role))
 
     def canonical(self, name: str, value: Any) -> Any:
         if name == "managed_policy_arns":
@@ -174,15 +207,7 @@ class RoleProvisioner(Provisioner):
                 for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
                 for p in page["AttachedPolicies"]
             )
-        boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
-        props = {
-            "name": role["RoleName"],
-            "description": role.get("Description", ""),
-            "assume_role_policy": _decode(role["AssumeRolePolicyDocument"]),
-            "inline_policies": {k: _decode(v) for k, v in inline.items()},
-            "managed_policy_arns": managed,
-            "permissions_boundary": boundary,
-        }
+        props = _role_properties(role, role.get("Description", ""), inline, managed)
         return Current(props, _outputs(role))
 
     def _inline_names(self, name: str) -> list[str]:
@@ -276,12 +301,28 @@ class RoleProvisioner(Provisioner):
             delete_if_present(iam.delete_role, RoleName=name)
 
 
-
 def _decode(document: str | Mapping[str, Any]) -> Any:
     """botocore already parses policy documents; other clients may hand back URL-encoded text."""
     if isinstance(document, str):
         return json.loads(unquote(document))
     return document
+
+
+def _role_properties(
+    role: Mapping[str, Any],
+    description: str,
+    inline: Mapping[str, Any],
+    managed: Iterable[str],
+) -> dict[str, Any]:
+    boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+    return {
+        "name": role["RoleName"],
+        "description": description,
+        "assume_role_policy": _decode(role["AssumeRolePolicyDocument"]),
+        "inline_policies": {k: _decode(v) for k, v in inline.items()},
+        "managed_policy_arns": sorted(managed),
+        "permissions_boundary": boundary,
+    }
 
 
 def _outputs(role: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ documented there.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -20,7 +20,7 @@ from provisioning.errors import (
     retry_while,
 )
 from provisioning.intents import create_once
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, Provisioner, ReadRequest
 from provisioning.state import RecordedResource
 
 IAM_PROPAGATION_TIMEOUT_S = 60.0
@@ -47,6 +47,30 @@ def function_name_of(arn_or_name: str) -> str:
     return parts[6] if len(parts) >= 7 and parts[5] == "function" else arn_or_name
 
 
+def _permission_id(
+    properties: Mapping[str, Any] | None, recorded: RecordedResource | None
+) -> tuple[str, str]:
+    """(function, statement id): where it was made, else where it should be."""
+    if recorded:
+        function, statement_id = recorded.physical_id.rsplit("/", 1)
+        return function, statement_id
+    wanted = properties or {}
+    return str(wanted["function_name"]), str(wanted["statement_id"])
+
+
+def _permission(
+    function: str, statement_id: str, statement: Mapping[str, Any], wanted: Mapping[str, Any]
+) -> Current:
+    props = {
+        "function_name": function,
+        "statement_id": statement_id,
+        "action": statement.get("Action"),
+        "principal": _principal(statement.get("Principal"), wanted.get("principal", "")),
+        "source_arn": (statement.get("Condition") or {}).get("ArnLike", {}).get("AWS:SourceArn"),
+    }
+    return Current(props, {"physical_id": f"{function}/{statement_id}"})
+
+
 class PermissionProvisioner(Provisioner):
     resource_type = "lambda:permission"
     replace_on = {
@@ -54,41 +78,38 @@ class PermissionProvisioner(Provisioner):
         "statement_id": "the statement id identifies the permission",
     }
 
+    reads_together = True
+
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        wanted = properties or {}
-        if recorded:
-            function, statement_id = recorded.physical_id.rsplit("/", 1)
-        else:
-            function, statement_id = wanted["function_name"], wanted["statement_id"]
-        statement = self._statement(function, statement_id)
-        if statement is None:
-            return None
-        wanted_principal = wanted.get("principal", "")
-        props = {
-            "function_name": function,
-            "statement_id": statement_id,
-            "action": statement.get("Action"),
-            "principal": _principal(statement.get("Principal"), wanted_principal),
-            "source_arn": (statement.get("Condition") or {})
-            .get("ArnLike", {})
-            .get("AWS:SourceArn"),
-        }
-        return Current(props, {"physical_id": f"{function}/{statement_id}"})
+        return self.read_many([(properties, recorded)])[0]
 
-    def _statement(self, function: str, statement_id: str) -> Mapping[str, Any] | None:
+    def read_many(self, requests: Sequence[ReadRequest]) -> list[Current | None]:
+        """One GetPolicy per function answers for every permission on it."""
+        policies: dict[str, list[Mapping[str, Any]]] = {}
+        results: list[Current | None] = []
+        for properties, recorded in requests:
+            function, statement_id = _permission_id(properties, recorded)
+            if function not in policies:
+                policies[function] = self._statements(function)
+            statement = next((s for s in policies[function] if s.get("Sid") == statement_id), None)
+            results.append(
+                None
+                if statement is None
+                else _permission(function, statement_id, statement, properties or {})
+            )
+        return results
+
+    def _statements(self, function: str) -> list[Mapping[str, Any]]:
         with aws_errors("reading permissions of Lambda function", function):
             try:
                 policy = self.aws.client("lambda").get_policy(FunctionName=function)["Policy"]
             except ClientError as exc:
                 if is_not_found(exc):
-                    return None
+                    return []
                 raise
-        for statement in json.loads(policy).get("Statement", []):
-            if statement.get("Sid") == statement_id:
-                return dict(statement)
-        return None
+        return list(json.loads(policy).get("Statement", []))
 
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None

@@ -7,38 +7,51 @@ outputs: physical_id (name), name, arn"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, error_code, is_not_found
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, Provisioner, ReadRequest
 from provisioning.state import RecordedResource
+
+_SHARED_PREFIX = "/aws/lambda/"
+"""Every function's log group starts so: a listing by that prefix alone could page through
+the whole account's, so several groups are listed together only under a longer one."""
 
 
 class LogGroupProvisioner(Provisioner):
     resource_type = "logs:log-group"
     replace_on = {"name": "CloudWatch Logs cannot rename a log group"}
 
+    reads_together = True
+
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        name = recorded.physical_id if recorded else (properties or {})["name"]
-        group = self._find(name)
+        return self.read_many([(properties, recorded)])[0]
+
+    def read_many(self, requests: Sequence[ReadRequest]) -> list[Current | None]:
+        names = [_name(properties, recorded) for properties, recorded in requests]
+        prefix = _common_prefix(names)
+        if len(names) > 1 and len(prefix) <= len(_SHARED_PREFIX):
+            return super().read_many(requests)
+        wanted = set(names)
+        found = {g["logGroupName"]: g for g in self._listed(prefix) if g["logGroupName"] in wanted}
+        return [self._current(name, found.get(name)) for name in names]
+
+    def _listed(self, prefix: str) -> Iterator[Mapping[str, Any]]:
+        paginator = self.aws.client("logs").get_paginator("describe_log_groups")
+        with aws_errors("reading log groups", prefix):
+            for page in paginator.paginate(logGroupNamePrefix=prefix):
+                yield from page["logGroups"]
+
+    def _current(self, name: str, group: Mapping[str, Any] | None) -> Current | None:
         if group is None:
             return None
         props = {"name": name, "retention_days": group.get("retentionInDays")}
         return Current(props, self._outputs(name))
-
-    def _find(self, name: str) -> Mapping[str, Any] | None:
-        paginator = self.aws.client("logs").get_paginator("describe_log_groups")
-        with aws_errors("reading log group", name):
-            for page in paginator.paginate(logGroupNamePrefix=name):
-                for group in page["logGroups"]:
-                    if group["logGroupName"] == name:
-                        return dict(group)
-        return None
 
     def _outputs(self, name: str) -> dict[str, Any]:
         aws = self.aws
@@ -81,3 +94,16 @@ class LogGroupProvisioner(Provisioner):
 
 
 PROVISIONERS: tuple[type[Provisioner], ...] = (LogGroupProvisioner,)
+
+
+def _name(properties: Mapping[str, Any] | None, recorded: RecordedResource | None) -> str:
+    return recorded.physical_id if recorded else str((properties or {})["name"])
+
+
+def _common_prefix(names: Sequence[str]) -> str:
+    """Characters, not path parts: "/aws/lambda/acme-dev-" for acme-dev's functions."""
+    first, last = min(names), max(names)
+    size = 0
+    while size < min(len(first), len(last)) and first[size] == last[size]:
+        size += 1
+    return first[:size]
