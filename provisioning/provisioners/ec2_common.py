@@ -9,14 +9,15 @@ minutes after a function leaves the VPC) are retried within a bounded time.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from provisioning.aws import TAG_PROJECT, TAG_STAGE
-from provisioning.errors import ProvisioningError, error_code, retry_while
-from provisioning.provisioners.base import Provisioner, normalise
+from provisioning.errors import ProvisioningError, aws_errors, error_code, retry_while
+from provisioning.provisioners.base import Current, Provisioner, normalise
 from provisioning.state import RecordedResource
 
 DEPENDENCY_TIMEOUT_S = 45 * 60
@@ -50,6 +51,25 @@ class Ec2Provisioner(Provisioner):
 
     def what(self, name: str) -> str:
         return f"{self.label} {name}"
+
+    def get_current_state(
+        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
+    ) -> Current | None:
+        name = name_of(recorded, properties)
+        with aws_errors("reading", self.what(name)):
+            found = self._find(name, recorded)
+            return None if found is None else self._current(found, recorded)
+
+    @abstractmethod
+    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
+        """The live resource: by the recorded id when there is one, else ours named `name`;
+        None when AWS has none (a deleted one still listed counts as none)."""
+
+    @abstractmethod
+    def _current(
+        self, found: Mapping[str, Any], recorded: RecordedResource | None = None
+    ) -> Current:
+        """What `_find` returned, as properties in the spec's shape and outputs."""
 
     def canonical_properties(self, properties: Mapping[str, Any]) -> dict[str, Any]:
         """The spec in the shape `get_current_state` reports; override to normalise."""

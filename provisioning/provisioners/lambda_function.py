@@ -34,7 +34,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import aws_errors, error_code, is_not_found, retry_while
+from provisioning.errors import (
+    aws_errors,
+    delete_if_present,
+    error_code,
+    is_not_found,
+    retry_while,
+)
 from provisioning.provisioners.base import Current, Provisioner, normalise
 from provisioning.provisioners.lambda_code import WRITE_ONLY as CODE_WRITE_ONLY
 from provisioning.provisioners.lambda_code import code_args
@@ -228,11 +234,7 @@ class FunctionProvisioner(Provisioner):
     def destroy(self, recorded: RecordedResource) -> None:
         name = recorded.physical_id
         with aws_errors("deleting Lambda function", name):
-            try:
-                self.aws.client("lambda").delete_function(FunctionName=name)
-            except ClientError as exc:
-                if not is_not_found(exc):
-                    raise
+            delete_if_present(self.aws.client("lambda").delete_function, FunctionName=name)
 
 
 def _config_args(properties: Mapping[str, Any]) -> dict[str, Any]:

@@ -271,14 +271,6 @@ class SecurityGroupProvisioner(Ec2Provisioner):
                 result[key] = normalise_rules(result[key])
         return result
 
-    def get_current_state(
-        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
-    ) -> Current | None:
-        name = name_of(recorded, properties)
-        with aws_errors("reading", self.what(name)):
-            group = self._find(name, recorded)
-            return None if group is None else self._current(group)
-
     def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
         if recorded is not None:
             try:
@@ -293,7 +285,9 @@ class SecurityGroupProvisioner(Ec2Provisioner):
         mine = [g for g in self.ours(found, name) if g["GroupName"] == name]
         return mine[0] if mine else None
 
-    def _current(self, group: Mapping[str, Any]) -> Current:
+    def _current(
+        self, group: Mapping[str, Any], recorded: RecordedResource | None = None
+    ) -> Current:
         group_id = group["GroupId"]
         properties = {
             "name": group["GroupName"],

@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import aws_errors, is_not_found
+from provisioning.errors import aws_errors, delete_if_present, is_not_found
 from provisioning.naming import LIMITS, short_hash
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
@@ -184,11 +184,7 @@ class SnsTopic(Provisioner):
     def destroy(self, recorded: RecordedResource) -> None:
         arn = recorded.physical_id
         with aws_errors("deleting SNS topic", arn):
-            try:
-                self._sns.delete_topic(TopicArn=arn)
-            except ClientError as exc:
-                if not is_not_found(exc):
-                    raise
+            delete_if_present(self._sns.delete_topic, TopicArn=arn)
 
     @property
     def _sns(self) -> Any:
@@ -308,11 +304,7 @@ class SnsSubscription(Provisioner):
     def destroy(self, recorded: RecordedResource) -> None:
         arn = recorded.physical_id
         with aws_errors("deleting SNS subscription", arn):
-            try:
-                self._sns.unsubscribe(SubscriptionArn=arn)
-            except ClientError as exc:
-                if not is_not_found(exc):
-                    raise
+            delete_if_present(self._sns.unsubscribe, SubscriptionArn=arn)
 
     @property
     def _sns(self) -> Any:

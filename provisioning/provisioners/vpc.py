@@ -99,19 +99,23 @@ class VpcProvisioner(Ec2Provisioner):
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        vpc = self._find(properties, recorded)
-        if vpc is None:
-            return None
-        layout = (properties or {}).get("subnet_layout") or (
-            recorded.properties.get("subnet_layout") if recorded else None
-        )
+        # Its own, not Ec2Provisioner's: the subnet CIDR outputs follow the layout wanted
+        # now, which may differ from the recorded one.
+        vpc = self._find(name_of(recorded, properties), recorded)
+        layout = (properties or {}).get("subnet_layout")
+        return None if vpc is None else self._current(vpc, recorded, layout)
+
+    def _current(
+        self,
+        vpc: Mapping[str, Any],
+        recorded: RecordedResource | None = None,
+        layout: Mapping[str, Any] | None = None,
+    ) -> Current:
+        layout = layout or (recorded.properties.get("subnet_layout") if recorded else None)
         ipam = {k: v for k, v in (recorded.outputs if recorded else {}).items() if "ipam" in k}
         return Current(self._properties(vpc), self._outputs(vpc, layout, ipam))
 
-    def _find(
-        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
-    ) -> Mapping[str, Any] | None:
-        name = name_of(recorded, properties)
+    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
         with aws_errors("reading", self.what(name)):
             if recorded is not None:
                 try:
@@ -161,7 +165,7 @@ class VpcProvisioner(Ec2Provisioner):
         name = properties["name"]
         ipam: dict[str, Any] = {}
         with aws_errors("creating" if current is None else "updating", self.what(name)):
-            vpc = self._find(properties, None) if current is None else None
+            vpc = self._find(name, None) if current is None else None
             if current is None and vpc is None:
                 vpc, ipam = self._create(logical_id, properties)
             if current is not None:
@@ -241,7 +245,7 @@ class VpcProvisioner(Ec2Provisioner):
     def destroy(self, recorded: RecordedResource) -> None:
         name = name_of(recorded, None)
         with aws_errors("deleting", self.what(name)):
-            if self._find(None, recorded) is not None:
+            if self._find(name, recorded) is not None:
                 self.while_in_use(lambda: self.ec2.delete_vpc(VpcId=recorded.physical_id))
             self._release_cidr(recorded)
 
@@ -277,14 +281,6 @@ class SubnetProvisioner(Ec2Provisioner):
             ]
         )
         return sorted(z["ZoneName"] for z in answer["AvailabilityZones"])
-
-    def get_current_state(
-        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
-    ) -> Current | None:
-        name = name_of(recorded, properties)
-        with aws_errors("reading", self.what(name)):
-            subnet = self._find(name, recorded)
-            return None if subnet is None else self._current(subnet, recorded)
 
     def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
         if recorded is not None:

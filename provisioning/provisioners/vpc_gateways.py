@@ -44,14 +44,6 @@ class ElasticIpProvisioner(Ec2Provisioner):
     resource_type = "ec2:eip"
     label, tag_type = "Elastic IP", "elastic-ip"
 
-    def get_current_state(
-        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
-    ) -> Current | None:
-        name = name_of(recorded, properties)
-        with aws_errors("reading", self.what(name)):
-            address = self._find(name, recorded)
-            return None if address is None else self._current(address)
-
     def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
         if recorded is not None:
             try:
@@ -65,7 +57,9 @@ class ElasticIpProvisioner(Ec2Provisioner):
         mine = self.ours(found, name)
         return mine[0] if mine else None
 
-    def _current(self, address: Mapping[str, Any]) -> Current:
+    def _current(
+        self, address: Mapping[str, Any], recorded: RecordedResource | None = None
+    ) -> Current:
         allocation_id = address["AllocationId"]
         outputs = {
             "physical_id": allocation_id,
@@ -112,14 +106,6 @@ class NatGatewayProvisioner(Ec2Provisioner):
         "allocation_id": "a public NAT gateway keeps its primary Elastic IP",
     }
 
-    def get_current_state(
-        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
-    ) -> Current | None:
-        name = name_of(recorded, properties)
-        with aws_errors("reading", self.what(name)):
-            nat = self._find(name, recorded)
-            return None if nat is None else self._current(nat)
-
     def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
         if recorded is not None:
             found = self._describe(NatGatewayIds=[recorded.physical_id])
@@ -137,7 +123,7 @@ class NatGatewayProvisioner(Ec2Provisioner):
                 return []
             raise
 
-    def _current(self, nat: Mapping[str, Any]) -> Current:
+    def _current(self, nat: Mapping[str, Any], recorded: RecordedResource | None = None) -> Current:
         nat_id = nat["NatGatewayId"]
         addresses = nat.get("NatGatewayAddresses", [])
         properties = {
@@ -190,14 +176,6 @@ class InternetGatewayProvisioner(Ec2Provisioner):
     resource_type = "ec2:internet-gateway"
     label, tag_type = "internet gateway", "internet-gateway"
 
-    def get_current_state(
-        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
-    ) -> Current | None:
-        name = name_of(recorded, properties)
-        with aws_errors("reading", self.what(name)):
-            igw = self._find(name, recorded)
-            return None if igw is None else self._current(igw)
-
     def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
         describe = self.ec2.describe_internet_gateways
         if recorded is not None:
@@ -211,7 +189,7 @@ class InternetGatewayProvisioner(Ec2Provisioner):
         mine = self.ours(describe(Filters=self.name_filters(name))["InternetGateways"], name)
         return mine[0] if mine else None
 
-    def _current(self, igw: Mapping[str, Any]) -> Current:
+    def _current(self, igw: Mapping[str, Any], recorded: RecordedResource | None = None) -> Current:
         attached = [a["VpcId"] for a in igw.get("Attachments", []) if a.get("State") != "detached"]
         igw_id = igw["InternetGatewayId"]
         properties = {

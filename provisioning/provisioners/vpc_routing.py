@@ -63,14 +63,6 @@ class RouteTableProvisioner(Ec2Provisioner):
             result["subnet_ids"] = sorted_ids(result["subnet_ids"])
         return result
 
-    def get_current_state(
-        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
-    ) -> Current | None:
-        name = name_of(recorded, properties)
-        with aws_errors("reading", self.what(name)):
-            table = self._find(name, recorded)
-            return None if table is None else self._current(table)
-
     def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
         describe = self.ec2.describe_route_tables
         if recorded is not None:
@@ -84,7 +76,9 @@ class RouteTableProvisioner(Ec2Provisioner):
         mine = self.ours(describe(Filters=self.name_filters(name))["RouteTables"], name)
         return mine[0] if mine else None
 
-    def _current(self, table: Mapping[str, Any]) -> Current:
+    def _current(
+        self, table: Mapping[str, Any], recorded: RecordedResource | None = None
+    ) -> Current:
         table_id = table["RouteTableId"]
         properties = {
             "name": tags_of(table).get("Name", ""),
@@ -218,14 +212,6 @@ class VpcEndpointProvisioner(Ec2Provisioner):
                 result[key] = sorted_ids(result[key])
         return result
 
-    def get_current_state(
-        self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
-    ) -> Current | None:
-        name = name_of(recorded, properties)
-        with aws_errors("reading", self.what(name)):
-            endpoint = self._find(name, recorded)
-            return None if endpoint is None else self._current(endpoint)
-
     def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
         if recorded is not None:
             try:
@@ -243,7 +229,9 @@ class VpcEndpointProvisioner(Ec2Provisioner):
         live = [e for e in endpoints if e.get("State", "").lower() not in _GONE_ENDPOINT_STATES]
         return live[0] if live else None
 
-    def _current(self, endpoint: Mapping[str, Any]) -> Current:
+    def _current(
+        self, endpoint: Mapping[str, Any], recorded: RecordedResource | None = None
+    ) -> Current:
         endpoint_id = endpoint["VpcEndpointId"]
         prefix = f"com.amazonaws.{self.aws.region}."
         service = endpoint["ServiceName"]
