@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import aws_errors, delete_if_present, is_not_found
+from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
 from provisioning.provisioners.base import Current, Provisioner, ReadRequest, normalise
 from provisioning.state import RecordedResource
 
@@ -156,6 +156,8 @@ class RoleProvisioner(Provisioner):
         if sum(1 for _, recorded in requests if recorded) < ACCOUNT_LISTING_FROM:
             return super().read_many(requests)
         listed = self._account_roles()
+        if listed is None:
+            return super().read_many(requests)
         return [
             self._from_listing(listed, recorded)
             if recorded
@@ -163,11 +165,18 @@ class RoleProvisioner(Provisioner):
             for properties, recorded in requests
         ]
 
-    def _account_roles(self) -> dict[str, Mapping[str, Any]]:
+    def _account_roles(self) -> dict[str, Mapping[str, Any]] | None:
+        """None when the deploying identity may not list the account (a policy scoped to
+        the project's roles): each role is then read on its own."""
         paginator = self.aws.client("iam").get_paginator("get_account_authorization_details")
         with aws_errors("listing IAM roles", self.aws.account_id):
             pages = paginator.paginate(Filter=["Role"], PaginationConfig={"PageSize": 1000})
-            return {role["RoleName"]: role for page in pages for role in page["RoleDetailList"]}
+            try:
+                return {r["RoleName"]: r for page in pages for r in page["RoleDetailList"]}
+            except ClientError as exc:
+                if error_code(exc) in ("AccessDenied", "AccessDeniedException"):
+                    return None
+                raise
 
     def _from_listing(
         self, listed: Mapping[str, Mapping[str, Any]], recorded: RecordedResource

@@ -5,8 +5,10 @@ from typing import Any
 
 import pytest
 
-from provisioning.aws import AwsContext
+from provisioning import sandbox
+from provisioning.aws import AwsContext, Target
 from provisioning.errors import ProvisioningError
+from provisioning.faultproxy import FaultProxy
 from provisioning.provisioners.base import Action
 from provisioning.provisioners.iam import (
     RoleProvisioner,
@@ -16,6 +18,7 @@ from provisioning.provisioners.iam import (
     build_shared_execution_role_policy,
     split_policy,
 )
+from provisioning.state import RecordedResource
 from tests.provisioning.lifecycle import apply, changed, replan
 
 LOGICAL_ID = "agent/support/role"
@@ -264,3 +267,67 @@ def test_a_refused_policy_names_the_role(aws: AwsContext) -> None:
         ProvisioningError, match="IAM role acme-dev-support: MalformedPolicyDocument"
     ):
         apply(roles, LOGICAL_ID, role_properties(inline_policies={"broken": broken}))
+
+
+def _team_roles(aws: AwsContext, count: int) -> list[RecordedResource]:
+    provisioner = RoleProvisioner(aws)
+    return [
+        apply(provisioner, f"agent/a{i}/role", role_properties(name=f"acme-dev-a{i}"))
+        for i in range(count)
+    ]
+
+
+def test_several_recorded_roles_are_read_from_one_account_listing(aws: AwsContext) -> None:
+    recorded = _team_roles(aws, 3)
+    aws.client("iam").put_role_policy(
+        RoleName="acme-dev-a1", PolicyName="extra", PolicyDocument=json.dumps(read_policy(["*"]))
+    )
+    calls: list[str] = []
+    aws.client("iam").meta.events.register(
+        "before-call", lambda model, **_: calls.append(model.name)
+    )
+
+    found = RoleProvisioner(aws).read_many([(r.properties, r) for r in recorded])
+
+    assert calls == ["GetAccountAuthorizationDetails"]
+    assert [f.outputs["name"] if f else None for f in found] == [r.physical_id for r in recorded]
+    plans = [
+        RoleProvisioner(aws).plan(r.logical_id, r.properties, r, f)
+        for r, f in zip(recorded, found, strict=True)
+    ]
+    assert [p.action for p in plans] == [Action.NO_CHANGE, Action.UPDATE, Action.NO_CHANGE]
+    assert changed(plans[1]) == ["inline_policies"]
+
+
+def test_without_leave_to_list_the_account_each_role_is_read_on_its_own() -> None:
+    box = sandbox.start()
+    denied = {
+        "faults": [
+            {
+                "action": "iam:GetAccountAuthorizationDetails",
+                "kind": "server_error",
+                "status": 403,
+                "code": "AccessDenied",
+                "message": "not allowed",
+            }
+        ]
+    }
+    try:
+        with FaultProxy(box.endpoint_url, denied) as proxy:
+            aws = AwsContext(
+                target=Target(region="us-east-1", endpoint_url=proxy.endpoint_url),
+                project="acme",
+                stage="dev",
+            )
+            recorded = _team_roles(aws, 3)
+
+            found = RoleProvisioner(aws).read_many([(r.properties, r) for r in recorded])
+
+            actions = [c.action for c in proxy.calls()]
+            assert actions.count("iam:GetAccountAuthorizationDetails") == 1
+            assert actions.count("iam:GetRole") == 3 + 3  # 3 for the creates' reads, 3 now
+            assert [f.outputs["name"] if f else None for f in found] == [
+                r.physical_id for r in recorded
+            ]
+    finally:
+        box.stop()
