@@ -109,13 +109,17 @@ def is_not_found(exc: ClientError, *codes: str) -> bool:
     return code in (codes or defaults) or code in defaults
 
 
-def delete_if_present(call: Callable[..., object], **kwargs: object) -> None:
-    """Call a delete; "not found" means it is already gone, which is what we wanted."""
+def delete_if_present(call: Callable[..., object], *codes: str, **kwargs: object) -> bool:
+    """Call a delete; "not found" (the default codes and `codes`) means it is already gone,
+    which is what we wanted. True when this call deleted it, False when it was gone, so a
+    caller can skip waiting for a deletion that never started."""
     try:
         call(**kwargs)
     except ClientError as exc:
-        if not is_not_found(exc):
+        if not is_not_found(exc, *codes):
             raise
+        return False
+    return True
 
 
 def retry_while(

@@ -229,11 +229,9 @@ class ApiProvisioner(Provisioner):
 
     def destroy(self, recorded: RecordedResource) -> None:
         with aws_errors("deleting HTTP API", recorded.physical_id):
-            try:
-                self.aws.client("apigatewayv2").delete_api(ApiId=recorded.physical_id)
-            except ClientError as exc:
-                if not is_not_found(exc):
-                    raise
+            delete_if_present(
+                self.aws.client("apigatewayv2").delete_api, ApiId=recorded.physical_id
+            )
 
 
 class _ApiChild(Provisioner):
@@ -461,11 +459,9 @@ class StageProvisioner(Provisioner):
     def destroy(self, recorded: RecordedResource) -> None:
         api_id, name = recorded.physical_id.split("/", 1)
         with aws_errors("deleting stage of HTTP API", recorded.physical_id):
-            try:
-                self.aws.client("apigatewayv2").delete_stage(ApiId=api_id, StageName=name)
-            except ClientError as exc:
-                if not is_not_found(exc):
-                    raise
+            delete_if_present(
+                self.aws.client("apigatewayv2").delete_stage, ApiId=api_id, StageName=name
+            )
 
 
 def _stage_properties(api_id: str, name: str, stage: Mapping[str, Any]) -> dict[str, Any]:

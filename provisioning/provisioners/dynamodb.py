@@ -24,7 +24,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import aws_errors, error_code, is_not_found, retry_while
+from provisioning.errors import (
+    aws_errors,
+    delete_if_present,
+    error_code,
+    is_not_found,
+    retry_while,
+)
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.provisioners.dynamodb_schema import (
     attribute_definitions,
@@ -103,19 +109,18 @@ class DynamoDbTable(Provisioner):
     def destroy(self, recorded: RecordedResource) -> None:
         name = recorded.physical_id
         with aws_errors("deleting DynamoDB table", name):
-            try:
-                retry_while(
-                    lambda exc: isinstance(exc, ClientError) and error_code(exc) in _BUSY,
-                    lambda: self._client.delete_table(TableName=name),
-                    timeout_s=600,
-                    sleep=self.aws.sleep,
-                    clock=self.aws.clock,
-                )
-            except ClientError as exc:
-                if is_not_found(exc):
-                    return
-                raise
-            self._client.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig=_WAIT)
+            if delete_if_present(self._delete_when_settled, name=name):
+                self._client.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig=_WAIT)
+
+    def _delete_when_settled(self, name: str) -> None:
+        """Retried while AWS answers busy: the table is still changing, or too many are."""
+        retry_while(
+            lambda exc: isinstance(exc, ClientError) and error_code(exc) in _BUSY,
+            lambda: self._client.delete_table(TableName=name),
+            timeout_s=600,
+            sleep=self.aws.sleep,
+            clock=self.aws.clock,
+        )
 
     @property
     def _client(self) -> Any:

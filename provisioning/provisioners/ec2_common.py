@@ -44,6 +44,16 @@ class Ec2Provisioner(Provisioner):
     """How errors name the kind of resource ("creating VPC acme-dev-vpc: ...")."""
     tag_type: str = ""
     """The TagSpecifications ResourceType ("vpc", "subnet", ...)."""
+    describe_call: str = ""
+    """The EC2 call `_find` looks the resource up with ("describe_vpcs")."""
+    id_key: str = ""
+    """Its parameter taking ids ("VpcIds")."""
+    list_key: str = ""
+    """The list its answer holds them in ("Vpcs")."""
+    filter_key: str = "Filters"
+    """Its parameter taking filters (DescribeNatGateways names it "Filter")."""
+    not_found_codes: tuple[str, ...] = ()
+    """What it answers when asked for an id that does not exist ("InvalidVpcID.NotFound")."""
 
     @property
     def ec2(self) -> Any:
@@ -60,10 +70,34 @@ class Ec2Provisioner(Provisioner):
             found = self._find(name, recorded)
             return None if found is None else self._current(found, recorded)
 
-    @abstractmethod
     def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
         """The live resource: by the recorded id when there is one, else ours named `name`;
         None when AWS has none (a deleted one still listed counts as none)."""
+        if recorded is not None:
+            found = self._describe(**{self.id_key: [recorded.physical_id]})
+        else:
+            filters = self.find_filters(name)
+            found = self.ours(self._describe(**{self.filter_key: filters}), name)
+        live = [item for item in found if self.is_live(item)]
+        return live[0] if live else None
+
+    def _describe(self, **kwargs: Any) -> list[Mapping[str, Any]]:
+        """`describe_call`'s list; empty when AWS says the asked-for id does not exist."""
+        try:
+            answer = getattr(self.ec2, self.describe_call)(**kwargs)
+        except ClientError as exc:
+            if code_in(exc, *self.not_found_codes):
+                return []
+            raise
+        return list(answer[self.list_key])
+
+    def find_filters(self, name: str) -> list[dict[str, Any]]:
+        """How `_find` asks AWS for ours named `name` (re-checked by `ours`)."""
+        return self.name_filters(name)
+
+    def is_live(self, found: Mapping[str, Any]) -> bool:
+        """False for one AWS still lists after deleting it; override where that happens."""
+        return True
 
     @abstractmethod
     def _current(

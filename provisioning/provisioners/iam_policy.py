@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import aws_errors, error_code, is_not_found
+from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
 from provisioning.provisioners.base import Current, Provisioner, normalise
 from provisioning.state import RecordedResource
 
@@ -102,36 +102,25 @@ class ManagedPolicyProvisioner(Provisioner):
 
     def destroy(self, recorded: RecordedResource) -> None:
         arn = recorded.physical_id
-        iam = self.aws.client("iam")
         with aws_errors("deleting IAM policy", arn):
-            try:
-                # IAM refuses to delete a policy still attached or holding old versions.
-                attached = iam.list_entities_for_policy(PolicyArn=arn, EntityFilter="Role")
-                for role in attached.get("PolicyRoles", []):
-                    _ignore_missing(
-                        iam.detach_role_policy, RoleName=role["RoleName"], PolicyArn=arn
-                    )
-                for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
-                    if not version["IsDefaultVersion"]:
-                        _ignore_missing(
-                            iam.delete_policy_version, PolicyArn=arn, VersionId=version["VersionId"]
-                        )
-                iam.delete_policy(PolicyArn=arn)
-            except ClientError as exc:
-                if not is_not_found(exc):
-                    raise
+            delete_if_present(self._detach_and_delete, arn=arn)
+
+    def _detach_and_delete(self, arn: str) -> None:
+        """IAM refuses to delete a policy still attached or holding old versions."""
+        iam = self.aws.client("iam")
+        attached = iam.list_entities_for_policy(PolicyArn=arn, EntityFilter="Role")
+        for role in attached.get("PolicyRoles", []):
+            delete_if_present(iam.detach_role_policy, RoleName=role["RoleName"], PolicyArn=arn)
+        for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+            if not version["IsDefaultVersion"]:
+                delete_if_present(
+                    iam.delete_policy_version, PolicyArn=arn, VersionId=version["VersionId"]
+                )
+        iam.delete_policy(PolicyArn=arn)
 
 
 def _created(version: Mapping[str, Any]) -> Any:
     return version.get("CreateDate") or version["VersionId"]
-
-
-def _ignore_missing(call: Any, **kwargs: Any) -> None:
-    try:
-        call(**kwargs)
-    except ClientError as exc:
-        if not is_not_found(exc):
-            raise
 
 
 def _decode(document: str | Mapping[str, Any]) -> Any:

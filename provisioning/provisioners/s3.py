@@ -12,12 +12,12 @@ as {"algorithm": "AES256", "kms_key_id": None} so it does not show as a change."
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import ProvisioningError, aws_errors, is_not_found
+from provisioning.errors import ProvisioningError, aws_errors, delete_if_present, is_not_found
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
 
@@ -30,6 +30,20 @@ _PUBLIC_ACCESS_FLAGS = (
     "BlockPublicPolicy",
     "RestrictPublicBuckets",
 )
+
+
+def _setting(
+    get: Callable[..., Mapping[str, Any]], bucket: str, key: str, unset_code: str
+) -> Mapping[str, Any] | None:
+    """The bucket's `key` setting as `get` answers it; None when the bucket has none
+    (S3 answers `unset_code` then rather than an empty setting)."""
+    try:
+        setting: Mapping[str, Any] = get(Bucket=bucket)[key]
+    except ClientError as exc:
+        if is_not_found(exc, unset_code):
+            return None
+        raise
+    return setting
 
 
 def canonical_encryption(encryption: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -117,18 +131,15 @@ class S3Bucket(Provisioner):
 
     def destroy(self, recorded: RecordedResource) -> None:
         name = recorded.physical_id
-        s3 = self.aws.client("s3")
         with aws_errors("deleting S3 bucket", name):
-            try:
-                self._empty(name)
-                s3.delete_bucket(Bucket=name)
-            except ClientError as exc:
-                if is_not_found(exc, *_NO_BUCKET):
-                    return
-                raise
-            s3.get_waiter("bucket_not_exists").wait(
-                Bucket=name, WaiterConfig={"Delay": 2, "MaxAttempts": 30}
-            )
+            if delete_if_present(self._empty_and_delete, *_NO_BUCKET, name=name):
+                self.aws.client("s3").get_waiter("bucket_not_exists").wait(
+                    Bucket=name, WaiterConfig={"Delay": 2, "MaxAttempts": 30}
+                )
+
+    def _empty_and_delete(self, name: str) -> None:
+        self._empty(name)
+        self.aws.client("s3").delete_bucket(Bucket=name)
 
     def _outputs(self, name: str) -> dict[str, Any]:
         return {"physical_id": name, "name": name, "arn": bucket_arn(self.aws.partition, name)}
@@ -191,13 +202,13 @@ class S3Bucket(Provisioner):
         return bool(status == "Enabled")
 
     def _read_encryption(self, name: str) -> dict[str, Any] | None:
-        try:
-            config = self.aws.client("s3").get_bucket_encryption(Bucket=name)
-        except ClientError as exc:
-            if is_not_found(exc, "ServerSideEncryptionConfigurationNotFoundError"):
-                return None
-            raise
-        rules = config["ServerSideEncryptionConfiguration"].get("Rules", [])
+        config = _setting(
+            self.aws.client("s3").get_bucket_encryption,
+            name,
+            "ServerSideEncryptionConfiguration",
+            "ServerSideEncryptionConfigurationNotFoundError",
+        )
+        rules = config.get("Rules", []) if config else []
         if not rules:
             return None
         default = rules[0].get("ApplyServerSideEncryptionByDefault", {})
@@ -207,14 +218,13 @@ class S3Bucket(Provisioner):
         }
 
     def _read_public_access_block(self, name: str) -> bool:
-        try:
-            block = self.aws.client("s3").get_public_access_block(Bucket=name)
-        except ClientError as exc:
-            if is_not_found(exc, "NoSuchPublicAccessBlockConfiguration"):
-                return False
-            raise
-        config = block["PublicAccessBlockConfiguration"]
-        return all(config.get(flag) for flag in _PUBLIC_ACCESS_FLAGS)
+        config = _setting(
+            self.aws.client("s3").get_public_access_block,
+            name,
+            "PublicAccessBlockConfiguration",
+            "NoSuchPublicAccessBlockConfiguration",
+        )
+        return config is not None and all(config.get(flag) for flag in _PUBLIC_ACCESS_FLAGS)
 
     def _empty(self, name: str) -> None:
         """Delete every object version and delete marker: S3 refuses to delete a

@@ -24,12 +24,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from provisioning.errors import ProvisioningError, aws_errors
 from provisioning.naming import short_hash
 from provisioning.provisioners.base import Current, Provisioner
-from provisioning.provisioners.ec2_common import Ec2Provisioner, code_in, name_of
+from provisioning.provisioners.ec2_common import Ec2Provisioner, name_of
 from provisioning.spec import to_jsonable
 from provisioning.state import RecordedResource
 
@@ -258,6 +256,8 @@ def _permission(rule: Mapping[str, Any], own_id: str) -> dict[str, Any]:
 class SecurityGroupProvisioner(Ec2Provisioner):
     resource_type = "ec2:security-group"
     label, tag_type = "security group", "security-group"
+    describe_call, id_key, list_key = "describe_security_groups", "GroupIds", "SecurityGroups"
+    not_found_codes = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound")
     replace_on = {
         "name": "a security group's name cannot change",
         "description": "a security group's description cannot change",
@@ -271,19 +271,12 @@ class SecurityGroupProvisioner(Ec2Provisioner):
                 result[key] = normalise_rules(result[key])
         return result
 
-    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
-        if recorded is not None:
-            try:
-                found = self.ec2.describe_security_groups(GroupIds=[recorded.physical_id])
-            except ClientError as exc:
-                if code_in(exc, "InvalidGroup.NotFound", "InvalidGroupId.NotFound"):
-                    return None
-                raise
-            return found["SecurityGroups"][0] if found["SecurityGroups"] else None
-        filters = [{"Name": "group-name", "Values": [name]}, *self.name_filters(name)[1:]]
-        found = self.ec2.describe_security_groups(Filters=filters)["SecurityGroups"]
-        mine = [g for g in self.ours(found, name) if g["GroupName"] == name]
-        return mine[0] if mine else None
+    def find_filters(self, name: str) -> list[dict[str, Any]]:
+        return [{"Name": "group-name", "Values": [name]}, *self.name_filters(name)[1:]]
+
+    def ours(self, items: Iterable[Mapping[str, Any]], name: str) -> list[Mapping[str, Any]]:
+        """Tagged as ours and with that group name: the name AWS keeps unique in a VPC."""
+        return [g for g in super().ours(items, name) if g["GroupName"] == name]
 
     def _current(
         self, group: Mapping[str, Any], recorded: RecordedResource | None = None

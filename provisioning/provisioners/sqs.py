@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import aws_errors, error_code, is_not_found, retry_while
+from provisioning.errors import aws_errors, delete_if_present, error_code, retry_while
 from provisioning.naming import LIMITS, short_hash
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
@@ -193,11 +193,7 @@ class SqsQueue(Provisioner):
     def destroy(self, recorded: RecordedResource) -> None:
         url = recorded.physical_id
         with aws_errors("deleting SQS queue", recorded.outputs.get("name") or url):
-            try:
-                self.aws.client("sqs").delete_queue(QueueUrl=url)
-            except ClientError as exc:
-                if not _is_gone(exc):
-                    raise
+            delete_if_present(self.aws.client("sqs").delete_queue, *_GONE, QueueUrl=url)
 
     def _update(
         self, logical_id: str, url: str, queue: Mapping[str, Any], current: Current
@@ -281,11 +277,12 @@ class SqsQueuePolicy(Provisioner):
     def destroy(self, recorded: RecordedResource) -> None:
         url = recorded.physical_id
         with aws_errors("removing SQS queue policy", url):
-            try:
-                self.aws.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
-            except ClientError as exc:
-                if not (_is_gone(exc) or is_not_found(exc)):
-                    raise
+            delete_if_present(
+                self.aws.client("sqs").set_queue_attributes,
+                *_GONE,
+                QueueUrl=url,
+                Attributes={"Policy": ""},
+            )
 
 
 PROVISIONERS: tuple[type[Provisioner], ...] = (SqsQueue, SqsQueuePolicy)

@@ -22,7 +22,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import ProvisioningError, aws_errors, error_code, error_message
+from provisioning.errors import (
+    ProvisioningError,
+    aws_errors,
+    delete_if_present,
+    error_code,
+    error_message,
+)
 from provisioning.provisioners.base import Current, PropertyChange, Provisioner
 from provisioning.state import RecordedResource
 
@@ -142,11 +148,9 @@ class SsmParameterProvisioner(Provisioner):
     def destroy(self, recorded: RecordedResource) -> None:
         name = recorded.physical_id
         with aws_errors("deleting SSM parameter", name):
-            try:
-                self.aws.client("ssm").delete_parameter(Name=name)
-            except ClientError as exc:
-                if error_code(exc) != "ParameterNotFound":
-                    raise
+            delete_if_present(
+                self.aws.client("ssm").delete_parameter, "ParameterNotFound", Name=name
+            )
 
 
 def _key_or_none(key: Any) -> str | None:

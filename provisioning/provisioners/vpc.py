@@ -31,18 +31,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from provisioning.aws import TAG_PROJECT
-from provisioning.errors import ProvisioningError, aws_errors
+from provisioning.errors import ProvisioningError, aws_errors, delete_if_present
 from provisioning.naming import short_hash
 from provisioning.provisioners.base import Current, Provisioner
-from provisioning.provisioners.ec2_common import (
-    Ec2Provisioner,
-    code_in,
-    name_of,
-    tags_of,
-)
+from provisioning.provisioners.ec2_common import Ec2Provisioner, name_of, tags_of
 from provisioning.provisioners.vpc_gateways import (
     ElasticIpProvisioner,
     InternetGatewayProvisioner,
@@ -89,6 +82,8 @@ def overlaps(a: str, b: str) -> bool:
 class VpcProvisioner(Ec2Provisioner):
     resource_type = "ec2:vpc"
     label, tag_type = "VPC", "vpc"
+    describe_call, id_key, list_key = "describe_vpcs", "VpcIds", "Vpcs"
+    not_found_codes = ("InvalidVpcID.NotFound",)
     replace_on = {
         "cidr_block": "a VPC's primary CIDR cannot change",
         "ipam_pool_id": "a VPC's primary CIDR cannot change",
@@ -101,7 +96,9 @@ class VpcProvisioner(Ec2Provisioner):
     ) -> Current | None:
         # Its own, not Ec2Provisioner's: the subnet CIDR outputs follow the layout wanted
         # now, which may differ from the recorded one.
-        vpc = self._find(name_of(recorded, properties), recorded)
+        name = name_of(recorded, properties)
+        with aws_errors("reading", self.what(name)):
+            vpc = self._find(name, recorded)
         layout = (properties or {}).get("subnet_layout")
         return None if vpc is None else self._current(vpc, recorded, layout)
 
@@ -114,20 +111,6 @@ class VpcProvisioner(Ec2Provisioner):
         layout = layout or (recorded.properties.get("subnet_layout") if recorded else None)
         ipam = {k: v for k, v in (recorded.outputs if recorded else {}).items() if "ipam" in k}
         return Current(self._properties(vpc), self._outputs(vpc, layout, ipam))
-
-    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
-        with aws_errors("reading", self.what(name)):
-            if recorded is not None:
-                try:
-                    found = self.ec2.describe_vpcs(VpcIds=[recorded.physical_id])["Vpcs"]
-                except ClientError as exc:
-                    if code_in(exc, "InvalidVpcID.NotFound"):
-                        return None
-                    raise
-                return found[0] if found else None
-            found = self.ec2.describe_vpcs(Filters=self.name_filters(name))["Vpcs"]
-            mine = self.ours(found, name)
-            return mine[0] if mine else None
 
     def _properties(self, vpc: Mapping[str, Any]) -> dict[str, Any]:
         vpc_id = vpc["VpcId"]
@@ -253,20 +236,20 @@ class VpcProvisioner(Ec2Provisioner):
         pool, allocation = (recorded.outputs.get(k) for k in ("ipam_pool_id", "ipam_allocation_id"))
         if not (pool and allocation):
             return
-        try:
-            self.ec2.release_ipam_pool_allocation(
-                IpamPoolId=pool,
-                IpamPoolAllocationId=allocation,
-                Cidr=recorded.outputs["cidr_block"],
-            )
-        except ClientError as exc:
-            if not code_in(exc, "InvalidIpamPoolAllocationId.NotFound"):
-                raise
+        delete_if_present(
+            self.ec2.release_ipam_pool_allocation,
+            "InvalidIpamPoolAllocationId.NotFound",
+            IpamPoolId=pool,
+            IpamPoolAllocationId=allocation,
+            Cidr=recorded.outputs["cidr_block"],
+        )
 
 
 class SubnetProvisioner(Ec2Provisioner):
     resource_type = "ec2:subnet"
     label, tag_type = "subnet", "subnet"
+    describe_call, id_key, list_key = "describe_subnets", "SubnetIds", "Subnets"
+    not_found_codes = ("InvalidSubnetID.NotFound",)
     replace_on = {
         "vpc_id": "a subnet cannot move to another VPC",
         "cidr_block": "a subnet's CIDR cannot change",
@@ -281,20 +264,6 @@ class SubnetProvisioner(Ec2Provisioner):
             ]
         )
         return sorted(z["ZoneName"] for z in answer["AvailabilityZones"])
-
-    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
-        if recorded is not None:
-            try:
-                found = self.ec2.describe_subnets(SubnetIds=[recorded.physical_id])["Subnets"]
-            except ClientError as exc:
-                if code_in(exc, "InvalidSubnetID.NotFound"):
-                    return None
-                raise
-            return found[0] if found else None
-        mine = self.ours(
-            self.ec2.describe_subnets(Filters=self.name_filters(name))["Subnets"], name
-        )
-        return mine[0] if mine else None
 
     def _current(
         self, subnet: Mapping[str, Any], recorded: RecordedResource | None = None

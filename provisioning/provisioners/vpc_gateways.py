@@ -43,19 +43,8 @@ def _address_in_use(exc: Exception) -> bool:
 class ElasticIpProvisioner(Ec2Provisioner):
     resource_type = "ec2:eip"
     label, tag_type = "Elastic IP", "elastic-ip"
-
-    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
-        if recorded is not None:
-            try:
-                found = self.ec2.describe_addresses(AllocationIds=[recorded.physical_id])
-            except ClientError as exc:
-                if code_in(exc, "InvalidAllocationID.NotFound"):
-                    return None
-                raise
-            return found["Addresses"][0] if found["Addresses"] else None
-        found = self.ec2.describe_addresses(Filters=self.name_filters(name))["Addresses"]
-        mine = self.ours(found, name)
-        return mine[0] if mine else None
+    describe_call, id_key, list_key = "describe_addresses", "AllocationIds", "Addresses"
+    not_found_codes = ("InvalidAllocationID.NotFound",)
 
     def _current(
         self, address: Mapping[str, Any], recorded: RecordedResource | None = None
@@ -101,27 +90,19 @@ class ElasticIpProvisioner(Ec2Provisioner):
 class NatGatewayProvisioner(Ec2Provisioner):
     resource_type = "ec2:nat-gateway"
     label, tag_type = "NAT gateway", "natgateway"
+    describe_call, id_key, list_key = "describe_nat_gateways", "NatGatewayIds", "NatGateways"
+    filter_key = "Filter"
+    not_found_codes = ("NatGatewayNotFound", "InvalidNatGatewayID.NotFound")
     replace_on = {
         "subnet_id": "a NAT gateway cannot move to another subnet",
         "allocation_id": "a public NAT gateway keeps its primary Elastic IP",
     }
 
-    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
-        if recorded is not None:
-            found = self._describe(NatGatewayIds=[recorded.physical_id])
-        else:
-            filters = [*self.name_filters(name), {"Name": "state", "Values": _LIVE_NAT_STATES}]
-            found = self.ours(self._describe(Filter=filters), name)
-        live = [n for n in found if n["State"] in _LIVE_NAT_STATES]
-        return live[0] if live else None
+    def find_filters(self, name: str) -> list[dict[str, Any]]:
+        return [*self.name_filters(name), {"Name": "state", "Values": _LIVE_NAT_STATES}]
 
-    def _describe(self, **kwargs: Any) -> list[Mapping[str, Any]]:
-        try:
-            return list(self.ec2.describe_nat_gateways(**kwargs)["NatGateways"])
-        except ClientError as exc:
-            if code_in(exc, "NatGatewayNotFound", "InvalidNatGatewayID.NotFound"):
-                return []
-            raise
+    def is_live(self, found: Mapping[str, Any]) -> bool:
+        return found["State"] in _LIVE_NAT_STATES
 
     def _current(self, nat: Mapping[str, Any], recorded: RecordedResource | None = None) -> Current:
         nat_id = nat["NatGatewayId"]
@@ -175,19 +156,8 @@ class NatGatewayProvisioner(Ec2Provisioner):
 class InternetGatewayProvisioner(Ec2Provisioner):
     resource_type = "ec2:internet-gateway"
     label, tag_type = "internet gateway", "internet-gateway"
-
-    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
-        describe = self.ec2.describe_internet_gateways
-        if recorded is not None:
-            try:
-                found = describe(InternetGatewayIds=[recorded.physical_id])["InternetGateways"]
-            except ClientError as exc:
-                if code_in(exc, "InvalidInternetGatewayID.NotFound"):
-                    return None
-                raise
-            return found[0] if found else None
-        mine = self.ours(describe(Filters=self.name_filters(name))["InternetGateways"], name)
-        return mine[0] if mine else None
+    describe_call, id_key = "describe_internet_gateways", "InternetGatewayIds"
+    list_key, not_found_codes = "InternetGateways", ("InvalidInternetGatewayID.NotFound",)
 
     def _current(self, igw: Mapping[str, Any], recorded: RecordedResource | None = None) -> Current:
         attached = [a["VpcId"] for a in igw.get("Attachments", []) if a.get("State") != "detached"]

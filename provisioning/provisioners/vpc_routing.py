@@ -52,6 +52,8 @@ def canonical_route(route: Mapping[str, Any]) -> dict[str, Any]:
 class RouteTableProvisioner(Ec2Provisioner):
     resource_type = "ec2:route-table"
     label, tag_type = "route table", "route-table"
+    describe_call, id_key, list_key = "describe_route_tables", "RouteTableIds", "RouteTables"
+    not_found_codes = ("InvalidRouteTableID.NotFound",)
     replace_on = {"vpc_id": "a route table cannot move to another VPC"}
 
     def canonical_properties(self, properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,19 +64,6 @@ class RouteTableProvisioner(Ec2Provisioner):
         if "subnet_ids" in result:
             result["subnet_ids"] = sorted_ids(result["subnet_ids"])
         return result
-
-    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
-        describe = self.ec2.describe_route_tables
-        if recorded is not None:
-            try:
-                found = describe(RouteTableIds=[recorded.physical_id])["RouteTables"]
-            except ClientError as exc:
-                if code_in(exc, "InvalidRouteTableID.NotFound"):
-                    return None
-                raise
-            return found[0] if found else None
-        mine = self.ours(describe(Filters=self.name_filters(name))["RouteTables"], name)
-        return mine[0] if mine else None
 
     def _current(
         self, table: Mapping[str, Any], recorded: RecordedResource | None = None
@@ -191,6 +180,8 @@ class RouteTableProvisioner(Ec2Provisioner):
 class VpcEndpointProvisioner(Ec2Provisioner):
     resource_type = "ec2:vpc-endpoint"
     label, tag_type = "VPC endpoint", "vpc-endpoint"
+    describe_call, id_key, list_key = "describe_vpc_endpoints", "VpcEndpointIds", "VpcEndpoints"
+    not_found_codes = ("InvalidVpcEndpointId.NotFound",)
     replace_on = {
         "vpc_id": "an endpoint cannot move to another VPC",
         "service": "an endpoint serves one service",
@@ -212,22 +203,8 @@ class VpcEndpointProvisioner(Ec2Provisioner):
                 result[key] = sorted_ids(result[key])
         return result
 
-    def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
-        if recorded is not None:
-            try:
-                found = self.ec2.describe_vpc_endpoints(VpcEndpointIds=[recorded.physical_id])
-            except ClientError as exc:
-                if code_in(exc, "InvalidVpcEndpointId.NotFound"):
-                    return None
-                raise
-            endpoints = found["VpcEndpoints"]
-        else:
-            filters = self.name_filters(name)
-            endpoints = self.ours(
-                self.ec2.describe_vpc_endpoints(Filters=filters)["VpcEndpoints"], name
-            )
-        live = [e for e in endpoints if e.get("State", "").lower() not in _GONE_ENDPOINT_STATES]
-        return live[0] if live else None
+    def is_live(self, found: Mapping[str, Any]) -> bool:
+        return str(found.get("State", "")).lower() not in _GONE_ENDPOINT_STATES
 
     def _current(
         self, endpoint: Mapping[str, Any], recorded: RecordedResource | None = None

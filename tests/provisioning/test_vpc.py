@@ -471,3 +471,33 @@ def test_vpc_from_ipam_publishes_subnet_cidrs_and_releases_the_allocation(aws):
         "10.64.28.0/22",
     ]
     assert outputs["ipam_allocation_id"] == "ipam-pool-alloc-1"
+
+
+def _ipam_vpc_record() -> RecordedResource:
+    outputs = {
+        "physical_id": "vpc-0abc",
+        "vpc_id": "vpc-0abc",
+        "cidr_block": "10.64.16.0/20",
+        "ipam_pool_id": POOL,
+        "ipam_allocation_id": "ipam-pool-alloc-1",
+    }
+    return RecordedResource("network/vpc", "ec2:vpc", "vpc-0abc", outputs=outputs)
+
+
+def test_destroying_an_ipam_vpc_again_after_everything_is_gone_is_done(aws):
+    # A run that died after deleting the VPC and releasing its CIDR is destroyed again.
+    with Stubber(aws.client("ec2")) as stub:
+        stub.add_client_error("describe_vpcs", "InvalidVpcID.NotFound", "no such VPC")
+        stub.add_client_error(
+            "release_ipam_pool_allocation", "InvalidIpamPoolAllocationId.NotFound", "released"
+        )
+        VpcProvisioner(aws).destroy(_ipam_vpc_record())
+        stub.assert_no_pending_responses()
+
+
+def test_a_refused_cidr_release_is_an_error_naming_the_vpc(aws):
+    with Stubber(aws.client("ec2")) as stub:
+        stub.add_client_error("describe_vpcs", "InvalidVpcID.NotFound", "no such VPC")
+        stub.add_client_error("release_ipam_pool_allocation", "UnauthorizedOperation", "denied")
+        with pytest.raises(ProvisioningError, match="deleting VPC vpc-0abc: UnauthorizedOperation"):
+            VpcProvisioner(aws).destroy(_ipam_vpc_record())
