@@ -5,6 +5,11 @@ the `Name` tag next to the project/stage/logical-id tags; a resource is ours
 only when all of them match. Deletions that AWS refuses while something still
 holds on (Lambda's ENIs keep subnets and security groups busy for up to ~40
 minutes after a function leaves the VPC) are retried within a bounded time.
+
+Creates go out once (`create_or_adopt`): most EC2 creates take no client token, so
+botocore retrying one whose reply was lost would make a twin. The tags go on with the
+create (TagSpecifications), so after a failure the resource AWS may have made anyway
+is found by them and adopted, and only then is the create tried again.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from botocore.exceptions import ClientError
 
 from provisioning.aws import TAG_PROJECT, TAG_STAGE
 from provisioning.errors import ProvisioningError, aws_errors, error_code, retry_while
+from provisioning.intents import create_once
+from provisioning.naming import short_hash
 from provisioning.provisioners.base import Current, Provisioner, normalise
 from provisioning.state import RecordedResource
 
@@ -58,6 +65,27 @@ class Ec2Provisioner(Provisioner):
     @property
     def ec2(self) -> Any:
         return self.aws.client("ec2")
+
+    def create_or_adopt(
+        self,
+        name: str,
+        create: Callable[[Any], Mapping[str, Any]],
+        adoptable: Callable[[Mapping[str, Any]], bool] = lambda _found: True,
+    ) -> Mapping[str, Any]:
+        """`create(ec2)` with an EC2 client that never retries, its TagSpecifications naming
+        it `name`; after a failure that may hide a success (a 5xx, a lost connection, a
+        "duplicate"), ours named `name` is adopted if AWS has it and `adoptable` accepts it."""
+
+        def find() -> Mapping[str, Any] | None:
+            found = self._find(name, None)
+            return found if found is not None and adoptable(found) else None
+
+        return create_once(self.aws, lambda: create(self.aws.client_once("ec2")), find)
+
+    def client_token(self, logical_id: str, *parts: str) -> str:
+        """The same for every attempt at one resource, so AWS answers a repeated create
+        (after a crash, or a lost reply) with what the first one made."""
+        return short_hash("/".join((self.aws.project, self.aws.stage, logical_id, *parts)), 32)
 
     def what(self, name: str) -> str:
         return f"{self.label} {name}"

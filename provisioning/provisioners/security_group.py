@@ -318,13 +318,21 @@ class SecurityGroupProvisioner(Ec2Provisioner):
         return dict(current.outputs)
 
     def _create(self, logical_id: str, wanted: Mapping[str, Any]) -> Mapping[str, Any]:
-        created = self.ec2.create_security_group(
-            GroupName=wanted["name"],
-            Description=wanted.get("description") or wanted["name"],
-            VpcId=wanted["vpc_id"],
-            TagSpecifications=self.tag_specs(logical_id, wanted["name"]),
+        args = {
+            "GroupName": wanted["name"],
+            "Description": wanted.get("description") or wanted["name"],
+            "VpcId": wanted["vpc_id"],
+            "TagSpecifications": self.tag_specs(logical_id, wanted["name"]),
+        }
+        # Names are unique per VPC, so a create whose reply was lost is answered
+        # InvalidGroup.Duplicate when tried again: adopted if the group is ours and in
+        # that VPC, refused (the error stands) if someone else's holds the name.
+        made = self.create_or_adopt(
+            wanted["name"],
+            lambda ec2: ec2.create_security_group(**args),
+            lambda found: found.get("VpcId") == wanted["vpc_id"],
         )
-        found = self.ec2.describe_security_groups(GroupIds=[created["GroupId"]])
+        found = self.ec2.describe_security_groups(GroupIds=[made["GroupId"]])
         return found["SecurityGroups"][0]  # type: ignore[no-any-return]
 
     def _apply(

@@ -174,9 +174,11 @@ class VpcProvisioner(Ec2Provisioner):
         else:
             cidr = str(properties["cidr_block"])
         self._check_cidr(cidr, properties["name"])
-        vpc = self.ec2.create_vpc(
-            CidrBlock=cidr, TagSpecifications=self.tag_specs(logical_id, properties["name"])
-        )["Vpc"]
+        tags = self.tag_specs(logical_id, properties["name"])
+        vpc = self.create_or_adopt(
+            properties["name"],
+            lambda ec2: ec2.create_vpc(CidrBlock=cidr, TagSpecifications=tags)["Vpc"],
+        )
         self.ec2.get_waiter("vpc_available").wait(VpcIds=[vpc["VpcId"]])
         return vpc, ipam
 
@@ -322,12 +324,16 @@ class SubnetProvisioner(Ec2Provisioner):
                 self.what(properties["name"]),
                 f"availability zone #{index + 1} wanted but {self.aws.region} offers {len(zones)}",
             )
-        subnet: Mapping[str, Any] = self.ec2.create_subnet(
-            VpcId=properties["vpc_id"],
-            CidrBlock=properties["cidr_block"],
-            AvailabilityZone=zones[index],
-            TagSpecifications=self.tag_specs(logical_id, properties["name"]),
-        )["Subnet"]
+        args = {
+            "VpcId": properties["vpc_id"],
+            "CidrBlock": properties["cidr_block"],
+            "AvailabilityZone": zones[index],
+            "TagSpecifications": self.tag_specs(logical_id, properties["name"]),
+        }
+        subnet = self.create_or_adopt(
+            properties["name"],
+            lambda ec2: ec2.create_subnet(**args)["Subnet"],
+        )
         self.ec2.get_waiter("subnet_available").wait(SubnetIds=[subnet["SubnetId"]])
         return subnet
 

@@ -22,7 +22,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, retry_while
-from provisioning.naming import short_hash
 from provisioning.provisioners.base import Current
 from provisioning.provisioners.ec2_common import (
     DEPENDENCY_TIMEOUT_S,
@@ -64,8 +63,9 @@ class ElasticIpProvisioner(Ec2Provisioner):
         name = properties["name"]
         with aws_errors("allocating" if current is None else "updating", self.what(name)):
             if current is None:
-                address = self._find(name, None) or self.ec2.allocate_address(
-                    Domain="vpc", TagSpecifications=self.tag_specs(logical_id, name)
+                tags = self.tag_specs(logical_id, name)
+                address = self._find(name, None) or self.create_or_adopt(
+                    name, lambda ec2: ec2.allocate_address(Domain="vpc", TagSpecifications=tags)
                 )
                 current = self._current(address)
             if current.properties["name"] != name:
@@ -135,13 +135,17 @@ class NatGatewayProvisioner(Ec2Provisioner):
         return dict(current.outputs)
 
     def _create(self, logical_id: str, properties: Mapping[str, Any]) -> Mapping[str, Any]:
-        token = short_hash(f"{self.aws.project}/{self.aws.stage}/{logical_id}", 32)
-        return self.ec2.create_nat_gateway(  # type: ignore[no-any-return]
-            SubnetId=properties["subnet_id"],
-            AllocationId=properties["allocation_id"],
-            ClientToken=token,
-            TagSpecifications=self.tag_specs(logical_id, properties["name"]),
-        )["NatGateway"]
+        args = {
+            "SubnetId": properties["subnet_id"],
+            "AllocationId": properties["allocation_id"],
+            # AWS answers a repeat with the same token by the gateway it made; the sandbox
+            # does not, which the lookup by tags covers.
+            "ClientToken": self.client_token(logical_id),
+            "TagSpecifications": self.tag_specs(logical_id, properties["name"]),
+        }
+        return self.create_or_adopt(
+            properties["name"], lambda ec2: ec2.create_nat_gateway(**args)["NatGateway"]
+        )
 
     def destroy(self, recorded: RecordedResource) -> None:
         what = self.what(name_of(recorded, None))
@@ -179,12 +183,7 @@ class InternetGatewayProvisioner(Ec2Provisioner):
         name = properties["name"]
         with aws_errors("creating" if current is None else "updating", self.what(name)):
             if current is None:
-                igw = (
-                    self._find(name, None)
-                    or self.ec2.create_internet_gateway(
-                        TagSpecifications=self.tag_specs(logical_id, name)
-                    )["InternetGateway"]
-                )
+                igw = self._find(name, None) or self._create(logical_id, name)
                 current = self._current(igw)
             igw_id, have_vpc = current.outputs["internet_gateway_id"], current.properties["vpc_id"]
             if have_vpc != properties["vpc_id"]:
@@ -196,6 +195,13 @@ class InternetGatewayProvisioner(Ec2Provisioner):
             if current.properties["name"] != name:
                 self.rename(igw_id, name)
         return dict(current.outputs)
+
+    def _create(self, logical_id: str, name: str) -> Mapping[str, Any]:
+        tags = self.tag_specs(logical_id, name)
+        return self.create_or_adopt(
+            name,
+            lambda ec2: ec2.create_internet_gateway(TagSpecifications=tags)["InternetGateway"],
+        )
 
     def _detach(self, igw_id: str, vpc_id: str) -> None:
         # Refused with DependencyViolation while a NAT gateway's public address is still mapped.

@@ -27,7 +27,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import ProvisioningError, aws_errors
-from provisioning.naming import short_hash
 from provisioning.provisioners.base import Current
 from provisioning.provisioners.ec2_common import Ec2Provisioner, code_in, name_of, tags_of
 from provisioning.spec import to_jsonable
@@ -111,9 +110,7 @@ class RouteTableProvisioner(Ec2Provisioner):
         with aws_errors("creating" if current is None else "updating", self.what(name)):
             table = self._find(name, None) if current is None else None
             if current is None and table is None:
-                table = self.ec2.create_route_table(
-                    VpcId=properties["vpc_id"], TagSpecifications=self.tag_specs(logical_id, name)
-                )["RouteTable"]
+                table = self._create(logical_id, name, properties["vpc_id"])
             table_id = (current or self._current(table)).outputs["route_table_id"]  # type: ignore[arg-type]
             table = self.ec2.describe_route_tables(RouteTableIds=[table_id])["RouteTables"][0]
             self._apply_routes(table_id, wanted.get("routes", []), self._routes(table))
@@ -121,6 +118,15 @@ class RouteTableProvisioner(Ec2Provisioner):
             if tags_of(table).get("Name") != name:
                 self.rename(table_id, name)
             return dict(self._current(table).outputs)
+
+    def _create(self, logical_id: str, name: str, vpc_id: str) -> Mapping[str, Any]:
+        args = {
+            "VpcId": vpc_id,
+            # With the VPC in it: a table replaced into a new VPC is a new request to AWS.
+            "ClientToken": self.client_token(logical_id, vpc_id),
+            "TagSpecifications": self.tag_specs(logical_id, name),
+        }
+        return self.create_or_adopt(name, lambda ec2: ec2.create_route_table(**args)["RouteTable"])
 
     def _apply_routes(
         self, table_id: str, wanted: list[dict[str, Any]], have: list[dict[str, Any]]
@@ -252,7 +258,7 @@ class VpcEndpointProvisioner(Ec2Provisioner):
             "VpcEndpointType": kind,
             "VpcId": wanted["vpc_id"],
             "ServiceName": self.service_name(wanted["service"]),
-            "ClientToken": short_hash(f"{self.aws.project}/{self.aws.stage}/{logical_id}", 32),
+            "ClientToken": self.client_token(logical_id),
             "TagSpecifications": self.tag_specs(logical_id, wanted["name"]),
         }
         for key, aws_key in self._LISTS.items():
@@ -260,7 +266,9 @@ class VpcEndpointProvisioner(Ec2Provisioner):
                 args[aws_key] = list(wanted[key])
         if kind == "Interface":
             args["PrivateDnsEnabled"] = bool(wanted.get("private_dns_enabled", True))
-        return self.ec2.create_vpc_endpoint(**args)["VpcEndpoint"]  # type: ignore[no-any-return]
+        return self.create_or_adopt(
+            wanted["name"], lambda ec2: ec2.create_vpc_endpoint(**args)["VpcEndpoint"]
+        )
 
     def _modify(self, endpoint_id: str, wanted: Mapping[str, Any], have: Mapping[str, Any]) -> None:
         args: dict[str, Any] = {}

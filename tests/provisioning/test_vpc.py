@@ -429,12 +429,13 @@ def test_vpc_from_ipam_publishes_subnet_cidrs_and_releases_the_allocation(aws):
     aws._account_id = "123456789012"
     p = VpcProvisioner(aws)
     dns_on = {"Value": True}
-    with Stubber(aws.client("ec2")) as stub:
+    # The create goes out on the client without retries; everything else on the shared one.
+    with Stubber(aws.client("ec2")) as stub, Stubber(aws.client_once("ec2")) as once:
         stub.add_response("describe_vpcs", {"Vpcs": []})  # nothing made by an earlier attempt
         stub.add_response("get_ipam_pool_allocations", {"IpamPoolAllocations": []})
         stub.add_response("allocate_ipam_pool_cidr", {"IpamPoolAllocation": _allocation()})
         stub.add_response("describe_vpcs", {"Vpcs": []})  # overlap check
-        stub.add_response(
+        once.add_response(
             "create_vpc",
             {"Vpc": {**_VPC, "State": "pending"}},
             {"CidrBlock": "10.64.16.0/20", "TagSpecifications": ANY},
@@ -463,6 +464,7 @@ def test_vpc_from_ipam_publishes_subnet_cidrs_and_releases_the_allocation(aws):
             )
         )
         stub.assert_no_pending_responses()
+        once.assert_no_pending_responses()
     assert outputs["cidr_block"] == "10.64.16.0/20"
     assert [outputs[f"subnet_cidr_{i}"] for i in range(4)] == [
         "10.64.16.0/22",
