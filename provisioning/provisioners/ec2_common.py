@@ -10,6 +10,11 @@ Creates go out once (`create_or_adopt`): most EC2 creates take no client token, 
 botocore retrying one whose reply was lost would make a twin. The tags go on with the
 create (TagSpecifications), so after a failure the resource AWS may have made anyway
 is found by them and adopted, and only then is the create tried again.
+
+The writes that follow (attach, authorize, revoke, ...) go through the retrying client:
+when AWS did one but its reply was lost, botocore's retry is answered "already so"
+(Resource.AlreadyAssociated, InvalidPermission.Duplicate, ...), which `unless_already`
+counts as done once a fresh look confirms it.
 """
 
 from __future__ import annotations
@@ -42,6 +47,17 @@ def is_dependency_violation(exc: Exception) -> bool:
 
 def code_in(exc: ClientError, *codes: str) -> bool:
     return error_code(exc) in codes
+
+
+def unless_already(call: Callable[[], object], code: str, is_so: Callable[[], bool]) -> None:
+    """`call()`; its refusal with `code` counts as done when `is_so()`, asked after the
+    refusal, says AWS already holds what the call asked for (its own earlier attempt, whose
+    reply was lost, did it). Otherwise the refusal stands: someone else's state is in the way."""
+    try:
+        call()
+    except ClientError as exc:
+        if not (code_in(exc, code) and is_so()):
+            raise
 
 
 class Ec2Provisioner(Provisioner):

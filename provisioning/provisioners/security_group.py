@@ -27,7 +27,7 @@ from typing import Any
 from provisioning.errors import ProvisioningError, aws_errors
 from provisioning.naming import short_hash
 from provisioning.provisioners.base import Current, Provisioner
-from provisioning.provisioners.ec2_common import Ec2Provisioner, name_of
+from provisioning.provisioners.ec2_common import Ec2Provisioner, name_of, unless_already
 from provisioning.spec import to_jsonable
 from provisioning.state import RecordedResource
 
@@ -344,8 +344,10 @@ class SecurityGroupProvisioner(Ec2Provisioner):
     ) -> None:
         want_keys = {_sort_key(r): r for r in wanted}
         have_keys = {_sort_key(r): r for r in have}
-        remove = [_permission(have_keys[k], group_id) for k in have_keys.keys() - want_keys.keys()]
-        add = [_permission(want_keys[k], group_id) for k in want_keys.keys() - have_keys.keys()]
+        remove_keys = have_keys.keys() - want_keys.keys()
+        add_keys = want_keys.keys() - have_keys.keys()
+        remove = [_permission(have_keys[k], group_id) for k in remove_keys]
+        add = [_permission(want_keys[k], group_id) for k in add_keys]
         ec2 = self.ec2
         if direction == "ingress":
             revoke, authorize = (
@@ -359,9 +361,21 @@ class SecurityGroupProvisioner(Ec2Provisioner):
             )
         # Revoke first: a description change is a revoke and re-authorize of the same source.
         if remove:
-            revoke(GroupId=group_id, IpPermissions=remove)
+            unless_already(
+                lambda: revoke(GroupId=group_id, IpPermissions=remove),
+                "InvalidPermission.NotFound",
+                lambda: not remove_keys & self._live_rules(group_id, direction),
+            )
         if add:
-            authorize(GroupId=group_id, IpPermissions=add)
+            unless_already(
+                lambda: authorize(GroupId=group_id, IpPermissions=add),
+                "InvalidPermission.Duplicate",
+                lambda: add_keys <= self._live_rules(group_id, direction),
+            )
+
+    def _live_rules(self, group_id: str, direction: str) -> set[str]:
+        group = self.ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+        return {_sort_key(r) for r in self._current(group).properties[direction]}
 
     def destroy(self, recorded: RecordedResource) -> None:
         with aws_errors("deleting", self.what(name_of(recorded, None))):

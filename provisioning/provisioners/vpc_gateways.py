@@ -29,6 +29,7 @@ from provisioning.provisioners.ec2_common import (
     code_in,
     name_of,
     tags_of,
+    unless_already,
 )
 from provisioning.state import RecordedResource
 
@@ -189,9 +190,7 @@ class InternetGatewayProvisioner(Ec2Provisioner):
             if have_vpc != properties["vpc_id"]:
                 if have_vpc:
                     self._detach(igw_id, have_vpc)
-                self.ec2.attach_internet_gateway(
-                    InternetGatewayId=igw_id, VpcId=properties["vpc_id"]
-                )
+                self._attach(igw_id, properties["vpc_id"])
             if current.properties["name"] != name:
                 self.rename(igw_id, name)
         return dict(current.outputs)
@@ -202,6 +201,18 @@ class InternetGatewayProvisioner(Ec2Provisioner):
             name,
             lambda ec2: ec2.create_internet_gateway(TagSpecifications=tags)["InternetGateway"],
         )
+
+    def _attach(self, igw_id: str, vpc_id: str) -> None:
+        unless_already(
+            lambda: self.ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id),
+            "Resource.AlreadyAssociated",
+            lambda: self._attached_vpc(igw_id) == vpc_id,
+        )
+
+    def _attached_vpc(self, igw_id: str) -> str | None:
+        answer = self.ec2.describe_internet_gateways(InternetGatewayIds=[igw_id])
+        vpc_id: str | None = self._current(answer["InternetGateways"][0]).properties["vpc_id"]
+        return vpc_id
 
     def _detach(self, igw_id: str, vpc_id: str) -> None:
         # Refused with DependencyViolation while a NAT gateway's public address is still mapped.

@@ -26,7 +26,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import ProvisioningError, aws_errors
+from provisioning.errors import ProvisioningError, aws_errors, delete_if_present
 from provisioning.provisioners.base import Current
 from provisioning.provisioners.ec2_common import Ec2Provisioner, code_in, name_of, tags_of
 from provisioning.spec import to_jsonable
@@ -137,16 +137,28 @@ class RouteTableProvisioner(Ec2Provisioner):
             targets = {
                 aws_key: route[ours] for aws_key, ours in ROUTE_TARGETS.items() if ours in route
             }
+            args = {"RouteTableId": table_id, "DestinationCidrBlock": destination, **targets}
             if destination not in now:
-                self.ec2.create_route(
-                    RouteTableId=table_id, DestinationCidrBlock=destination, **targets
-                )
+                self._create_route(args)
             elif now[destination] != route:
-                self.ec2.replace_route(
-                    RouteTableId=table_id, DestinationCidrBlock=destination, **targets
-                )
+                self.ec2.replace_route(**args)
         for destination in now.keys() - want.keys():
-            self.ec2.delete_route(RouteTableId=table_id, DestinationCidrBlock=destination)
+            delete_if_present(
+                self.ec2.delete_route,
+                "InvalidRoute.NotFound",
+                RouteTableId=table_id,
+                DestinationCidrBlock=destination,
+            )
+
+    def _create_route(self, args: Mapping[str, Any]) -> None:
+        try:
+            self.ec2.create_route(**args)
+        except ClientError as exc:
+            if not code_in(exc, "RouteAlreadyExists"):
+                raise
+            # Made by our own call whose reply was lost, or by someone since we looked:
+            # either way it must point where we want.
+            self.ec2.replace_route(**args)
 
     def _apply_associations(
         self, table_id: str, wanted: list[str], table: Mapping[str, Any]
@@ -155,7 +167,7 @@ class RouteTableProvisioner(Ec2Provisioner):
         for subnet_id in set(wanted) - have.keys():
             self._associate(table_id, subnet_id)
         for subnet_id in have.keys() - set(wanted):
-            self.ec2.disassociate_route_table(AssociationId=have[subnet_id])
+            self._disassociate(have[subnet_id])
 
     def _associate(self, table_id: str, subnet_id: str) -> None:
         try:
@@ -163,13 +175,21 @@ class RouteTableProvisioner(Ec2Provisioner):
         except ClientError as exc:
             if not code_in(exc, "Resource.AlreadyAssociated"):
                 raise
-            # The subnet sits in another table: move it rather than fail.
+            # In this table already (our own call whose reply was lost) is done; in another
+            # table, the subnet is moved rather than the deploy failed.
             filters = [{"Name": "association.subnet-id", "Values": [subnet_id]}]
             for other in self.ec2.describe_route_tables(Filters=filters)["RouteTables"]:
-                association = self._associations(other)[subnet_id]
-                self.ec2.replace_route_table_association(
-                    AssociationId=association, RouteTableId=table_id
-                )
+                if other["RouteTableId"] != table_id:
+                    self.ec2.replace_route_table_association(
+                        AssociationId=self._associations(other)[subnet_id], RouteTableId=table_id
+                    )
+
+    def _disassociate(self, association_id: str) -> None:
+        delete_if_present(
+            self.ec2.disassociate_route_table,
+            "InvalidAssociationID.NotFound",
+            AssociationId=association_id,
+        )
 
     def destroy(self, recorded: RecordedResource) -> None:
         with aws_errors("deleting", self.what(name_of(recorded, None))):
@@ -177,7 +197,7 @@ class RouteTableProvisioner(Ec2Provisioner):
             if table is None:
                 return
             for association in self._associations(table).values():
-                self.ec2.disassociate_route_table(AssociationId=association)
+                self._disassociate(association)
             self.while_in_use(
                 lambda: self.ec2.delete_route_table(RouteTableId=recorded.physical_id)
             )

@@ -1,9 +1,12 @@
-"""EC2 creates whose reply is lost: AWS made the resource, the engine saw an error.
+"""EC2 writes whose reply is lost: AWS did the call, the engine saw an error.
 
 A networked agent is deployed through the fault proxy in front of a real sandbox
 server; the first call of every EC2 create is forwarded to the sandbox and then
-answered with a 500 or a dropped connection. The engine must adopt what AWS made rather than make a twin
-(EC2 resources have no unique names: only their tags tell one of ours apart).
+answered with a 500 or a dropped connection. The engine must adopt what AWS made rather
+than make a twin (EC2 resources have no unique names: only their tags tell one of ours
+apart). The writes that follow a create (attach, route, associate, authorize, revoke, ...)
+are retried by botocore, and a retry of one AWS already did is answered "already so"
+(RouteAlreadyExists, InvalidPermission.Duplicate, ...): the deploy must count it as done.
 """
 
 from __future__ import annotations
@@ -21,8 +24,13 @@ from provisioning.blueprint import Agent, Blueprint
 from provisioning.errors import ProvisioningError
 from provisioning.events import EventStatus, ListSink
 from provisioning.faultproxy import FaultProxy, is_read
-from provisioning.provisioners.security_group import SecurityGroupProvisioner
-from provisioning.provisioners.vpc import VpcProvisioner
+from provisioning.provisioners.security_group import SecurityGroupProvisioner, build_https_rule
+from provisioning.provisioners.vpc import (
+    InternetGatewayProvisioner,
+    RouteTableProvisioner,
+    SubnetProvisioner,
+    VpcProvisioner,
+)
 from provisioning.state import MemoryStateStore
 
 PROJECT = "netlost"
@@ -36,6 +44,17 @@ EC2_CREATES = (
     "ec2:CreateSecurityGroup",
     "ec2:CreateVpcEndpoint",
 )
+FOLLOW_UP_WRITES: dict[str, str | None] = {
+    # the action: what AWS answers when the SDK sends it again after AWS did it
+    "ec2:ModifyVpcAttribute": None,
+    "ec2:AttachInternetGateway": "Resource.AlreadyAssociated",
+    "ec2:CreateRoute": "RouteAlreadyExists",
+    "ec2:AssociateRouteTable": "Resource.AlreadyAssociated",
+    "ec2:AuthorizeSecurityGroupIngress": "InvalidPermission.Duplicate",
+    "ec2:AuthorizeSecurityGroupEgress": "InvalidPermission.Duplicate",
+    "ec2:RevokeSecurityGroupEgress": "InvalidPermission.NotFound",
+    "ec2:CreateTags": None,
+}
 KINDS = {
     "ec2:vpc": "vpcs",
     "ec2:subnet": "subnets",
@@ -86,16 +105,21 @@ def engine_aws(proxy: FaultProxy) -> AwsContext:
     return AwsContext(target=Target(endpoint_url=proxy.endpoint_url), project=PROJECT, stage="dev")
 
 
-def ec2_inventory(upstream: str) -> dict[str, list[str]]:
-    """The `Name` tag of every live EC2 resource of the project, per kind, asked of the
-    sandbox directly (never through the proxy); a name listed twice is a twin."""
-    ec2 = boto3.client(
+def sandbox_ec2(upstream: str) -> Any:
+    """A client on the sandbox itself, never through the proxy."""
+    return boto3.client(
         "ec2",
         endpoint_url=upstream,
         region_name="us-east-1",
         aws_access_key_id=SANDBOX_ACCESS_KEY,
         aws_secret_access_key=SANDBOX_SECRET_KEY,
     )
+
+
+def ec2_inventory(upstream: str) -> dict[str, list[str]]:
+    """The `Name` tag of every live EC2 resource of the project, per kind, asked of the
+    sandbox directly; a name listed twice is a twin."""
+    ec2 = sandbox_ec2(upstream)
     mine = [{"Name": f"tag:{TAG_PROJECT}", "Values": [PROJECT]}]
 
     def names(call: str, key: str, live: Any = lambda _item: True, **kwargs: Any) -> list[str]:
@@ -137,54 +161,218 @@ def twins(found: dict[str, list[str]]) -> dict[str, list[str]]:
     }
 
 
+ONE_OF_EACH = {
+    "vpcs": 1,
+    "subnets": 4,
+    "internet gateways": 1,
+    "elastic ips": 1,
+    "nat gateways": 1,
+    "route tables": 3,
+    "security groups": 2,
+    "vpc endpoints": 2,
+}
+WIRED = {
+    "dns hostnames": {"netlost-dev-vpc": True},
+    "gateway attachments": {"netlost-dev-igw": ["netlost-dev-vpc"]},
+    "routes": {
+        "netlost-dev-route-table-private-0": ["0.0.0.0/0 -> netlost-dev-nat-0"],
+        "netlost-dev-route-table-private-1": ["0.0.0.0/0 -> netlost-dev-nat-0"],
+        "netlost-dev-route-table-public": ["0.0.0.0/0 -> netlost-dev-igw"],
+    },
+    "associations": {
+        "netlost-dev-route-table-private-0": ["netlost-dev-subnet-private-0"],
+        "netlost-dev-route-table-private-1": ["netlost-dev-subnet-private-1"],
+        "netlost-dev-route-table-public": [
+            "netlost-dev-subnet-public-0",
+            "netlost-dev-subnet-public-1",
+        ],
+    },
+    "rules": {
+        "netlost-dev-sg-agents": {"ingress": [], "egress": ["tcp/443 0.0.0.0/0"]},
+        "netlost-dev-sg-endpoints": {"ingress": ["tcp/443 netlost-dev-sg-agents"], "egress": []},
+    },
+}
+"""How the networked agent's network is wired (ids spelled as the Name of what they are)."""
+
+
+def network_wiring(upstream: str) -> dict[str, Any]:
+    """What the follow-up writes made, asked of the sandbox directly: the VPC's DNS, the
+    gateway's VPC, each table's routes and subnets, each group's rules (all of them, not
+    only those the engine manages, so a leftover default rule shows)."""
+    ec2 = sandbox_ec2(upstream)
+    mine = [{"Name": f"tag:{TAG_PROJECT}", "Values": [PROJECT]}]
+    found = {
+        id_key: getattr(ec2, call)(Filters=mine)[list_key]
+        for call, list_key, id_key in (
+            ("describe_vpcs", "Vpcs", "VpcId"),
+            ("describe_subnets", "Subnets", "SubnetId"),
+            ("describe_internet_gateways", "InternetGateways", "InternetGatewayId"),
+            ("describe_nat_gateways", "NatGateways", "NatGatewayId"),
+            ("describe_route_tables", "RouteTables", "RouteTableId"),
+            ("describe_security_groups", "SecurityGroups", "GroupId"),
+        )
+    }
+    name = {
+        item[id_key]: tag["Value"]
+        for id_key, items in found.items()
+        for item in items
+        for tag in item.get("Tags", [])
+        if tag["Key"] == "Name"
+    }
+
+    def dns_hostnames(vpc_id: str) -> bool:
+        answer = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")
+        return bool(answer["EnableDnsHostnames"]["Value"])
+
+    def routes(table: dict[str, Any]) -> list[str]:
+        return sorted(
+            f"{r['DestinationCidrBlock']} -> {name[r.get('NatGatewayId') or r['GatewayId']]}"
+            for r in table["Routes"]
+            if "DestinationCidrBlock" in r and r.get("GatewayId") != "local"
+        )
+
+    def rules(permissions: list[dict[str, Any]]) -> list[str]:
+        spelled = []
+        for p in permissions:
+            ports = "all" if p["IpProtocol"] == "-1" else f"{p['IpProtocol']}/{p['FromPort']}"
+            spelled += [f"{ports} {r['CidrIp']}" for r in p.get("IpRanges", [])]
+            spelled += [f"{ports} {name[r['GroupId']]}" for r in p.get("UserIdGroupPairs", [])]
+        return sorted(spelled)
+
+    tables = found["RouteTableId"]
+    return {
+        "dns hostnames": {name[v["VpcId"]]: dns_hostnames(v["VpcId"]) for v in found["VpcId"]},
+        "gateway attachments": {
+            name[g["InternetGatewayId"]]: sorted(name[a["VpcId"]] for a in g["Attachments"])
+            for g in found["InternetGatewayId"]
+        },
+        "routes": {name[t["RouteTableId"]]: routes(t) for t in tables},
+        "associations": {
+            name[t["RouteTableId"]]: sorted(
+                name[a["SubnetId"]] for a in t["Associations"] if a.get("SubnetId")
+            )
+            for t in tables
+        },
+        "rules": {
+            g["GroupName"]: {
+                "ingress": rules(g["IpPermissions"]),
+                "egress": rules(g["IpPermissionsEgress"]),
+            }
+            for g in found["GroupId"]
+        },
+    }
+
+
+def deploy_cleanly(upstream: str, proxy: FaultProxy, store: MemoryStateStore) -> None:
+    """Deploy the networked agent: it must go through without a failed step and leave
+    exactly one of each resource, recorded and wired as wanted."""
+    sink = ListSink()
+    result = engine.deploy(networked_agent(), store, sink, engine_aws(proxy))
+    assert result.status == "SUCCEEDED", result.error
+    assert not [e.message for e in sink.events if e.status is EventStatus.FAILED]
+    found = ec2_inventory(upstream)
+    assert twins(found) == {}
+    assert found == recorded(store)
+    assert {kind: len(names) for kind, names in found.items()} == ONE_OF_EACH
+    assert network_wiring(upstream) == WIRED
+
+
+def redeploy_changes_nothing(upstream: str, proxy: FaultProxy, store: MemoryStateStore) -> None:
+    """Deployed again with nothing failing: every resource is found as recorded, the plan
+    is all NO_CHANGE, and nothing is written."""
+    before = ec2_inventory(upstream), network_wiring(upstream)
+    proxy.set_profile({})
+    proxy.reset()
+    again = engine.deploy(networked_agent(), store, ListSink(), engine_aws(proxy))
+    assert again.status == "SUCCEEDED", again.error
+    assert set(again.plan["summary"]) == {"NO_CHANGE"}
+    assert [c.action for c in proxy.calls() if not is_read(c.action)] == []
+    assert (ec2_inventory(upstream), network_wiring(upstream)) == before
+
+
+def lost_reply(action: str, lost_by: str) -> dict[str, Any]:
+    """The first call of `action` is done by AWS, then answered as `lost_by` says: a 500,
+    a dropped connection, or straight away with what AWS answers the SDK's retry (the
+    sandbox repeats AssociateRouteTable silently where AWS refuses it as a conflict)."""
+    fault = {"action": action, "kind": "server_error", "after": True, "count": 1}
+    if lost_by == "retry_answer":
+        code = FOLLOW_UP_WRITES[action]
+        return {**fault, "status": 400, "code": code, "message": f"{code} (AWS did it before)"}
+    return {**fault, "kind": lost_by}
+
+
 @pytest.mark.parametrize("lost_by", ["server_error", "reset"])
 def test_lost_replies_on_every_ec2_create_leave_exactly_one_of_each(
     upstream: str, proxy: FaultProxy, lost_by: str
 ) -> None:
     # Given: the first call of each EC2 create is done by AWS, but answered with a 500
     # or its connection dropped
-    proxy.set_profile(
-        {
-            "faults": [
-                {"action": action, "kind": lost_by, "after": True, "count": 1}
-                for action in EC2_CREATES
-            ]
-        }
-    )
-    store, sink = MemoryStateStore(), ListSink()
+    proxy.set_profile({"faults": [lost_reply(action, lost_by) for action in EC2_CREATES]})
+    store = MemoryStateStore()
 
-    # When the networked agent is deployed
-    result = engine.deploy(networked_agent(), store, sink, engine_aws(proxy))
-
-    # Then the deploy goes through without a failed step, though every fault fired
-    assert result.status == "SUCCEEDED", result.error
-    assert not [e.message for e in sink.events if e.status is EventStatus.FAILED]
-    assert {c.action for c in proxy.calls() if c.injected} == set(EC2_CREATES)
+    # When the networked agent is deployed, Then it goes through, every fault fired,
     # and the sandbox holds exactly what the state records: no twin, nothing untracked
-    found = ec2_inventory(upstream)
-    assert twins(found) == {}
-    assert found == recorded(store)
-    assert {kind: len(names) for kind, names in found.items()} == {
-        "vpcs": 1,
-        "subnets": 4,
-        "internet gateways": 1,
-        "elastic ips": 1,
-        "nat gateways": 1,
-        "route tables": 3,
-        "security groups": 2,
-        "vpc endpoints": 2,
-    }
+    deploy_cleanly(upstream, proxy, store)
+    assert {c.action for c in proxy.calls() if c.injected} == set(EC2_CREATES)
 
-    # When deployed again with nothing failing
-    proxy.set_profile({})
-    proxy.reset()
-    again = engine.deploy(networked_agent(), store, ListSink(), engine_aws(proxy))
+    # and deployed again it changes nothing
+    redeploy_changes_nothing(upstream, proxy, store)
 
-    # Then nothing changes: every resource is found as recorded, and nothing is written
-    assert again.status == "SUCCEEDED", again.error
-    assert set(again.plan["summary"]) == {"NO_CHANGE"}
-    assert [c.action for c in proxy.calls() if not is_read(c.action)] == []
-    assert ec2_inventory(upstream) == found
+
+@pytest.mark.parametrize("lost_by", ["server_error", "reset", "retry_answer"])
+def test_lost_replies_on_follow_up_writes_count_as_done(
+    upstream: str, proxy: FaultProxy, lost_by: str
+) -> None:
+    # Given: the first call of each write after a create (attach, route, associate,
+    # authorize, revoke, ...) is done by AWS, but answered with an error
+    actions = [a for a, code in FOLLOW_UP_WRITES.items() if code or lost_by != "retry_answer"]
+    proxy.set_profile({"faults": [lost_reply(action, lost_by) for action in actions]})
+    store = MemoryStateStore()
+
+    # When the networked agent is deployed, Then it goes through though every fault
+    # fired: the gateway attached once, each route, association and rule there once
+    deploy_cleanly(upstream, proxy, store)
+    assert {c.action for c in proxy.calls() if c.injected} == set(actions)
+
+    # and deployed again it changes nothing
+    redeploy_changes_nothing(upstream, proxy, store)
+
+
+def test_lost_replies_on_removals_count_as_done(upstream: str, proxy: FaultProxy) -> None:
+    # Given: a route table with a route and a subnet, and a group with an ingress rule
+    aws = engine_aws(proxy)
+    vpc_id = VpcProvisioner(aws).provision(
+        "network/vpc", {"name": "netlost-dev-vpc", "cidr_block": "10.32.0.0/16"}, None
+    )["vpc_id"]
+    igw_id = InternetGatewayProvisioner(aws).provision(
+        "network/igw", {"name": "netlost-dev-igw", "vpc_id": vpc_id}, None
+    )["internet_gateway_id"]
+    subnet = {"name": "netlost-dev-subnet", "vpc_id": vpc_id, "cidr_block": "10.32.0.0/24"}
+    subnets = SubnetProvisioner(aws)
+    subnet_id = subnets.provision("network/subnet", {**subnet, "az_index": 0}, None)["subnet_id"]
+    tables, groups = RouteTableProvisioner(aws), SecurityGroupProvisioner(aws)
+    table = {"name": "netlost-dev-route-table", "vpc_id": vpc_id}
+    route = {"destination": "0.0.0.0/0", "gateway_id": igw_id}
+    tables.provision("network/rt", {**table, "routes": [route], "subnet_ids": [subnet_id]}, None)
+    group = {"name": "netlost-dev-sg", "description": "agents", "vpc_id": vpc_id}
+    groups.provision(
+        "network/sg", {**group, "ingress": [build_https_rule(cidr="10.0.0.0/8")]}, None
+    )
+    # and the first call of each removal is done by AWS, but answered with a 500
+    removals = ("ec2:DeleteRoute", "ec2:DisassociateRouteTable", "ec2:RevokeSecurityGroupIngress")
+    proxy.set_profile({"faults": [lost_reply(action, "server_error") for action in removals]})
+
+    # When the route, the subnet and the rule are removed
+    bare_table, bare_group = {**table, "routes": [], "subnet_ids": []}, {**group, "ingress": []}
+    tables.provision("network/rt", bare_table, tables.get_current_state(bare_table, None))
+    groups.provision("network/sg", bare_group, groups.get_current_state(bare_group, None))
+
+    # Then both go through though every fault fired, and they are gone
+    assert {c.action for c in proxy.calls() if c.injected} == set(removals)
+    left = tables.get_current_state(bare_table, None)
+    assert left is not None and left.properties["routes"] == left.properties["subnet_ids"] == []
+    rules = groups.get_current_state(bare_group, None)
+    assert rules is not None and rules.properties["ingress"] == []
 
 
 GROUP = {
@@ -250,3 +438,96 @@ def test_someone_elses_group_holding_the_name_is_not_adopted(aws: AwsContext) ->
             "network/sg/agents", {**GROUP, "vpc_id": vpc_id}, None
         )
     assert [g["GroupId"] for g in groups_named(aws, GROUP["name"])] == [theirs]
+
+
+def just_before(aws: AwsContext, action: str, write: Any) -> None:
+    """`write(params)` once, just before the first `action` call of ours leaves: someone
+    else's change landing between our look and our write. Hooked before the first client."""
+    done: list[bool] = []
+
+    def once(params: dict[str, Any], **_kwargs: Any) -> None:
+        if not done:
+            done.append(True)
+            write(params)
+
+    aws.client_hooks.append(
+        lambda _service, client: client.meta.events.register(
+            f"before-parameter-build.ec2.{action}", once
+        )
+    )
+
+
+def test_a_gateway_attached_elsewhere_meanwhile_is_not_taken_as_attached(aws: AwsContext) -> None:
+    # Given: just before ours is attached, the gateway is attached to another VPC
+    late = boto3.client("ec2", region_name="us-east-1")
+    other = late.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    just_before(
+        aws,
+        "AttachInternetGateway",
+        lambda params: late.attach_internet_gateway(
+            InternetGatewayId=params["InternetGatewayId"], VpcId=other
+        ),
+    )
+    vpc_id = made_vpc(aws)
+
+    # When the gateway is provisioned into ours: AWS answers Resource.AlreadyAssociated
+    # Then that is reported, not taken for our own attach done already
+    with pytest.raises(ProvisioningError, match=r"Resource\.AlreadyAssociated"):
+        InternetGatewayProvisioner(aws).provision(
+            "network/igw", {"name": "acme-dev-igw", "vpc_id": vpc_id}, None
+        )
+    attached = late.describe_internet_gateways()["InternetGateways"][0]["Attachments"]
+    assert [a["VpcId"] for a in attached] == [other]
+
+
+def test_a_route_made_elsewhere_meanwhile_is_pointed_at_ours(aws: AwsContext) -> None:
+    # Given: just before our default route is created, one to another gateway appears
+    late = boto3.client("ec2", region_name="us-east-1")
+    theirs = late.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    just_before(
+        aws,
+        "CreateRoute",
+        lambda params: late.create_route(
+            RouteTableId=params["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", GatewayId=theirs
+        ),
+    )
+    vpc_id = made_vpc(aws)
+    ours = InternetGatewayProvisioner(aws).provision(
+        "network/igw", {"name": "acme-dev-igw", "vpc_id": vpc_id}, None
+    )["internet_gateway_id"]
+
+    # When the table is provisioned: the create is answered RouteAlreadyExists
+    tables = RouteTableProvisioner(aws)
+    route = {"destination": "0.0.0.0/0", "gateway_id": ours}
+    table = {"name": "acme-dev-route-table", "vpc_id": vpc_id, "routes": [route]}
+    tables.provision("network/rt", table, None)
+
+    # Then the route goes where ours wants it
+    current = tables.get_current_state(table, None)
+    assert current is not None and current.properties["routes"] == [route]
+
+
+def test_a_rule_differing_from_ours_meanwhile_is_not_taken_as_ours(aws: AwsContext) -> None:
+    # Given: just before our HTTPS rule is added, the same source and port is allowed
+    # by hand under another description
+    late = boto3.client("ec2", region_name="us-east-1")
+    by_hand = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+    just_before(
+        aws,
+        "AuthorizeSecurityGroupIngress",
+        lambda params: late.authorize_security_group_ingress(
+            GroupId=params["GroupId"],
+            IpPermissions=[
+                {**by_hand, "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "by hand"}]}
+            ],
+        ),
+    )
+    vpc_id = made_vpc(aws)
+    https = build_https_rule(cidr="10.0.0.0/8")
+
+    # When the group is provisioned: AWS answers InvalidPermission.Duplicate
+    # Then that is reported: the rule there is not the one asked for
+    with pytest.raises(ProvisioningError, match=r"InvalidPermission\.Duplicate"):
+        SecurityGroupProvisioner(aws).provision(
+            "network/sg/agents", {**GROUP, "vpc_id": vpc_id, "ingress": [https]}, None
+        )
