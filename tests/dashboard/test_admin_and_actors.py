@@ -28,9 +28,7 @@ def test_staff_can_read_but_not_add_change_or_delete_runs_and_events(
     delete = admin_client.post(
         f"/admin/dashboard/deployment/{deployment.pk}/delete/", {"post": "yes"}
     )
-    admin_client.post(
-        f"/admin/dashboard/deploymentevent/{event.pk}/change/", {"message": "x"}
-    )
+    admin_client.post(f"/admin/dashboard/deploymentevent/{event.pk}/change/", {"message": "x"})
 
     assert listing.status_code == 200 and b"acme" in listing.content
     assert add.status_code == 403 and delete.status_code == 403

@@ -267,6 +267,4 @@ def test_drift_in_a_listed_role_shows_in_the_next_plan(
     drifted = {lid for lid, c in changes.items() if c.action.value != "NO_CHANGE"}
     assert {changes[lid].resource_type for lid in drifted} == {"iam:role"}
     assert {changes[lid].node for lid in drifted} == {"agent:legal", "agent:sales"}
-    assert all(
-        [pc.name for pc in changes[lid].changes] == ["inline_policies"] for lid in drifted
-    )
+    assert all([pc.name for pc in changes[lid].changes] == ["inline_policies"] for lid in drifted)
