@@ -65,7 +65,10 @@ class StaleWrite(ServiceError):
 
 
 class StageBusy(ServiceError):
-    pass
+    def __init__(self, message: str, active: Deployment | None = None) -> None:
+        super().__init__(message)
+        self.active = active
+        """The run that holds the stage, where the refused user wants to go."""
 
 
 class BlueprintInvalid(ServiceError):
@@ -398,15 +401,27 @@ def deployment_start(
 
 
 def _stage_busy(stage: Stage) -> StageBusy:
-    active = Deployment.objects.filter(
-        stage=stage, status__in=Deployment.ACTIVE, kind__in=["deploy", "destroy"]
-    ).first()
+    active = _active_run(stage)
     which = (
         f"{active.kind} of {stage} is already queued or running (#{active.pk})"
         if active
         else (f"deploy or destroy of {stage} is already queued or running")
     )
-    return StageBusy(f"a {which}")
+    return StageBusy(f"a {which}", active)
+
+
+def _active_run(stage: Stage) -> Deployment | None:
+    return Deployment.objects.filter(
+        stage=stage, status__in=Deployment.ACTIVE, kind__in=["deploy", "destroy"]
+    ).first()
+
+
+def refuse_if_busy(stage: Stage) -> None:
+    """Raise StageBusy while a deploy or destroy holds the stage: said before anything else
+    (a plan gone stale *because* of that run), so the user is sent to the run."""
+    runner.fail_stale_runs(stage=stage)
+    if _active_run(stage) is not None:
+        raise _stage_busy(stage)
 
 
 def deployment_cancel(*, deployment: Deployment, user: User | None) -> Deployment:

@@ -45,6 +45,7 @@ def deployment_deploy_plan(*, plan: Deployment, user: User | None) -> Deployment
     if plan.stage is None:
         raise ServiceError("the stage of this plan was deleted")
     services.require_role(project=plan.stage.project, user=user, role=services.DEPLOY_ROLE)
+    services.refuse_if_busy(plan.stage)
     with transaction.atomic():
         if not plan_is_current(plan):
             raise ServiceError(STALE_PLAN)

@@ -57,3 +57,13 @@ def add_service_error(form: forms.Form, exc: ServiceError) -> None:
 
 def banner_service_error(request: HttpRequest, exc: ServiceError) -> None:
     messages.error(request, error_message(exc))
+
+
+def refused_run(request: HttpRequest, exc: ServiceError, back: HttpResponse) -> HttpResponse:
+    """A run that could not start: say why, then go `back`, or to the run that holds the
+    stage when that is the reason (the second tab, a click after a slow reply)."""
+    banner_service_error(request, exc)
+    active = getattr(exc, "active", None)
+    if active is not None:
+        return redirect("deployment_detail", deployment_id=active.pk)
+    return back

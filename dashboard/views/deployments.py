@@ -14,12 +14,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dashboard import selectors, services, services_access
 from dashboard.forms import DestroyConfirmForm
 from dashboard.models import Deployment, Project, Stage
-from dashboard.services import ServiceError
+from dashboard.services import ServiceError, StageBusy
 from dashboard.views import history
 from dashboard.views._helpers import (
     banner_service_error,
     error_message,
     project_or_404,
+    refused_run,
     render_page,
     role_at_least,
 )
@@ -42,8 +43,7 @@ def deployment_start(request: HttpRequest, name: str, stage: str, kind: str) -> 
             stage=_stage(project, stage), kind=kind, user=request.user
         )
     except ServiceError as exc:
-        banner_service_error(request, exc)
-        return redirect("project_detail", name=project.name)
+        return refused_run(request, exc, redirect("project_detail", name=project.name))
     return redirect("deployment_detail", deployment_id=deployment.id)
 
 
@@ -58,6 +58,8 @@ def destroy_confirm(request: HttpRequest, name: str, stage: str) -> HttpResponse
             deployment = services.deployment_start(
                 stage=stage_obj, kind="destroy", user=request.user
             )
+        except StageBusy as exc:
+            return refused_run(request, exc, redirect("project_detail", name=project.name))
         except ServiceError as exc:
             form.add_error(None, error_message(exc))
         else:

@@ -20,7 +20,12 @@ from django.views.decorators.http import require_POST
 from dashboard import history_detail, selectors, selectors_history, services_history
 from dashboard.models import Deployment, Project
 from dashboard.services import ServiceError
-from dashboard.views._helpers import banner_service_error, project_or_404, render_page
+from dashboard.views._helpers import (
+    banner_service_error,
+    project_or_404,
+    refused_run,
+    render_page,
+)
 
 PAGE_SIZE = 20
 
@@ -116,8 +121,7 @@ def deploy_plan(request: HttpRequest, deployment_id: int) -> HttpResponse:
     try:
         run = services_history.deployment_deploy_plan(plan=plan, user=request.user)
     except ServiceError as exc:
-        banner_service_error(request, exc)
-        return redirect("deployment_detail", deployment_id=plan.pk)
+        return refused_run(request, exc, redirect("deployment_detail", deployment_id=plan.pk))
     return redirect("deployment_detail", deployment_id=run.pk)
 
 

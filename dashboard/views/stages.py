@@ -17,9 +17,9 @@ from dashboard.models import Project, Stage
 from dashboard.services import ServiceError
 from dashboard.views._helpers import (
     add_service_error,
-    banner_service_error,
     project_or_404,
     redirect_after_post,
+    refused_run,
     render_page,
 )
 
@@ -87,6 +87,5 @@ def deployment_approve(request: HttpRequest, deployment_id: int) -> HttpResponse
     try:
         deployment = services_access.deployment_approve(plan=plan, user=request.user)
     except ServiceError as exc:
-        banner_service_error(request, exc)
-        return redirect("deployment_detail", deployment_id=plan.pk)
+        return refused_run(request, exc, redirect("deployment_detail", deployment_id=plan.pk))
     return redirect("deployment_detail", deployment_id=deployment.pk)

@@ -101,6 +101,25 @@ def test_a_stale_plan_is_refused(deployed: Project, alice: Any, client: Client) 
     assert not Deployment.objects.filter(kind="deploy", from_plan=plan).exists()
 
 
+def test_deploy_this_plan_while_a_deploy_runs_sends_the_user_to_that_run(
+    deployed: Project, alice: Any, client: Client
+) -> None:
+    # given a reviewed plan, and a deploy (from another tab) that has already moved the state
+    plan = run(deployed, alice, "plan")
+    other = services.deployment_start(
+        stage=deployed.stages.get(), kind="deploy", user=alice, enqueue=False
+    )
+    DeployedResource.objects.filter(logical_id="agent/support/function").update(properties_hash="x")
+
+    # when alice presses "Deploy this plan"
+    response = logged_in(client, alice).post(reverse("deploy_plan", args=[plan.pk]), follow=True)
+
+    # then she is told the stage is busy (not that her plan is stale) and shown that run
+    assert response.redirect_chain[-1][0] == reverse("deployment_detail", args=[other.pk])
+    assert f"already queued or running (#{other.pk})" in text(response)
+    assert not Deployment.objects.filter(kind="deploy", from_plan=plan).exists()
+
+
 def test_a_plan_is_stale_once_the_recorded_state_moves(deployed: Project, alice: Any) -> None:
     plan = run(deployed, alice, "plan")
     assert services_history.plan_is_current(plan)

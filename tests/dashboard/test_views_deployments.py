@@ -115,7 +115,7 @@ def test_deploy_opens_the_live_deployment_page(owner_client: Client, project: Pr
     assert "js/deployment.js" in body
 
 
-def test_a_second_deploy_while_one_runs_shows_the_stage_busy_message(
+def test_a_second_deploy_while_one_runs_is_told_why_on_the_running_runs_page(
     owner_client: Client, project: Project
 ) -> None:
     running = _run(project, "deploy", status="RUNNING", started_at=datetime.now(UTC))
@@ -123,7 +123,7 @@ def test_a_second_deploy_while_one_runs_shows_the_stage_busy_message(
     response = owner_client.post(reverse("stage_deploy", args=["acme", "dev"]), follow=True)
 
     assert response.status_code == 200
-    assert response.redirect_chain[-1][0] == reverse("project_detail", args=["acme"])
+    assert response.redirect_chain[-1][0] == reverse("deployment_detail", args=[running.id])
     assert f"already queued or running (#{running.id})" in visible_text(response)
     assert Deployment.objects.count() == 1
 

@@ -3,8 +3,9 @@
 A double click on "Deploy this plan" whose second click lands while the first POST is on
 its way (a slow network) used to post twice: the server started one run and refused the
 other, but the browser showed the answer to the second POST, the refusal on the plan page,
-instead of the run. The form now posts once (static/js/deployment.js); two tabs clicking
-at once prove the server still refuses the second request and says why.
+instead of the run. Forms that start a run now post once (static/js/forms.js); two tabs
+clicking at once prove the server still refuses the second request, says why and shows
+the run that holds the stage.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Page, Request, Route, expect
+from playwright.sync_api import Locator, Page, Request, Route, expect
 
 from dashboard import services
 from dashboard.models import Deployment, Stage
@@ -94,15 +95,15 @@ def double_click_quickly(page: Page) -> None:
     page.get_by_role("button", name=DEPLOY_PLAN).dblclick()
 
 
-def double_click_on_a_slow_network(page: Page) -> None:
+def double_click_on_a_slow_network(page: Page, button: Locator | None = None) -> None:
     """Two clicks 120 ms apart while each request takes 400 ms more: the second click lands
-    on the plan page while the first POST is still on its way."""
+    on the page while the first POST is still on its way."""
     cdp = page.context.new_cdp_session(page)
     cdp.send(
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": 400, "downloadThroughput": -1, "uploadThroughput": -1},
     )
-    button = page.get_by_role("button", name=DEPLOY_PLAN)
+    button = button or page.get_by_role("button", name=DEPLOY_PLAN)
     button.scroll_into_view_if_needed()
     box = button.bounding_box()
     assert box is not None
@@ -134,7 +135,24 @@ def test_a_double_clicked_deploy_starts_one_run_and_shows_it(
     assert [r.pk for r in deploy_runs(stage)] == [run.pk]
 
 
-def test_two_tabs_deploying_at_once_start_one_run_and_the_other_is_told_why(
+def test_a_double_clicked_deploy_on_the_project_page_starts_one_run_and_shows_it(
+    stage: Stage, page: Page
+) -> None:
+    log_in(page, "jo")
+    page.goto("/projects/clicky/")
+    sent = posts_to_deploy(page)
+
+    double_click_on_a_slow_network(page, page.locator("form[action$='/stages/dev/deploy/'] button"))
+
+    expect(page.locator("#run")).to_have_attribute("data-kind", "deploy")
+    (run,) = deploy_runs(stage)
+    expect(page).to_have_url(re.compile(rf"/deployments/{run.pk}/$"))
+    expect(page.locator(".messages")).to_have_count(0)
+    expect(page.locator("#run-status")).to_have_text("Succeeded", timeout=RUN_TIMEOUT_MS)
+    assert len(sent) == 1, sent
+
+
+def test_two_tabs_deploying_at_once_start_one_run_and_both_show_it(
     stage: Stage, page: Page
 ) -> None:
     # Given jo with the same finished plan open in two tabs
@@ -158,15 +176,15 @@ def test_two_tabs_deploying_at_once_start_one_run_and_the_other_is_told_why(
         for route in held:
             route.continue_()
 
-    # Then one run starts: one tab shows it, the other is told it is already running
+    # Then one run starts; both tabs show it, and the one refused is told why
     (run,) = deploy_runs(stage)
     shown = sorted(
         (tab.url.endswith(f"/deployments/{run.pk}/"), " ".join(messages(tab))) for tab in tabs
     )
     refusal = f"a deploy of clicky/dev is already queued or running (#{run.pk})"
-    assert shown == [(False, refusal), (True, "")], shown
-    winner = next(tab for tab in tabs if tab.url.endswith(f"/deployments/{run.pk}/"))
-    expect(winner.locator("#run-status")).to_have_text("Succeeded", timeout=RUN_TIMEOUT_MS)
+    assert shown == [(True, ""), (True, refusal)], shown
+    for tab in tabs:
+        expect(tab.locator("#run-status")).to_have_text("Succeeded", timeout=RUN_TIMEOUT_MS)
     assert [r.pk for r in deploy_runs(stage)] == [run.pk]
 
 
