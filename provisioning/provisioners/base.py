@@ -68,6 +68,11 @@ ReadRequest = tuple[Mapping[str, Any] | None, RecordedResource | None]
 """What `get_current_state` takes: the wanted properties and the recorded resource."""
 
 
+ADOPTED_UPDATE = (
+    "found in AWS but not recorded (an interrupted run made it): updated, not made again"
+)
+
+
 class Provisioner(ABC):
     resource_type: ClassVar[str]
     reads_together: ClassVar[bool] = False
@@ -125,6 +130,8 @@ class Provisioner(ABC):
             action = Action.REPLACE
         else:
             reason, action = "", Action.UPDATE if changes else Action.NO_CHANGE
+        if recorded is None and action is Action.UPDATE:
+            reason = ADOPTED_UPDATE
         return Change(
             logical_id,
             self.resource_type,

@@ -268,3 +268,20 @@ def test_drift_in_a_listed_role_shows_in_the_next_plan(
     assert {changes[lid].resource_type for lid in drifted} == {"iam:role"}
     assert {changes[lid].node for lid in drifted} == {"agent:legal", "agent:sales"}
     assert all([pc.name for pc in changes[lid].changes] == ["inline_policies"] for lid in drifted)
+
+
+def test_a_function_aws_has_but_the_state_lost_is_planned_as_an_explained_update(
+    counted: tuple[AwsContext, CallCounter],
+) -> None:
+    aws, _ = counted
+    store = MemoryStateStore()
+    assert engine.deploy(TWINS, store, ListSink(), aws).status == "SUCCEEDED"
+    store.delete("agent/support/function")  # a crash between CreateFunction and the save
+
+    change = engine.plan(TWINS, store, aws).by_id()["agent/support/function"]
+
+    # Its code and layers cannot be read back, so it is brought in line, never made again.
+    assert (change.action.value, change.adopt) == ("UPDATE", True)
+    assert change.reason.startswith("found in AWS but not recorded")
+    assert engine.deploy(TWINS, store, ListSink(), aws).status == "SUCCEEDED"
+    assert len(aws.client("lambda").list_functions()["Functions"]) == 2
