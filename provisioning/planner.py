@@ -154,13 +154,15 @@ def _batches(
     graph: ResourceGraph,
     provisioners: Mapping[str, Provisioner],
 ) -> list[list[tuple[str, ReadRequest]]]:
-    """One batch per type that reads together; one batch per resource otherwise."""
-    grouped: dict[str, list[tuple[str, ReadRequest]]] = {}
+    """One batch per type and `batch_key` where the type reads together; one per resource
+    otherwise."""
+    grouped: dict[tuple[str, str], list[tuple[str, ReadRequest]]] = {}
     alone: list[list[tuple[str, ReadRequest]]] = []
     for item in pending:
-        resource_type = graph.specs[item[0]].resource_type
-        if provisioners[resource_type].reads_together:
-            grouped.setdefault(resource_type, []).append(item)
+        provisioner = provisioners[graph.specs[item[0]].resource_type]
+        if provisioner.reads_together:
+            key = (provisioner.resource_type, provisioner.batch_key(item[1]))
+            grouped.setdefault(key, []).append(item)
         else:
             alone.append([item])
     # Batches first: each stands for many resources, so it is the longest to wait for.

@@ -251,6 +251,9 @@ class _ApiChild(Provisioner):
     ) -> Current | None:
         return self.read_many([(properties, recorded)])[0]
 
+    def batch_key(self, request: ReadRequest) -> str:
+        return _sub_api_id(*request)
+
     def read_many(self, requests: Sequence[ReadRequest]) -> list[Current | None]:
         listed: dict[str, list[Mapping[str, Any]]] = {}
         results: list[Current | None] = []

@@ -77,7 +77,7 @@ class Provisioner(ABC):
     resource_type: ClassVar[str]
     reads_together: ClassVar[bool] = False
     """True where `read_many` answers for several resources in fewer calls than one each:
-    the planner then hands it every resource of this type in a level at once."""
+    the planner then hands it the resources of this type that share a `batch_key`."""
     replace_on: ClassVar[Mapping[str, str]] = {}
     """Properties AWS cannot change in place, with the reason shown in the plan."""
     write_only: ClassVar[frozenset[str]] = frozenset()
@@ -92,6 +92,11 @@ class Provisioner(ABC):
     ) -> Current | None:
         """Live state, found by the recorded physical id or else by the deterministic
         name in `properties`; None when AWS has no such resource."""
+
+    def batch_key(self, request: ReadRequest) -> str:
+        """Resources read by one listing share a key (their API, their function); the
+        planner reads different keys in parallel."""
+        return ""
 
     def read_many(self, requests: Sequence[ReadRequest]) -> list[Current | None]:
         """`get_current_state` for each request, in order; overridden where one AWS call

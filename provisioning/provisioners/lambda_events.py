@@ -85,6 +85,9 @@ class PermissionProvisioner(Provisioner):
     ) -> Current | None:
         return self.read_many([(properties, recorded)])[0]
 
+    def batch_key(self, request: ReadRequest) -> str:
+        return _permission_id(*request)[0]
+
     def read_many(self, requests: Sequence[ReadRequest]) -> list[Current | None]:
         """One GetPolicy per function answers for every permission on it."""
         policies: dict[str, list[Mapping[str, Any]]] = {}
