@@ -19,6 +19,7 @@ counts as done once a fresh look confirms it.
 
 from __future__ import annotations
 
+import secrets
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -28,7 +29,6 @@ from botocore.exceptions import ClientError
 from provisioning.aws import TAG_PROJECT, TAG_STAGE
 from provisioning.errors import ProvisioningError, aws_errors, error_code, retry_while
 from provisioning.intents import create_once
-from provisioning.naming import short_hash
 from provisioning.provisioners.base import Current, Provisioner, normalise
 from provisioning.state import RecordedResource
 
@@ -98,10 +98,13 @@ class Ec2Provisioner(Provisioner):
 
         return create_once(self.aws, lambda: create(self.aws.client_once("ec2")), find)
 
-    def client_token(self, logical_id: str, *parts: str) -> str:
-        """The same for every attempt at one resource, so AWS answers a repeated create
-        (after a crash, or a lost reply) with what the first one made."""
-        return short_hash("/".join((self.aws.project, self.aws.stage, logical_id, *parts)), 32)
+    @staticmethod
+    def client_token() -> str:
+        """One per create, kept through its retries (a lost reply is answered by what the
+        first attempt made). Not derived from the logical id: AWS remembers a token for a
+        while, and a resource deleted and made again must not get the old one's id back.
+        A run that crashed mid-create is found by its tags instead."""
+        return secrets.token_hex(16)
 
     def what(self, name: str) -> str:
         return f"{self.label} {name}"

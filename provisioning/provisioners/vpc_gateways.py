@@ -141,7 +141,7 @@ class NatGatewayProvisioner(Ec2Provisioner):
             "AllocationId": properties["allocation_id"],
             # AWS answers a repeat with the same token by the gateway it made; the sandbox
             # does not, which the lookup by tags covers.
-            "ClientToken": self.client_token(logical_id),
+            "ClientToken": self.client_token(),
             "TagSpecifications": self.tag_specs(logical_id, properties["name"]),
         }
         return self.create_or_adopt(

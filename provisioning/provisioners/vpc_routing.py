@@ -122,8 +122,7 @@ class RouteTableProvisioner(Ec2Provisioner):
     def _create(self, logical_id: str, name: str, vpc_id: str) -> Mapping[str, Any]:
         args = {
             "VpcId": vpc_id,
-            # With the VPC in it: a table replaced into a new VPC is a new request to AWS.
-            "ClientToken": self.client_token(logical_id, vpc_id),
+            "ClientToken": self.client_token(),
             "TagSpecifications": self.tag_specs(logical_id, name),
         }
         return self.create_or_adopt(name, lambda ec2: ec2.create_route_table(**args)["RouteTable"])
@@ -278,7 +277,7 @@ class VpcEndpointProvisioner(Ec2Provisioner):
             "VpcEndpointType": kind,
             "VpcId": wanted["vpc_id"],
             "ServiceName": self.service_name(wanted["service"]),
-            "ClientToken": self.client_token(logical_id),
+            "ClientToken": self.client_token(),
             "TagSpecifications": self.tag_specs(logical_id, wanted["name"]),
         }
         for key, aws_key in self._LISTS.items():
