@@ -109,8 +109,8 @@ def _read_all(
     provisioners: Mapping[str, Provisioner],
     max_workers: int,
 ) -> dict[str, Current | None]:
-    """Recorded resources are found by their physical ids, so they are all read at once,
-    in one batch per type that `reads_together`. The rest are looked up by name level by
+    """Recorded resources are found by their physical ids, so they are all read at once
+    (in batches where a type `reads_together`: one per type and `batch_key`). The rest are looked up by name level by
     level, so that a resource made by a run that crashed before saving it lends its
     outputs (found by name) to what depends on it."""
     outputs = {k: dict(v) for k, v in known.items()}
