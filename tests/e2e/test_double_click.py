@@ -178,11 +178,11 @@ def test_two_tabs_deploying_at_once_start_one_run_and_both_show_it(
 
     # Then one run starts; both tabs show it, and the one refused is told why
     (run,) = deploy_runs(stage)
-    shown = sorted(
-        (tab.url.endswith(f"/deployments/{run.pk}/"), " ".join(messages(tab))) for tab in tabs
-    )
+    assert all(tab.url.endswith(f"/deployments/{run.pk}/") for tab in tabs)
+    # The tabs share a session, so the refusal may show in both when they load at once.
     refusal = f"a deploy of clicky/dev is already queued or running (#{run.pk})"
-    assert shown == [(True, ""), (True, refusal)], shown
+    said = [" ".join(messages(tab)) for tab in tabs]
+    assert refusal in said and set(said) <= {"", refusal}, said
     for tab in tabs:
         expect(tab.locator("#run-status")).to_have_text("Succeeded", timeout=RUN_TIMEOUT_MS)
     assert [r.pk for r in deploy_runs(stage)] == [run.pk]
