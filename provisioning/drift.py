@@ -1,6 +1,7 @@
 """Drift: does AWS still hold what the state says we made? And what did we make that it forgot?
 
-`check` reads every recorded resource with its provisioner's `get_current_state` and
+`check` reads every recorded resource with its provisioner's `read_many` (one listing for
+many where the type's listing is exact, `get_current_state` each otherwise) and
 compares the live properties with the recorded ones through the provisioner's own
 `diff` (the comparison a plan makes), so a property the planner would call unchanged
 is never reported as drift. Reads only: nothing here writes to AWS or to the state.
@@ -82,17 +83,22 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def check_one(aws: AwsContext, record: RecordedResource) -> ResourceDrift:
-    provisioner = provisioner_for(record.resource_type)(aws)
+def check_batch(aws: AwsContext, records: list[RecordedResource]) -> list[ResourceDrift]:
+    """Records of one type, read in one `read_many` (one listing where the type lists many)."""
+    provisioner = provisioner_for(records[0].resource_type)(aws)
     try:
-        current = provisioner.get_current_state(record.properties, record)
-    except Exception as exc:  # one unreadable resource must not hide the others' drift
-        return ResourceDrift(
-            record.logical_id, record.resource_type, record.node, UNREADABLE, message=str(exc)
-        )
-    if current is None:
-        return ResourceDrift(record.logical_id, record.resource_type, record.node, MISSING)
-    return _compare(record, current, provisioner.diff(record.properties, record, current))
+        found = provisioner.read_many([(r.properties, r) for r in records])
+    except Exception as exc:  # one unreadable batch must not hide the others' drift
+        return [
+            ResourceDrift(r.logical_id, r.resource_type, r.node, UNREADABLE, message=str(exc))
+            for r in records
+        ]
+    return [
+        _compare(r, current, provisioner.diff(r.properties, r, current))
+        if current is not None
+        else ResourceDrift(r.logical_id, r.resource_type, r.node, MISSING)
+        for r, current in zip(records, found, strict=True)
+    ]
 
 
 def _compare(record: RecordedResource, current: Current, changes: Iterable[Any]) -> ResourceDrift:
@@ -104,10 +110,27 @@ def _compare(record: RecordedResource, current: Current, changes: Iterable[Any])
 def check(
     aws: AwsContext, records: Mapping[str, RecordedResource], *, max_workers: int = 16
 ) -> list[ResourceDrift]:
-    """One read per recorded resource, in parallel; results in logical id order."""
-    ordered = [records[lid] for lid in sorted(records)]
+    """Every recorded resource read in parallel, those whose type lists many exactly in one
+    call per batch; results in logical id order."""
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-        return list(pool.map(lambda r: check_one(aws, r), ordered))
+        batches = pool.map(lambda batch: check_batch(aws, batch), _batches(aws, records))
+        results = {d.logical_id: d for batch in batches for d in batch}
+    return [results[lid] for lid in sorted(records)]
+
+
+def _batches(
+    aws: AwsContext, records: Mapping[str, RecordedResource]
+) -> list[list[RecordedResource]]:
+    grouped: dict[tuple[str, str], list[RecordedResource]] = {}
+    alone: list[list[RecordedResource]] = []
+    for record in (records[lid] for lid in sorted(records)):
+        provisioner = provisioner_for(record.resource_type)(aws)
+        if provisioner.reads_together and provisioner.batch_is_exact:
+            key = (record.resource_type, provisioner.batch_key((record.properties, record)))
+            grouped.setdefault(key, []).append(record)
+        else:
+            alone.append([record])
+    return [*grouped.values(), *alone]
 
 
 def summary(results: Iterable[ResourceDrift]) -> dict[str, int]:

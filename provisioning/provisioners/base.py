@@ -78,6 +78,9 @@ class Provisioner(ABC):
     reads_together: ClassVar[bool] = False
     """True where `read_many` answers for several resources in fewer calls than one each:
     the planner then hands it the resources of this type that share a `batch_key`."""
+    batch_is_exact: ClassVar[bool] = True
+    """False where the listing leaves a property out and the recorded value stands in for
+    it: the drift check then reads each resource on its own."""
     replace_on: ClassVar[Mapping[str, str]] = {}
     """Properties AWS cannot change in place, with the reason shown in the plan."""
     write_only: ClassVar[frozenset[str]] = frozenset()

@@ -151,6 +151,7 @@ class RoleProvisioner(Provisioner):
     resource_type = "iam:role"
     replace_on = {"name": "IAM cannot rename a role"}
     reads_together = True
+    batch_is_exact = False  # the account listing has no description
 
     def read_many(self, requests: Sequence[ReadRequest]) -> list[Current | None]:
         if sum(1 for _, recorded in requests if recorded) < ACCOUNT_LISTING_FROM:

@@ -285,3 +285,30 @@ def test_a_function_aws_has_but_the_state_lost_is_planned_as_an_explained_update
     assert change.reason.startswith("found in AWS but not recorded")
     assert engine.deploy(TWINS, store, ListSink(), aws).status == "SUCCEEDED"
     assert len(aws.client("lambda").list_functions()["Functions"]) == 2
+
+
+def test_a_refresh_lists_what_it_can_list_exactly_and_still_sees_each_drift(
+    counted: tuple[AwsContext, CallCounter],
+) -> None:
+    aws, counter = counted
+    store = MemoryStateStore()
+    assert engine.deploy(TEAM, store, ListSink(), aws).status == "SUCCEEDED"
+    records = store.load()
+    gw, logs = aws.client("apigatewayv2"), aws.client("logs")
+    route = records["http_api/public/route/sales"]
+    gw.delete_route(ApiId=route.outputs["api_id"], RouteId=route.physical_id)
+    logs.put_retention_policy(logGroupName="/aws/lambda/acme-dev-legal", retentionInDays=1)
+    counter.calls.clear()
+
+    result = engine.refresh(store, ListSink(), aws, orphans=False)
+
+    reads = counter.reads()
+    assert reads["logs:DescribeLogGroups"] == 1
+    assert reads["apigatewayv2:GetRoutes"] == reads["apigatewayv2:GetIntegrations"] == 1
+    assert reads["iam:GetRole"] == 5  # the account listing has no description: role by role
+    drifts = {d["logical_id"]: d for d in result.plan["drift"] if d["status"] != "in_sync"}
+    assert {lid: d["status"] for lid, d in drifts.items()} == {
+        "http_api/public/route/sales": "missing",
+        "agent/legal/log-group": "drifted",
+    }
+    assert [p["name"] for p in drifts["agent/legal/log-group"]["properties"]] == ["retention_days"]
