@@ -155,3 +155,16 @@ def left_in_sandbox(endpoint: str, project: str) -> dict[str, list[str]]:
         "functions": [f["FunctionName"] for f in client("lambda").list_functions()["Functions"]],
     }
     return {kind: names for kind, names in found.items() if names}
+
+
+def test_deployer_policy_prints_a_policy_that_passes_roles_to_lambda_only() -> None:
+    out = StringIO()
+
+    call_command("deployer_policy", stdout=out)
+
+    statements = json.loads(out.getvalue())["Statement"]
+    assert "lambda:CreateFunction" in statements[0]["Action"]
+    assert statements[1]["Action"] == "iam:PassRole"
+    assert statements[1]["Condition"]["StringEquals"]["iam:PassedToService"] == (
+        "lambda.amazonaws.com"
+    )
