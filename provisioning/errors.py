@@ -70,10 +70,21 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+ACCESS_DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
+)
+ACCESS_DENIED_HINT = (
+    "`python manage.py deployer_policy` prints the policy the deploying identity needs"
+)
+
+
 def error_message(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
-        return f"{err.get('Code', 'Error')}: {err.get('Message', str(exc))}"
+        text = f"{err.get('Code', 'Error')}: {err.get('Message', str(exc))}"
+        if err.get("Code") in ACCESS_DENIED_CODES:
+            text += f" ({ACCESS_DENIED_HINT})"
+        return text
     return str(exc)
 
 

@@ -62,6 +62,7 @@ def test_a_refused_delete_is_an_error_naming_the_policy(aws: AwsContext) -> None
     aws.client("iam").meta.events.register("before-call.iam.DeletePolicy", refuse)
     with pytest.raises(
         ProvisioningError, match=r"deleting IAM policy .*acme-dev-extra: AccessDenied"
-    ):
+    ) as refused:
         policies.destroy(recorded)
+    assert "manage.py deployer_policy" in str(refused.value)  # where to find what is missing
     assert policies.get_current_state(PROPS, recorded) is not None
