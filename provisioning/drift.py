@@ -123,8 +123,11 @@ def _batches(
 ) -> list[list[RecordedResource]]:
     grouped: dict[tuple[str, str], list[RecordedResource]] = {}
     alone: list[list[RecordedResource]] = []
+    provisioners = {
+        r.resource_type: provisioner_for(r.resource_type)(aws) for r in records.values()
+    }
     for record in (records[lid] for lid in sorted(records)):
-        provisioner = provisioner_for(record.resource_type)(aws)
+        provisioner = provisioners[record.resource_type]
         if provisioner.reads_together and provisioner.batch_is_exact:
             key = (record.resource_type, provisioner.batch_key((record.properties, record)))
             grouped.setdefault(key, []).append(record)

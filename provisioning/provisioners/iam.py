@@ -212,11 +212,11 @@ class RoleProvisioner(Provisioner):
                 policy: iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
                 for policy in self._inline_names(name)
             }
-            managed = sorted(
+            managed = [
                 p["PolicyArn"]
                 for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
                 for p in page["AttachedPolicies"]
-            )
+            ]
         props = _role_properties(role, role.get("Description", ""), inline, managed)
         return Current(props, _outputs(role))
 

@@ -1,4 +1,5 @@
-"""Engine tests: moto in-process is our AWS."""
+"""Engine tests: moto in-process is our AWS; `upstream` and `proxy` are the sandbox server
+and the fault proxy in front of it, for tests about what goes over the wire."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
+from provisioning import sandbox
 from provisioning.aws import AwsContext, Target
+from provisioning.faultproxy import FaultProxy
 
 
 @pytest.fixture(autouse=True)
@@ -29,3 +32,19 @@ def aws() -> Iterator[AwsContext]:
         yield AwsContext(
             target=Target(region="us-east-1"), project="acme", stage="dev", sleep=lambda _s: None
         )
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[str]:
+    """A sandbox server (moto) of this module's own."""
+    box = sandbox.start()
+    yield box.endpoint_url
+    box.stop()
+
+
+@pytest.fixture
+def proxy(upstream: str) -> Iterator[FaultProxy]:
+    """The fault proxy in front of a sandbox emptied for this test."""
+    sandbox.reset(upstream)
+    with FaultProxy(upstream, {"seed": 3}) as running:
+        yield running

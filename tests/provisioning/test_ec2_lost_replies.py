@@ -12,13 +12,12 @@ are retried by botocore, and a retry of one AWS already did is answered "already
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from provisioning import engine, sandbox
+from provisioning import engine
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, TAG_PROJECT, AwsContext, Target
 from provisioning.blueprint import Agent, Blueprint
 from provisioning.events import EventStatus, ListSink
@@ -84,20 +83,6 @@ def networked_agent() -> Blueprint:
             },
         },
     )
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    box = sandbox.start()
-    yield box.endpoint_url
-    box.stop()
-
-
-@pytest.fixture
-def proxy(upstream: str) -> Iterator[FaultProxy]:
-    sandbox.reset(upstream)
-    with FaultProxy(upstream, {"seed": 5}) as running:
-        yield running
 
 
 def engine_aws(proxy: FaultProxy) -> AwsContext:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -13,22 +12,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from provisioning import sandbox
 from provisioning.faultproxy import FaultProxy
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    box = sandbox.start()
-    yield box.endpoint_url
-    box.stop()
-
-
-@pytest.fixture
-def proxy(upstream: str) -> Iterator[FaultProxy]:
-    sandbox.reset(upstream)
-    with FaultProxy(upstream, {"seed": 3}) as running:
-        yield running
 
 
 def client(proxy: FaultProxy, service: str, *, attempts: int = 1) -> Any:

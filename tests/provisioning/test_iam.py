@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 
-from provisioning import sandbox
 from provisioning.aws import AwsContext, Target
 from provisioning.errors import ProvisioningError
 from provisioning.faultproxy import FaultProxy
@@ -299,35 +298,27 @@ def test_several_recorded_roles_are_read_from_one_account_listing(aws: AwsContex
     assert changed(plans[1]) == ["inline_policies"]
 
 
-def test_without_leave_to_list_the_account_each_role_is_read_on_its_own() -> None:
-    box = sandbox.start()
+def test_without_leave_to_list_the_account_each_role_is_read_on_its_own(
+    proxy: FaultProxy,
+) -> None:
     denied = {
-        "faults": [
-            {
-                "action": "iam:GetAccountAuthorizationDetails",
-                "kind": "server_error",
-                "status": 403,
-                "code": "AccessDenied",
-                "message": "not allowed",
-            }
-        ]
+        "action": "iam:GetAccountAuthorizationDetails",
+        "kind": "server_error",
+        "status": 403,
+        "code": "AccessDenied",
+        "message": "not allowed",
     }
-    try:
-        with FaultProxy(box.endpoint_url, denied) as proxy:
-            aws = AwsContext(
-                target=Target(region="us-east-1", endpoint_url=proxy.endpoint_url),
-                project="acme",
-                stage="dev",
-            )
-            recorded = _team_roles(aws, 3)
+    proxy.set_profile({"faults": [denied]})
+    aws = AwsContext(
+        target=Target(region="us-east-1", endpoint_url=proxy.endpoint_url),
+        project="acme",
+        stage="dev",
+    )
+    recorded = _team_roles(aws, 3)
 
-            found = RoleProvisioner(aws).read_many([(r.properties, r) for r in recorded])
+    found = RoleProvisioner(aws).read_many([(r.properties, r) for r in recorded])
 
-            actions = [c.action for c in proxy.calls()]
-            assert actions.count("iam:GetAccountAuthorizationDetails") == 1
-            assert actions.count("iam:GetRole") == 3 + 3  # 3 for the creates' reads, 3 now
-            assert [f.outputs["name"] if f else None for f in found] == [
-                r.physical_id for r in recorded
-            ]
-    finally:
-        box.stop()
+    actions = [c.action for c in proxy.calls()]
+    assert actions.count("iam:GetAccountAuthorizationDetails") == 1
+    assert actions.count("iam:GetRole") == 3 + 3  # 3 for the creates' reads, 3 now
+    assert [f.outputs["name"] if f else None for f in found] == [r.physical_id for r in recorded]
