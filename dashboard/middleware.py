@@ -1,4 +1,5 @@
-"""Web-surface guards Django does not ship: login rate limiting and a few headers.
+"""Web-surface guards Django does not ship: login rate limiting, a few headers, and no
+control characters in addresses, queries or (NUL) form fields.
 
 Failed logins are counted in the cache per (username, client address) and per address,
 in one-minute windows; over the limit, the login form answers 429 with a clear message
@@ -18,9 +19,12 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import format_html
+
+from dashboard.json_input import name_problem, text_problem
 
 WINDOW_S = 60
 TOO_MANY = (
@@ -105,3 +109,41 @@ class SecurityHeadersMiddleware:
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class RefuseControlCharactersMiddleware:
+    """A URL or query with a control character, or a form field with NUL, is refused with
+    400 before any view runs. No page needs them, and PostgreSQL cannot even compare text
+    holding NUL: a lookup by such a name would otherwise end in a 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        problem = _request_problem(request)
+        if problem:
+            return _bad_request(request, problem)
+        return self.get_response(request)
+
+
+def _request_problem(request: HttpRequest) -> str | None:
+    if name_problem(request.path_info):
+        return "the address may not contain control characters"
+    for key, value in request.GET.lists():
+        if name_problem(key) or any(name_problem(v) for v in value):
+            return f"the query parameter {key!r} may not contain control characters"
+    if request.method == "POST" and request.content_type in FORM_TYPES:
+        for key, value in request.POST.lists():
+            if text_problem(key) or any(text_problem(v) for v in value):
+                return f"the form field {key!r} may not contain NUL characters"
+    return None
+
+
+def _bad_request(request: HttpRequest, problem: str) -> HttpResponse:
+    if request.content_type == "application/json" or "json" in request.headers.get("Accept", ""):
+        return JsonResponse({"error": problem, "field": None}, status=400)
+    page = format_html('<!doctype html><title>Bad request</title><p role="alert">{}</p>', problem)
+    return HttpResponse(page, status=400)

@@ -18,6 +18,7 @@ from django.db.models import F, Model, Q
 
 from dashboard import runner
 from dashboard.blueprint import blueprint_for_stage
+from dashboard.json_input import value_problem
 from dashboard.models import (
     Agent,
     Component,
@@ -124,6 +125,7 @@ def _edit(project: Project, user: User | None, version: int | None) -> Project:
 
 def _save(instance: Model) -> None:
     """full_clean (fields and constraints) then save, as one ServiceError per first problem."""
+    _refuse_unstorable(instance)
     try:
         instance.full_clean()
     except ValidationError as exc:
@@ -136,6 +138,16 @@ def _save(instance: Model) -> None:
             field = "name"
         raise ServiceError(message, field=field) from None
     instance.save()
+
+
+def _refuse_unstorable(instance: Model) -> None:
+    # Forms refuse NUL, but the canvas API, project files and the CLI bypass them, and
+    # PostgreSQL refuses NUL in text and in JSON: that would be a 500, not a message.
+    for field in instance._meta.concrete_fields:
+        where, problem = value_problem(field.value_from_object(instance))
+        if problem:
+            where = f"{field.name}.{where}" if where else field.name
+            raise ServiceError(f"{where}: {problem}", field=field.name)
 
 
 def _rule(exc: RuleError) -> ServiceError:

@@ -67,7 +67,7 @@ def node_add(
         user=user,
         kind=kind,
         name=str(data.get("name") or free_name(project=project, kind=kind)),
-        settings=data.get("settings"),
+        settings=_settings(data),
         x=x,
         y=y,
         version=version,
@@ -111,13 +111,14 @@ def nodes_move(
             project=project,
             user=user,
             key=str(move["key"]),
-            x=_coordinate(move.get("x")),
-            y=_coordinate(move.get("y")),
+            x=coordinate(move.get("x")),
+            y=coordinate(move.get("y")),
             version=version if index == 0 else None,
         )
 
 
-def _coordinate(value: Any) -> int:
+def coordinate(value: Any) -> int:
+    """A place on the canvas: rounded to whole points and kept within reach of the view."""
     try:
         number = round(float(value))
     except (TypeError, ValueError, OverflowError):
@@ -139,9 +140,16 @@ def node_update(
         component=node,
         user=user,
         name=str(data.get("name") or node.name),
-        settings=dict(data.get("settings") or {}),
+        settings=_settings(data) or {},
         version=version,
     )
+
+
+def _settings(data: dict[str, Any]) -> dict[str, Any] | None:
+    settings = data.get("settings")
+    if settings is not None and not isinstance(settings, dict):
+        raise ServiceError("settings must be a JSON object of setting: value", field="settings")
+    return settings
 
 
 @transaction.atomic

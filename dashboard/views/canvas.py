@@ -23,15 +23,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dashboard import selectors_canvas, services, services_canvas
 from dashboard.forms import COMPONENT_FORMS, AgentForm, ComponentForm
 from dashboard.models import Agent, Component, Project
+from dashboard.json_input import JsonRefused
 from dashboard.services import ServiceError, StaleWrite
+from dashboard.views import canvas_bodies as bodies
 from dashboard.views._helpers import add_service_error, project_or_404, role_at_least
 
 STALE_MESSAGE = "This project changed in another tab or by someone else — reload to see it."
 View = Callable[..., HttpResponse]
-
-
-class BadRequest(ServiceError):
-    pass
 
 
 def _json_errors(view: View) -> View:
@@ -45,6 +43,8 @@ def _json_errors(view: View) -> View:
             project = Project.objects.filter(name=kwargs.get("name")).first()
             current = project.version if project else None
             return JsonResponse({"error": STALE_MESSAGE, "version": current}, status=409)
+        except JsonRefused as exc:
+            return JsonResponse({"error": exc.message, "field": exc.field}, status=exc.status)
         except ServiceError as exc:
             return JsonResponse({"error": exc.message, "field": exc.field}, status=400)
         except PermissionDenied as exc:
@@ -54,45 +54,6 @@ def _json_errors(view: View) -> View:
             return JsonResponse({"error": str(exc) or "not found"}, status=404)
 
     return wrapped
-
-
-def _body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        raise BadRequest("the request body is not JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
-    return body
-
-
-def _version(body: dict[str, Any]) -> int:
-    """Required: an edit that does not say which version it saw could overwrite anything."""
-    try:
-        return int(body["version"])
-    except (KeyError, TypeError, ValueError):
-        raise BadRequest("say which version of the project you are editing", "version") from None
-
-
-def _object(body: dict[str, Any], name: str) -> dict[str, Any]:
-    value = body.get(name) or {}
-    if not isinstance(value, dict):  # found by tests/dashboard/test_fuzz_forms.py
-        raise BadRequest(f"{name} must be a JSON object", name)
-    return value
-
-
-def _list(body: dict[str, Any], name: str) -> list[Any]:
-    value = body.get(name) or []
-    if not isinstance(value, list):
-        raise BadRequest(f"{name} must be a JSON list", name)
-    return value
-
-
-def _int(body: dict[str, Any], name: str) -> int:
-    try:
-        return round(float(body.get(name, 0)))
-    except (TypeError, ValueError, OverflowError):
-        raise BadRequest(f"{name} must be a number", name) from None
 
 
 def _editable(request: HttpRequest, name: str) -> Project:
@@ -160,21 +121,20 @@ def link_explain(request: HttpRequest, name: str, link_id: int) -> HttpResponse:
 @_json_errors
 def node_add(request: HttpRequest, name: str) -> HttpResponse:
     project = _editable(request, name)
-    body = _body(request)
+    body = bodies.read(request, bodies.NodeAdd)
     common = {
         "project": project,
         "user": request.user,
-        "kind": str(body.get("kind", "")),
-        "x": _int(body, "x"),
-        "y": _int(body, "y"),
-        "version": _version(body),
+        "kind": body.kind,
+        "x": services_canvas.coordinate(body.x),
+        "y": services_canvas.coordinate(body.y),
+        "version": body.version,
     }
-    if "links" in body:  # the undo of a delete
-        node, made = services_canvas.node_restore(
-            **common, data=_object(body, "data"), links=_list(body, "links")
-        )
+    if body.links is not None:  # the undo of a delete
+        links = [link.model_dump() for link in body.links]
+        node, made = services_canvas.node_restore(**common, data=body.data or {}, links=links)
     else:
-        node, made = services_canvas.node_add(**common, data=body.get("data")), []
+        node, made = services_canvas.node_add(**common, data=body.data), []
     return JsonResponse(
         {
             "version": _version_now(project),
@@ -191,13 +151,9 @@ def node_add(request: HttpRequest, name: str) -> HttpResponse:
 @_json_errors
 def nodes_move(request: HttpRequest, name: str) -> HttpResponse:
     project = _editable(request, name)
-    body = _body(request)
-    moves = body.get("moves")
-    if not isinstance(moves, list) or not moves:
-        raise BadRequest("say which nodes move where", "moves")
-    services_canvas.nodes_move(
-        project=project, user=request.user, moves=moves, version=_version(body)
-    )
+    body = bodies.read(request, bodies.NodesMove)
+    moves = [move.model_dump() for move in body.moves]
+    services_canvas.nodes_move(project=project, user=request.user, moves=moves, version=body.version)
     return JsonResponse({"version": _version_now(project)})
 
 
@@ -206,13 +162,9 @@ def nodes_move(request: HttpRequest, name: str) -> HttpResponse:
 @_json_errors
 def node_update(request: HttpRequest, name: str, key: str) -> HttpResponse:
     project = _editable(request, name)
-    body = _body(request)
+    body = bodies.read(request, bodies.NodeUpdate)
     node = services_canvas.node_update(
-        project=project,
-        user=request.user,
-        key=key,
-        data=_object(body, "data"),
-        version=_version(body),
+        project=project, user=request.user, key=key, data=body.data, version=body.version
     )
     return JsonResponse({"version": _version_now(project), "key": node.key})
 
@@ -222,9 +174,9 @@ def node_update(request: HttpRequest, name: str, key: str) -> HttpResponse:
 @_json_errors
 def node_delete(request: HttpRequest, name: str, key: str) -> HttpResponse:
     project = _editable(request, name)
-    body = _body(request)
+    body = bodies.read(request, bodies.Edit)
     _node(project, key)
-    services_canvas.node_delete(project=project, user=request.user, key=key, version=_version(body))
+    services_canvas.node_delete(project=project, user=request.user, key=key, version=body.version)
     return JsonResponse({"version": _version_now(project)})
 
 
@@ -233,14 +185,14 @@ def node_delete(request: HttpRequest, name: str, key: str) -> HttpResponse:
 @_json_errors
 def link_add(request: HttpRequest, name: str) -> HttpResponse:
     project = _editable(request, name)
-    body = _body(request)
+    body = bodies.read(request, bodies.LinkAdd)
     link = services.link_create(
         project=project,
         user=request.user,
-        source=str(body.get("source", "")),
-        target=str(body.get("target", "")),
-        kind=str(body.get("kind") or ""),
-        version=_version(body),
+        source=body.source,
+        target=body.target,
+        kind=body.kind or "",
+        version=body.version,
     )
     return JsonResponse({"version": _version_now(project), "id": link.pk, "kind": link.kind})
 
@@ -250,9 +202,9 @@ def link_add(request: HttpRequest, name: str) -> HttpResponse:
 @_json_errors
 def link_delete(request: HttpRequest, name: str, link_id: int) -> HttpResponse:
     project = _editable(request, name)
-    body = _body(request)
+    body = bodies.read(request, bodies.Edit)
     link = get_object_or_404(project.links, pk=link_id)
-    services.link_delete(link=link, user=request.user, version=_version(body))
+    services.link_delete(link=link, user=request.user, version=body.version)
     return JsonResponse({"version": _version_now(project)})
 
 
@@ -261,6 +213,7 @@ def link_delete(request: HttpRequest, name: str, link_id: int) -> HttpResponse:
 @_json_errors
 def deploy(request: HttpRequest, name: str, stage: str) -> HttpResponse:
     project = _editable(request, name)
+    bodies.read(request, bodies.Deploy)  # nothing to use, but a malformed body is still refused
     stage_obj = get_object_or_404(project.stages, name=stage)
     run = services.deployment_start(stage=stage_obj, kind="deploy", user=request.user)
     return JsonResponse(
