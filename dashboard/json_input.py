@@ -100,5 +100,5 @@ def _scalar_problem(item: Any) -> str | None:
 
 
 def top_field(where: str) -> str | None:
-    """"data" for "data.settings[0]": the request field a problem is in."""
+    """The request field a problem is in: "data" for "data.settings[0]"."""
     return re.split(r"[.\[]", where, maxsplit=1)[0] or None

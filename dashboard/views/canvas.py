@@ -22,8 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dashboard import selectors_canvas, services, services_canvas
 from dashboard.forms import COMPONENT_FORMS, AgentForm, ComponentForm
-from dashboard.models import Agent, Component, Project
 from dashboard.json_input import JsonRefused
+from dashboard.models import Agent, Component, Project
 from dashboard.services import ServiceError, StaleWrite
 from dashboard.views import canvas_bodies as bodies
 from dashboard.views._helpers import add_service_error, project_or_404, role_at_least
@@ -153,7 +153,9 @@ def nodes_move(request: HttpRequest, name: str) -> HttpResponse:
     project = _editable(request, name)
     body = bodies.read(request, bodies.NodesMove)
     moves = [move.model_dump() for move in body.moves]
-    services_canvas.nodes_move(project=project, user=request.user, moves=moves, version=body.version)
+    services_canvas.nodes_move(
+        project=project, user=request.user, moves=moves, version=body.version
+    )
     return JsonResponse({"version": _version_now(project)})
 
 

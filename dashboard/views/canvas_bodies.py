@@ -9,7 +9,7 @@ known to be JSON objects here; the services check their fields.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
@@ -20,7 +20,6 @@ from dashboard import json_input
 from dashboard.json_input import JsonRefused
 
 MAX_ITEMS = 1000  # nodes moved or links restored in one edit; a canvas has far fewer
-
 
 
 def _name(text: str) -> str:
@@ -84,10 +83,7 @@ class Deploy(Body):
     version: Version | None = None
 
 
-B = TypeVar("B", bound=Body)
-
-
-def read(request: HttpRequest, schema: type[B]) -> B:
+def read[B: Body](request: HttpRequest, schema: type[B]) -> B:
     """The request's body as `schema`, or `JsonRefused` (400, or 413 when too large)."""
     try:
         raw = request.body
@@ -98,7 +94,9 @@ def read(request: HttpRequest, schema: type[B]) -> B:
         return schema.model_validate(value)
     except ValidationError as exc:
         where, message = _describe(exc.errors(include_url=False)[0])
-        raise JsonRefused(f"{where}: {message}" if where else message, field=json_input.top_field(where)) from None
+        raise JsonRefused(
+            f"{where}: {message}" if where else message, field=json_input.top_field(where)
+        ) from None
 
 
 _MESSAGES = {
@@ -136,4 +134,3 @@ def _path(loc: tuple[Any, ...]) -> str:
         else:
             text += f".{part}" if text else str(part)
     return text
-

@@ -156,7 +156,9 @@ def test_a_field_the_endpoint_does_not_take_is_named(owner_client: Client, acme:
     assert _refused(response) == "moves[0].z: is not a field of this request"
 
 
-def test_a_body_over_the_size_limit_is_refused_with_413(owner_client: Client, acme: Project) -> None:
+def test_a_body_over_the_size_limit_is_refused_with_413(
+    owner_client: Client, acme: Project
+) -> None:
     prompt = "a" * json_input.MAX_BODY_BYTES
     body = {"version": _version(acme), "data": {"system_prompt": prompt}}
     response = _post(owner_client, "canvas_node_update", "agent:support", body=body)
