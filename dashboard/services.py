@@ -141,10 +141,17 @@ def _save(instance: Model) -> None:
 
 
 def _refuse_unstorable(instance: Model) -> None:
-    # Forms refuse NUL, but the canvas API, project files and the CLI bypass them, and
-    # PostgreSQL refuses NUL in text and in JSON: that would be a 500, not a message.
+    # Forms refuse NUL and fill in blanks, but the canvas API, project files and the CLI
+    # bypass them; full_clean lets null through a blank field. PostgreSQL refuses NUL in
+    # text and in JSON, and every database null in a NOT NULL column: a 500, not a message.
     for field in instance._meta.concrete_fields:
-        where, problem = value_problem(field.value_from_object(instance))
+        value = field.value_from_object(instance)
+        automatic = field.primary_key or any(
+            getattr(field, flag, False) for flag in ("auto_now", "auto_now_add")
+        )
+        if value is None and not field.null and not automatic:
+            raise ServiceError(f"{field.name}: must have a value, not null", field=field.name)
+        where, problem = value_problem(value)
         if problem:
             where = f"{field.name}.{where}" if where else field.name
             raise ServiceError(f"{where}: {problem}", field=field.name)

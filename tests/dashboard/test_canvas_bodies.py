@@ -176,3 +176,17 @@ def test_good_edits_still_work_with_tabs_and_line_breaks_in_text(
     body = {"version": _version(acme), "moves": [{"key": "agent:support", "x": 1e9, "y": -4.6}]}
     assert _post(owner_client, "canvas_nodes_move", body=body).status_code == 200
     assert Agent.objects.values_list("x", "y").get() == (100_000, -5)
+
+
+@pytest.mark.parametrize("field", ["description", "tool_settings", "model_region", "layers"])
+def test_null_for_a_field_that_needs_a_value_is_refused(
+    owner_client: Client, acme: Project, field: str
+) -> None:
+    # Found by tests/dashboard/test_fuzz_canvas_api.py: full_clean let null through a blank
+    # field, and the database refused it (NOT NULL) with a 500
+    body = {"version": _version(acme), "data": {field: None}}
+    response = _post(owner_client, "canvas_node_update", "agent:support", body=body)
+    assert field in _refused(response)
+    body = {"version": _version(acme), "kind": "agent", "data": {"name": "nully", field: None}}
+    assert field in _refused(_post(owner_client, "canvas_node_add", body=body))
+    assert not Agent.objects.filter(name="nully").exists()
