@@ -142,6 +142,8 @@ def clean_code(code: Mapping[str, Any]) -> dict[str, str]:
     """The service's check of a `code` value from any caller (form, CLI, API)."""
     if not code:
         return {}
+    if not isinstance(code, Mapping):
+        raise CodeError("code", 'code must be a JSON object: {"kind", "path", "handler"}')
     entry = check_handler(str(code.get("handler") or ""))
     kind = code.get("kind")
     if kind == "directory":

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model, Q
+from django.db.models import F, JSONField, Model, Q
 
 from dashboard import runner
 from dashboard.blueprint import blueprint_for_stage
@@ -142,8 +142,9 @@ def _save(instance: Model) -> None:
 
 def _refuse_unstorable(instance: Model) -> None:
     # Forms refuse NUL and fill in blanks, but the canvas API, project files and the CLI
-    # bypass them; full_clean lets null through a blank field. PostgreSQL refuses NUL in
-    # text and in JSON, and every database null in a NOT NULL column: a 500, not a message.
+    # bypass them, and full_clean does not look at a blank field's null, [] or {}. The
+    # database refuses those where it wants a number or NOT NULL, and PostgreSQL refuses
+    # NUL in text and in JSON: each would be a 500, not a message.
     for field in instance._meta.concrete_fields:
         value = field.value_from_object(instance)
         automatic = field.primary_key or any(
@@ -151,6 +152,10 @@ def _refuse_unstorable(instance: Model) -> None:
         )
         if value is None and not field.null and not automatic:
             raise ServiceError(f"{field.name}: must have a value, not null", field=field.name)
+        if isinstance(value, list | dict) and not isinstance(field, JSONField):
+            raise ServiceError(
+                f"{field.name}: must be a single value, not a list or an object", field=field.name
+            )
         where, problem = value_problem(value)
         if problem:
             where = f"{field.name}.{where}" if where else field.name

@@ -190,3 +190,24 @@ def test_null_for_a_field_that_needs_a_value_is_refused(
     body = {"version": _version(acme), "kind": "agent", "data": {"name": "nully", field: None}}
     assert field in _refused(_post(owner_client, "canvas_node_add", body=body))
     assert not Agent.objects.filter(name="nully").exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"temperature": []},
+        {"max_tokens": {}},
+        {"code": True},
+        {"code": ["kind", "zip"]},
+    ],
+)
+def test_a_list_or_object_where_one_value_goes_is_refused(
+    owner_client: Client, acme: Project, data: dict[str, Any]
+) -> None:
+    # Found by tests/dashboard/test_fuzz_canvas_api.py: full_clean skips a blank field's
+    # [] and {}, and the database then failed to turn them into a number (a 500)
+    body = {"version": _version(acme), "data": data}
+    response = _post(owner_client, "canvas_node_update", "agent:support", body=body)
+    assert next(iter(data)) in _refused(response)
+    agent = Agent.objects.get(name="support")
+    assert (agent.temperature, agent.max_tokens, agent.code) == (None, None, {})
