@@ -1,9 +1,10 @@
 """The canvas's endpoints: its state as JSON, JSON edits, the inspector and the side panel.
 
-Every edit carries the project `version` the browser last saw. Answers:
-200 {"version": n, ...}; 400 {"error", "field"} for a refused edit (the reason is the
-services'); 403 {"error"} below the deployer role; 409 {"error", "version"} when the
-project changed since (another tab or another person).
+Every edit carries the project `version` the browser last saw, in a body whose shape is
+declared in `canvas_bodies.py`. Answers: 200 {"version": n, ...}; 400 {"error", "field"}
+for a malformed body or a refused edit (the reason is the services'); 403 {"error"} below
+the deployer role; 409 {"error", "version"} when the project changed since (another tab or
+another person); 413 {"error"} for a body over `json_input.MAX_BODY_BYTES`.
 """
 
 from __future__ import annotations
