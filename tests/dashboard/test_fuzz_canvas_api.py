@@ -9,7 +9,7 @@ text that is not JSON, nested 100,000 deep, or holding NUL, NaN or 2**70. Form f
 NUL, other control characters, emoji and direction marks, and very long text.
 
 Each example runs in a savepoint that is rolled back, so all see the same project.
-`FUZZ_CANVAS_EXAMPLES` (default 150 per JSON edit; forms get 2/5 of it, reads 1/4, the
+`FUZZ_CANVAS_EXAMPLES` (default 220 per JSON edit; forms get 2/5 of it, reads 1/4, the
 deploy button 1/8) trades depth for the ~60 s budget. Forms are posted as htmx does, so
 only the form partial renders; tests/dashboard/test_fuzz_forms.py covers the full pages.
 """
@@ -36,7 +36,7 @@ from dashboard.validation import COMPONENT_SETTINGS, LINK_RULES
 from tests.dashboard.test_permissions_matrix import PROJECT
 from tests.dashboard.test_permissions_matrix import world as world
 
-EXAMPLES = int(os.environ.get("FUZZ_CANVAS_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("FUZZ_CANVAS_EXAMPLES", "220"))
 # A valid deploy body starts a run: the blueprint's checks cost ~0.5 s, and the body is {version}
 FEWER = {"canvas_deploy": max(5, EXAMPLES // 8)}
 KEYS = ["agent:support", "bucket:files", "agent:new-bot", "queue:jobs", "agent:", ":", ""]
