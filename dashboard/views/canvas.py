@@ -4,7 +4,8 @@ Every edit carries the project `version` the browser last saw, in a body whose s
 declared in `canvas_bodies.py`. Answers: 200 {"version": n, ...}; 400 {"error", "field"}
 for a malformed body or a refused edit (the reason is the services'); 403 {"error"} below
 the deployer role; 409 {"error", "version"} when the project changed since (another tab or
-another person); 413 {"error"} for a body over `json_input.MAX_BODY_BYTES`.
+another person); 413 {"error"} for a body over `json_input.MAX_BODY_BYTES`; 415 {"error"}
+for a body that is not application/json.
 """
 
 from __future__ import annotations

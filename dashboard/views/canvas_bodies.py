@@ -84,7 +84,10 @@ class Deploy(Body):
 
 
 def read[B: Body](request: HttpRequest, schema: type[B]) -> B:
-    """The request's body as `schema`, or `JsonRefused` (400, or 413 when too large)."""
+    """The request's body as `schema`, or `JsonRefused` (400; 413 too large; 415 not JSON)."""
+    if request.content_type != "application/json":
+        # A form post is not an edit, and its multipart stream may already be consumed
+        raise JsonRefused("send the edit as application/json", status=415)
     try:
         raw = request.body
     except RequestDataTooBig:

@@ -142,7 +142,7 @@ def test_numbers_and_text_no_database_stores_are_refused(
     assert Agent.objects.count() == 1
 
 
-@pytest.mark.parametrize("raw", ["", "{", "[]", '"agent"', "null", '{"version": 1} trailing'])
+@pytest.mark.parametrize("raw", ["{", "[]", '"agent"', "null", '{"version": 1} trailing'])
 def test_a_body_that_is_not_a_json_object_is_refused(
     owner_client: Client, acme: Project, raw: str
 ) -> None:
@@ -211,3 +211,12 @@ def test_a_list_or_object_where_one_value_goes_is_refused(
     assert next(iter(data)) in _refused(response)
     agent = Agent.objects.get(name="support")
     assert (agent.temperature, agent.max_tokens, agent.code) == (None, None, {})
+
+
+def test_a_form_post_to_a_json_endpoint_is_refused_as_the_wrong_type(
+    owner_client: Client, acme: Project
+) -> None:
+    url = reverse("canvas_node_delete", args=["acme", "agent:support"])
+    response = owner_client.post(url, {"version": str(_version(acme))})  # multipart, as a form
+    assert "application/json" in _refused(response, status=415)
+    assert Agent.objects.filter(name="support").exists()

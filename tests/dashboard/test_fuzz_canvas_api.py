@@ -1,5 +1,5 @@
 """Generated bodies for every canvas JSON endpoint and generated text for every form
-endpoint, as an owner (who may use all of them): no answer is a 5xx, and every 400 or 413
+endpoint, as an owner (who may use all of them): no answer is a 5xx, and every 400, 413 or 415
 says what was wrong.
 
 The bodies are near-misses as well as noise: each starts from an edit the canvas really
@@ -204,7 +204,7 @@ def _says_why(response: Any) -> bool:
 
 def _check(response: Any, what: Any) -> None:
     assert response.status_code < 500, what
-    if response.status_code in (400, 413):
+    if response.status_code in (400, 413, 415):
         assert _says_why(response), (what, response.content[:300])
 
 
