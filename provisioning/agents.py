@@ -7,6 +7,7 @@ here touches AWS; ARNs not known before deploy are `Ref`/`Join` placeholders.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ BEDROCK_MODEL_ARN = re.compile(
 OTHER_MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$")
 _REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?\s*([<>=!~]=?.*)?$")
 Problem = tuple[str, str]
+LAMBDA_ENVIRONMENT_LIMIT = 4096
+"""Bytes of a function's variables, measured as Lambda does: one compact JSON object."""
 
 
 class Namer(Protocol):
@@ -184,6 +187,27 @@ def model_problems(*, provider: object, model_id: object, model_region: object) 
 def _shown(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:79] + "…"
+
+
+def environment_size(variables: Mapping[str, str]) -> int:
+    """The size Lambda compares with its 4 KB limit: the variables as compact JSON
+    ({"KEY":"value",...}, its refusal quotes that string), so quotes and commas count."""
+    return len(json.dumps(dict(variables), separators=(",", ":")).encode())
+
+
+def environment_problems(agent: Agent, variables: Mapping[str, str]) -> list[Problem]:
+    """`variables`: everything the function will get, the engine's own variables included."""
+    size = environment_size(variables)
+    if size <= LAMBDA_ENVIRONMENT_LIMIT:
+        return []
+    return [
+        (
+            "environment",
+            f"the environment of agent {agent.name} takes {size} bytes as Lambda counts them "
+            f"(its variables with the link and secret variables the deploy adds); Lambda "
+            f"allows {LAMBDA_ENVIRONMENT_LIMIT}: shorten values or keep large ones in a secret",
+        )
+    ]
 
 
 def agent_problems(agent: Agent) -> list[Problem]:
