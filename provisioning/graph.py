@@ -286,8 +286,11 @@ class _Builder:
             return "".join(self._estimated(part) for part in value.parts)
         if not isinstance(value, Ref):
             return str(value)
+        if value.logical_id == AWS:
+            pseudo = {"account_id": SAMPLE_ACCOUNT, "region": self.bp.region, "partition": "aws"}
+            return pseudo.get(value.attribute, SAMPLE_ACCOUNT)
         spec = self.specs.get(value.logical_id)
-        name = str(spec.properties.get("name") or "") if spec else ""
+        name = self._estimated(spec.properties.get("name") or "") if spec else ""
         if value.attribute == "name" and name:
             return name
         service = spec.resource_type.split(":", 1)[0] if spec else "aws"
