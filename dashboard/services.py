@@ -32,6 +32,7 @@ from dashboard.validation import (
     clean_component_settings,
     clean_environment,
     clean_link_kind,
+    clean_model,
     clean_tools,
 )
 from provisioning.blueprint import Blueprint
@@ -179,6 +180,12 @@ def _apply_agent_data(agent: Agent, data: dict[str, Any]) -> None:
             data = {**data, "environment": clean_environment(data["environment"])}
         if "tools" in data:
             data = {**data, "tools": clean_tools(data["tools"])}
+        if data.keys() & {"model_provider", "model_id", "model_region"}:
+            clean_model(
+                provider=data.get("model_provider", agent.model_provider),
+                model_id=data.get("model_id", agent.model_id),
+                model_region=data.get("model_region", agent.model_region),
+            )
     except RuleError as exc:
         raise _rule(exc) from None
     if "code" in data:  # custom code only from under AGENT_CODE_ROOT, whoever calls

@@ -12,7 +12,7 @@ from typing import Any
 
 from dashboard.aws_fields import clean_public_url
 from dashboard.models import Component
-from provisioning import links
+from provisioning import engine, links
 
 
 class RuleError(ValueError):
@@ -219,6 +219,16 @@ def clean_environment(environment: Any) -> dict[str, str]:
             raise RuleError("environment", f"{name} is reserved by AWS Lambda")
         cleaned[name] = str(value)
     return cleaned
+
+
+def clean_model(*, provider: Any, model_id: Any, model_region: Any) -> None:
+    """The engine's own check of the model id and region (they end up in IAM ARNs)."""
+    problems = engine.model_problems(
+        provider=provider, model_id=model_id, model_region=model_region
+    )
+    if problems:
+        field, message = problems[0]
+        raise RuleError(field, message)
 
 
 def clean_tools(tools: Any) -> list[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioning import drift, try_agent
+from provisioning.agents import model_problems as model_problems  # the forms check with it
 from provisioning.aws import AwsContext
 from provisioning.blueprint import Blueprint
 from provisioning.errors import BlueprintError

@@ -23,7 +23,7 @@ from provisioning.blueprint import Blueprint
 NEW = "/projects/acme/agents/new/"
 FORM = {
     "name": "support",
-    "model_id": "claude-sonnet-4-5",
+    "model_id": "anthropic.claude-sonnet-4-5",
     "system_prompt": "Help.",
     "runtime": "python3.12",
     "architecture": "x86_64",

@@ -318,7 +318,7 @@ def test_the_side_panel_shows_the_form_and_its_errors_inline(canvas: Canvas) -> 
     data = {
         "version": canvas.state()["version"],
         "name": "agent-1",
-        "model_id": "m",
+        "model_id": "amazon.nova-micro-v1:0",
         "system_prompt": "p",
         "runtime": "python3.12",
         "architecture": "x86_64",

@@ -58,6 +58,46 @@ def test_mask_and_redact() -> None:
     assert secrets.mask(SECRET) == secrets.MASK and secrets.mask("") == ""
 
 
+def test_a_short_secret_is_blanked_as_a_whole_token_never_inside_another_number() -> None:
+    pin = "12345678901"  # 11 digits, the first 11 of the account id below
+    event = {
+        "message": "created arn:aws:iam::123456789012:role/acme-dev-support",
+        "error": f"login refused for pin {pin}; retry with pin={pin}",
+    }
+
+    clean = secrets.redact(event, [pin])
+
+    assert clean["message"] == event["message"]
+    assert clean["error"] == "login refused for pin [redacted]; retry with pin=[redacted]"
+
+
+def test_a_short_word_secret_stays_in_longer_words_but_not_on_its_own() -> None:
+    clean = secrets.redact("hunter2 hunter2000 xhunter2 (hunter2) 'hunter2'", ["hunter2"])
+
+    assert clean == "[redacted] hunter2000 xhunter2 ([redacted]) '[redacted]'"
+
+
+def test_a_long_secret_is_blanked_even_glued_to_an_escape_or_an_encoding() -> None:
+    clean = secrets.redact([f"line\\n{SECRET}", f"key%3D{SECRET}%26x"], [SECRET])
+
+    assert clean == ["line\\n[redacted]", "key%3D[redacted]%26x"]
+
+
+def test_log_lines_keep_an_account_id_that_merely_contains_a_short_secret(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(secrets, "_seen", set())
+    secrets.open_(secrets.seal("12345678901"))
+    log = logging.getLogger("dashboard.test")
+
+    with caplog.at_level(logging.INFO):
+        log.info("deployed to account %s", "123456789012")
+        log.info("the pin was %s", "12345678901")
+
+    assert "deployed to account 123456789012" in caplog.text
+    assert "the pin was [redacted]" in caplog.text
+
+
 def test_log_lines_and_tracebacks_never_carry_an_opened_secret(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
