@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 
-from dashboard import agent_code
+from dashboard import validation
 from dashboard.models import Agent
 from provisioning import agents as engine_agents
 from provisioning import tools_catalogue as catalogue
@@ -89,12 +89,10 @@ class AgentSettingsFields(forms.Form):
 
     def clean_requirements(self) -> list[str]:
         # One per line: a comma belongs to a specifier (boto3>=1.34,<2), not between requirements.
-        lines = [line.strip() for line in self.cleaned_data["requirements"].splitlines()]
-        wanted = [line for line in lines if line and not line.startswith("#")]
-        problems = [p for p in map(agent_code.requirement_problem, wanted) if p]
-        if problems:
-            raise forms.ValidationError(problems)
-        return wanted
+        try:
+            return validation.clean_requirements(self.cleaned_data["requirements"])
+        except validation.RuleError as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -32,6 +32,7 @@ from dashboard.validation import (
     clean_component_settings,
     clean_environment,
     clean_link_kind,
+    clean_requirements,
     clean_tools,
 )
 from provisioning.blueprint import Blueprint
@@ -179,6 +180,8 @@ def _apply_agent_data(agent: Agent, data: dict[str, Any]) -> None:
             data = {**data, "environment": clean_environment(data["environment"])}
         if "tools" in data:
             data = {**data, "tools": clean_tools(data["tools"])}
+        if "requirements" in data:  # checked on every save: pip must never see an option
+            data = {**data, "requirements": clean_requirements(data["requirements"])}
     except RuleError as exc:
         raise _rule(exc) from None
     if "code" in data:  # custom code only from under AGENT_CODE_ROOT, whoever calls

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from provisioning import packaging
 from provisioning import tools_catalogue as catalogue
 from provisioning.blueprint import Agent
+from provisioning.pip_requirements import requirements_problems
 from provisioning.policies import bedrock_statements, statement
 from provisioning.spec import Join, Ref, ResourceSpec
 
@@ -26,7 +27,6 @@ SESSION_PREFIX_ENV = "STRANDS_DEPLOY_SESSION_PREFIX"
 SESSION_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 CODE_KINDS = ("zip", "directory")
 _ENTRY_POINT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\.[A-Za-z_]\w*$")
-_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?\s*([<>=!~]=?.*)?$")
 Problem = tuple[str, str]
 
 
@@ -146,11 +146,8 @@ def agent_problems(agent: Agent) -> list[Problem]:
             if s.env not in agent.secrets
         ]
     problems += _code_problems(agent.code)
-    problems += [
-        ("requirements", f"{r!r} is not a pip requirement like package==1.2.3")
-        for r in agent.requirements
-        if r.strip() and not _REQUIREMENT.match(r.strip())
-    ]
+    wanted = [r for r in agent.requirements if r.strip()]
+    problems += [("requirements", problem) for problem in requirements_problems(wanted)]
     return problems
 
 
@@ -201,7 +198,8 @@ ARTIFACTS = "stage/artifacts"
 
 
 def code_requirements(agent: Agent, recipe: Mapping[str, Any]) -> list[str]:
-    """The requirements file shipped with the agent's custom code."""
+    """The requirements file shipped with the agent's custom code; a line pip must not see
+    raises RequirementRefused."""
     try:
         return packaging.requirements_of(
             recipe, agent.code.get("requirements") or "requirements.txt"
