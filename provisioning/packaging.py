@@ -371,14 +371,16 @@ def pip_command(
 
 
 def _index_url(url: str) -> str:
+    """The operator's index, as pip's one source: a web index or, offline, a local mirror."""
     parsed = urllib.parse.urlsplit(url)
-    if (
-        parsed.scheme not in ("https", "http")
-        or not parsed.hostname
-        or any(c.isspace() for c in url)
-    ):
+    usable = (parsed.scheme in ("https", "http") and parsed.hostname) or (
+        parsed.scheme == "file" and parsed.path
+    )
+    if not usable or any(c.isspace() for c in url):
         # Not echoed: an index URL may carry a token.
-        raise PackagingError("building a layer: the package index URL is not an http(s) URL")
+        raise PackagingError(
+            "building a layer: the package index URL is not an http(s) or file URL"
+        )
     return url
 
 
