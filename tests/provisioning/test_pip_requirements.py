@@ -107,3 +107,13 @@ def test_any_requirement_by_url_is_refused_without_its_url(
     problem = requirement_problem(f"{name} @ {scheme}{host}.internal/{path}.whl")
 
     assert problem is not None and ".internal" not in problem
+
+
+@given(text=st.text())
+def test_any_text_gets_an_answer_never_a_crash(text: str) -> None:
+    try:
+        kept = parse_requirements(text)
+    except RequirementRefused as refused:
+        assert refused.problems
+    else:
+        assert all(requirement_problem(line) is None for line in kept)
