@@ -4,6 +4,10 @@ A directory must lie inside settings.AGENT_CODE_ROOT: the server packages only c
 operator put there, never /etc or a home directory. An uploaded zip is re-packed the
 engine's deterministic way and stored by content as <root>/uploads/<sha256>.zip, so the
 same code uploaded twice is one file and the function's CodeSha256 is that file's.
+
+Both are refused at save time rather than at deploy: a zip entry that would land outside
+the package (absolute, `..`, a drive, a backslash, a symbolic link), and a requirements.txt
+line that is not a plain requirement (the engine's parser, which pip's install shares).
 """
 
 from __future__ import annotations

@@ -60,7 +60,8 @@ class AgentSettingsFields(forms.Form):
     requirements = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
-        help_text="Extra pip requirements for the dependency layer, one per line.",
+        help_text="Extra pip requirements for the dependency layer, one per line: a package "
+        "name with extras, versions and markers (no URLs, paths or pip options).",
     )
 
     def check_tools(self, tools: list[str]) -> list[str]:
