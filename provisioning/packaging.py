@@ -372,10 +372,13 @@ def pip_command(
 
 def _index_url(url: str) -> str:
     """The operator's index, as pip's one source: a web index or, offline, a local mirror."""
-    parsed = urllib.parse.urlsplit(url)
-    usable = (parsed.scheme in ("https", "http") and parsed.hostname) or (
-        parsed.scheme == "file" and parsed.path
-    )
+    try:
+        parsed = urllib.parse.urlsplit(url)
+        usable = (parsed.scheme in ("https", "http") and parsed.hostname) or (
+            parsed.scheme == "file" and parsed.path
+        )
+    except ValueError:  # e.g. an unclosed [ in the host
+        usable = False
     if not usable or any(c.isspace() for c in url):
         # Not echoed: an index URL may carry a token.
         raise PackagingError(

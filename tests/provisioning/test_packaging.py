@@ -368,7 +368,9 @@ def test_a_layer_requirement_pip_must_not_see_is_refused_before_pip_runs(
     assert ran == []
 
 
-@pytest.mark.parametrize("index_url", ["", "evil.example/simple", "ftp://x/simple", "https://a b/"])
+@pytest.mark.parametrize(
+    "index_url", ["", "evil.example/simple", "ftp://x/simple", "https://a b/", "http://[::1/simple"]
+)
 def test_an_index_that_is_not_a_url_is_refused(tmp_path: Path, index_url: str) -> None:
     with pytest.raises(PackagingError, match="package index URL"):
         pip_command(
