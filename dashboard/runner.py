@@ -279,7 +279,9 @@ def _engine_run(deployment: Deployment, stage: Stage, db: DbThread, watch: Watch
     crash = reliability.crash_hook()  # only ever set by the reliability scenarios
     if crash is not None:
         aws.client_hooks.append(crash)
-    options = engine.EngineSettings(max_workers=settings.ENGINE_MAX_WORKERS)
+    options = engine.EngineSettings(
+        max_workers=settings.ENGINE_MAX_WORKERS, pip_index_url=settings.PIP_INDEX_URL
+    )
     store = _StoreOnDbThread(DbStateStore(stage, deployment), db)
     sink = _SinkOnDbThread(DbProgressSink(deployment), db)
     if deployment.kind == Deployment.Kind.PLAN:

@@ -33,6 +33,7 @@ from dashboard.validation import (
     clean_environment,
     clean_link_kind,
     clean_model,
+    clean_requirements,
     clean_tools,
 )
 from provisioning.blueprint import Blueprint
@@ -186,6 +187,8 @@ def _apply_agent_data(agent: Agent, data: dict[str, Any]) -> None:
                 model_id=data.get("model_id", agent.model_id),
                 model_region=data.get("model_region", agent.model_region),
             )
+        if "requirements" in data:  # checked on every save: pip must never see an option
+            data = {**data, "requirements": clean_requirements(data["requirements"])}
     except RuleError as exc:
         raise _rule(exc) from None
     if "code" in data:  # custom code only from under AGENT_CODE_ROOT, whoever calls

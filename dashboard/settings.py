@@ -152,6 +152,9 @@ SANDBOX_ENDPOINT_URL = os.environ.get(
     "SANDBOX_ENDPOINT_URL", f"http://{SANDBOX_HOST}:{SANDBOX_PORT}"
 )
 ENGINE_MAX_WORKERS = int(os.environ.get("ENGINE_MAX_WORKERS", "16"))
+# Dependency layers are pip-installed from this index only (pip is run --isolated, so the
+# variable is read here, once, and handed to the engine).
+PIP_INDEX_URL = os.environ.get("PIP_INDEX_URL") or "https://pypi.org/simple"
 # Issue 7: a team's own agent code is packaged only from under this root (uploads go to
 # <root>/uploads/); paths elsewhere on the server (/etc, home directories) are refused.
 AGENT_CODE_ROOT = Path(os.environ.get("AGENT_CODE_ROOT", VAR_DIR / "agent-code"))

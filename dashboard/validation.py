@@ -1,4 +1,5 @@
-"""Rules for what a canvas may hold: component settings, links, environment variables.
+"""Rules for what a canvas may hold: component settings, links, environment variables,
+pip requirements.
 
 Pure functions raising `ValueError(field, message)`-style `RuleError`s; services turn
 them into `ServiceError`s. Forms may read the tables here to offer choices.
@@ -13,6 +14,7 @@ from typing import Any
 from dashboard.aws_fields import clean_public_url
 from dashboard.models import Component
 from provisioning import engine, links
+from provisioning.pip_requirements import RequirementRefused, parse_requirements
 
 
 class RuleError(ValueError):
@@ -90,7 +92,9 @@ def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return optional
 
 
-_KMS_KEY = re.compile(r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+|alias/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$")
+_KMS_KEY = re.compile(
+    r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+|alias/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$"
+)
 
 
 def _kms_key(value: Any) -> str:
@@ -239,3 +243,18 @@ def clean_tools(tools: Any) -> list[str]:
     if not isinstance(tools, list | tuple):
         raise RuleError("tools", "tools must be a list of names")
     return [str(t).strip() for t in tools if str(t).strip()]
+
+
+def clean_requirements(requirements: Any) -> list[str]:
+    """Extra pip requirements: a list of lines, or text with one per line. Comments and
+    blank lines go; a URL, path or pip option is refused, never stored."""
+    if requirements in (None, ""):
+        return []
+    if isinstance(requirements, list | tuple) and all(isinstance(r, str) for r in requirements):
+        requirements = "\n".join(requirements)
+    if not isinstance(requirements, str):
+        raise RuleError("requirements", "requirements must be a list of pip requirements")
+    try:
+        return parse_requirements(requirements)
+    except RequirementRefused as exc:
+        raise RuleError("requirements", str(exc)) from None

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from provisioning import packaging
 from provisioning import tools_catalogue as catalogue
 from provisioning.blueprint import Agent
+from provisioning.pip_requirements import requirements_problems
 from provisioning.policies import bedrock_statements, statement
 from provisioning.spec import Join, Ref, ResourceSpec
 
@@ -47,7 +48,6 @@ BEDROCK_MODEL_ARN = re.compile(
 # Other providers' names ("gpt-4o", "claude-sonnet-4-5", litellm's "openai/gpt-4o") reach only
 # the handler's configuration, never a policy: any plain token of these characters.
 OTHER_MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$")
-_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?\s*([<>=!~]=?.*)?$")
 Problem = tuple[str, str]
 LAMBDA_ENVIRONMENT_LIMIT = 4096
 """Bytes of a function's variables, measured as Lambda does: one compact JSON object."""
@@ -232,11 +232,8 @@ def agent_problems(agent: Agent) -> list[Problem]:
             if s.env not in agent.secrets
         ]
     problems += _code_problems(agent.code)
-    problems += [
-        ("requirements", f"{r!r} is not a pip requirement like package==1.2.3")
-        for r in agent.requirements
-        if r.strip() and not _REQUIREMENT.match(r.strip())
-    ]
+    wanted = [r for r in agent.requirements if r.strip()]
+    problems += [("requirements", problem) for problem in requirements_problems(wanted)]
     return problems
 
 
@@ -287,7 +284,8 @@ ARTIFACTS = "stage/artifacts"
 
 
 def code_requirements(agent: Agent, recipe: Mapping[str, Any]) -> list[str]:
-    """The requirements file shipped with the agent's custom code."""
+    """The requirements file shipped with the agent's custom code; a line pip must not see
+    raises RequirementRefused."""
     try:
         return packaging.requirements_of(
             recipe, agent.code.get("requirements") or "requirements.txt"

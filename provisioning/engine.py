@@ -21,6 +21,7 @@ from provisioning.events import Event, EventStatus, ProgressSink
 from provisioning.graph import build as build_graph
 from provisioning.optimizer import Optimized, optimize
 from provisioning.orchestrator import Orchestrator
+from provisioning.packaging import PYPI_SIMPLE, Builds
 from provisioning.planner import Plan, make_plan
 from provisioning.secret_params import policy_problems
 from provisioning.state import RecordedResource, StateStore
@@ -30,6 +31,8 @@ from provisioning.state import RecordedResource, StateStore
 class EngineSettings:
     max_workers: int = 16
     """Concurrent AWS calls: control-plane APIs throttle, so tens, not hundreds."""
+    pip_index_url: str = PYPI_SIMPLE
+    """The one package index dependency layers are installed from."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,12 @@ def deploy(
     the_plan.decisions.extend(optimized.decisions)
     sink.emit(Event(None, None, "PLAN", EventStatus.INFO, _plan_line(the_plan)))
     orchestrator = Orchestrator(
-        aws, store, sink, max_workers=settings.max_workers, cancelled=cancelled
+        aws,
+        store,
+        sink,
+        max_workers=settings.max_workers,
+        cancelled=cancelled,
+        builds=Builds(index_url=settings.pip_index_url),
     )
     tally = orchestrator.apply(the_plan, optimized.graph.specs)
     return RunResult(tally.status, tally.counts(), "; ".join(tally.errors), the_plan.as_dict())

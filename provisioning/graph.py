@@ -19,6 +19,7 @@ from provisioning import network, packaging, secret_params
 from provisioning.blueprint import Agent, Blueprint, Link
 from provisioning.components import component_specs, validate_component
 from provisioning.naming import physical_name
+from provisioning.pip_requirements import RequirementRefused
 from provisioning.policies import (
     log_statements,
     policy_document,
@@ -209,7 +210,10 @@ class _Builder:
         if self.dependencies == "official" and not official:
             self.problems.append((agent.key, "layers", "the stage sets no strands_layer_arn"))
         if agent.code:
-            requirements = sorted({*requirements, *A.code_requirements(agent, recipe)})
+            try:
+                requirements = sorted({*requirements, *A.code_requirements(agent, recipe)})
+            except RequirementRefused as exc:
+                self.problems.append((agent.key, "requirements", str(exc)))
         layers: list[Any] = [official] if self.dependencies == "official" and official else []
         if requirements and self.dependencies != "none":
             layer = A.layer_spec(agent, requirements, self.name, Ref(A.ARTIFACTS, "name"))

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from provisioning.aws import AwsContext
+from provisioning.packaging import Builds
 from provisioning.spec import has_unresolved, to_jsonable
 from provisioning.state import RecordedResource
 
@@ -86,8 +87,10 @@ class Provisioner(ABC):
     write_only: ClassVar[frozenset[str]] = frozenset()
     """Properties AWS does not read back: compared with the recorded properties instead."""
 
-    def __init__(self, aws: AwsContext) -> None:
+    def __init__(self, aws: AwsContext, builds: Builds | None = None) -> None:
         self.aws = aws
+        self.builds = builds or Builds()
+        """How packages are built on this machine (dependency layers use it)."""
 
     @abstractmethod
     def get_current_state(

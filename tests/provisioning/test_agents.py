@@ -215,6 +215,47 @@ def test_custom_code_brings_its_handler_and_requirements(tmp_path: Path) -> None
     assert not g.problems
 
 
+def test_a_shipped_requirements_line_pip_must_not_see_is_a_problem_and_builds_no_layer(
+    tmp_path: Path,
+) -> None:
+    # Given custom code whose requirements.txt points pip at another index
+    (tmp_path / "app.py").write_text("def main(event, context):\n    return 'hi'\n")
+    (tmp_path / "requirements.txt").write_text("httpx==0.28.1\n--index-url http://evil.example\n")
+    agent = Agent(
+        "support", code={"kind": "directory", "path": str(tmp_path), "handler": "app.main"}
+    )
+
+    # When the graph is built
+    g = build(agent)
+
+    # Then the plan says which line is refused, and no layer would be built without it
+    assert g.problems == [
+        (
+            "agent:support",
+            "requirements",
+            "requirements.txt line 2: the pip option --index-url is not allowed: "
+            "only package names, extras, versions and markers are",
+        )
+    ]
+    assert not [s for s in g.specs.values() if s.resource_type == "lambda:layer-version"]
+
+
+def test_an_agents_requirement_by_url_is_a_problem_that_does_not_repeat_the_url() -> None:
+    agent = Agent(
+        "support", requirements=("httpx==0.28.1", "x @ http://169.254.169.254/latest/meta-data/")
+    )
+
+    problems = [p for p in build(agent).problems if p[1] == "requirements"]
+
+    assert problems == [
+        (
+            "agent:support",
+            "requirements",
+            "requirement 2: x is given by a URL: name a version on the package index instead",
+        )
+    ]
+
+
 def test_custom_code_that_is_missing_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     agent = Agent(
         "support", code={"kind": "directory", "path": str(tmp_path / "gone"), "handler": "app.main"}
