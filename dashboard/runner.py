@@ -99,6 +99,8 @@ def enqueue(deployment: Deployment) -> None:
     try:
         actors.actor_for(deployment.kind).send(deployment.pk)
     except BROKER_ERRORS as exc:
+        # Should Redis have taken the message after all (a lost reply), its worker finds
+        # the run no longer QUEUED and leaves it: failing here is always safe.
         reason = f"{QUEUE_DOWN}: {exc}. Nothing was started; try again when it is back"
         log.error("deployment #%s not queued: %s", deployment.pk, exc)
         finish(deployment, Outcome(Status.FAILED, error=reason), from_status=Status.QUEUED)
