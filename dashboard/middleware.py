@@ -1,4 +1,5 @@
-"""Web-surface guards Django does not ship: login rate limiting and a few headers.
+"""Web-surface guards Django does not ship: login rate limiting, a few headers, and the
+answer when the task queue refuses a run.
 
 Failed logins are counted in the cache per (username, client address) and per address,
 in one-minute windows; over the limit, the login form answers 429 with a clear message
@@ -18,9 +19,11 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+
+from dashboard.runner import QueueUnavailable
 
 WINDOW_S = 60
 TOO_MANY = (
@@ -105,3 +108,38 @@ class SecurityHeadersMiddleware:
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class QueueUnavailableMiddleware:
+    """Every way of starting a run ends in `runner.enqueue`; when the broker refuses the
+    message there (Redis down) the run is already FAILED with the reason and its stage free.
+    Here, once for every page and JSON endpoint, the user is told so with a 503: JSON for
+    callers that ask for it (the canvas), a page for a browser."""
+
+    RETRY_AFTER_S = 30
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, QueueUnavailable):
+            return None
+        response: HttpResponse
+        if _wants_json(request):
+            response = JsonResponse(
+                {"error": exception.message, "deployment": exception.deployment_id}, status=503
+            )
+        else:
+            context = {"message": exception.message, "deployment_id": exception.deployment_id}
+            response = render(request, "deployments/queue_unavailable.html", context, status=503)
+        response["Retry-After"] = str(self.RETRY_AFTER_S)
+        return response
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    if request.content_type == "application/json":
+        return True
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"

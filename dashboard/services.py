@@ -373,6 +373,9 @@ def deployment_start(
     """Snapshot the blueprint, take the stage lock and queue the run once this commits.
 
     `enqueue=False` is for the embedded CLI, which runs the work in its own process.
+    The message is sent when the transaction commits (the caller's, if it holds one); if
+    the broker refuses it, the run is ended FAILED there and `runner.QueueUnavailable`
+    propagates from that commit, for the caller to report (a 503 for web requests).
     `snapshot` (a past run's blueprint) and `audit` (from_plan, source_deployment) serve
     "deploy this plan" and "redeploy this version" (dashboard/services_history.py).
     """

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "dashboard.middleware.SecurityHeadersMiddleware",
     "dashboard.middleware.LoginRateLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "dashboard.middleware.QueueUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -111,17 +112,20 @@ WHITENOISE_USE_FINDERS = True
 # --- task queue and live updates ---------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 EMBEDDED = not REDIS_URL
+_DRAMATIQ_MIDDLEWARE = [
+    "dramatiq.middleware.AgeLimit",
+    "dramatiq.middleware.TimeLimit",
+    "dramatiq.middleware.Callbacks",
+    "dramatiq.middleware.Retries",
+    "django_dramatiq.middleware.DbConnectionsMiddleware",
+    # Every worker (rundramatiq, or the embedded one) sweeps for runs whose worker died.
+    "dashboard.sweeper.SweeperMiddleware",
+]
 if REDIS_URL:
     DRAMATIQ_BROKER = {
         "BROKER": "dramatiq.brokers.redis.RedisBroker",
         "OPTIONS": {"url": REDIS_URL},
-        "MIDDLEWARE": [
-            "dramatiq.middleware.AgeLimit",
-            "dramatiq.middleware.TimeLimit",
-            "dramatiq.middleware.Callbacks",
-            "dramatiq.middleware.Retries",
-            "django_dramatiq.middleware.DbConnectionsMiddleware",
-        ],
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
     }
     CHANNEL_LAYERS = {
         "default": {
@@ -133,13 +137,7 @@ else:
     DRAMATIQ_BROKER = {
         "BROKER": "dramatiq.brokers.stub.StubBroker",
         "OPTIONS": {},
-        "MIDDLEWARE": [
-            "dramatiq.middleware.AgeLimit",
-            "dramatiq.middleware.TimeLimit",
-            "dramatiq.middleware.Callbacks",
-            "dramatiq.middleware.Retries",
-            "django_dramatiq.middleware.DbConnectionsMiddleware",
-        ],
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
@@ -210,6 +208,9 @@ if not DEBUG and SECRET_KEY != _DEV_KEY:
 
 # --- runs ----------------------------------------------------------------------------------
 DEPLOYMENT_HEARTBEAT_S = float(os.environ.get("DEPLOYMENT_HEARTBEAT_S", "5"))
-DEPLOYMENT_STALE_AFTER_S = float(os.environ.get("DEPLOYMENT_STALE_AFTER_S", "90"))
+# A worker silent this long is taken for dead: its run is failed and the stage freed by the
+# workers' sweep every DEPLOYMENT_SWEEP_PERIOD_S (0: off), so within 60 + 15 = 75 s.
+DEPLOYMENT_STALE_AFTER_S = float(os.environ.get("DEPLOYMENT_STALE_AFTER_S", "60"))
+DEPLOYMENT_SWEEP_PERIOD_S = float(os.environ.get("DEPLOYMENT_SWEEP_PERIOD_S", "15"))
 # dramatiq's default time limit is 10 minutes; a real-AWS deploy can take longer.
 DEPLOYMENT_TIME_LIMIT_MS = int(os.environ.get("DEPLOYMENT_TIME_LIMIT_MS", str(3 * 3600 * 1000)))
