@@ -190,3 +190,48 @@ def ask_agent(
 ) -> try_agent.Answer:
     """The chat panel's door: the deployed agent's answer (try_agent.py)."""
     return try_agent.ask(aws, function, prompt, **options)
+
+
+def sweep_orphans(
+    orphans: list[Mapping[str, Any]],
+    sink: ProgressSink,
+    aws: AwsContext,
+    *,
+    cancelled: CancelCheck = lambda: False,
+) -> RunResult:
+    """Delete the orphans a refresh listed (`Orphan.as_dict()` each), one event apiece.
+
+    A run of its own, so that what is deleted from AWS outside a deploy is in the history
+    like every other change. An orphan that is already gone counts as deleted.
+    """
+    sink.emit(Event(None, None, "DELETE", EventStatus.INFO, f"deleting {len(orphans)} orphans"))
+    counts = {"deleted": 0, "failed": 0, "skipped": 0}
+    errors: list[str] = []
+    for entry in orphans:
+        orphan = drift.Orphan(
+            arn=str(entry["arn"]),
+            service=str(entry["service"]),
+            name=str(entry["name"]),
+            stage=str(entry.get("stage") or ""),
+            logical_id=str(entry.get("logical_id") or ""),
+        )
+        label = orphan.logical_id or orphan.arn
+        kind = f"orphan:{orphan.service}"
+        if cancelled():
+            counts["skipped"] += 1
+            sink.emit(Event(label, kind, "DELETE", EventStatus.SKIPPED, "cancelled"))
+            continue
+        sink.emit(Event(label, kind, "DELETE", EventStatus.STARTED, f"deleting {orphan.arn}"))
+        started = aws.clock()
+        try:
+            drift.delete_orphan(aws, orphan)
+        except Exception as exc:  # one orphan's refusal must not stop the others
+            counts["failed"] += 1
+            errors.append(f"{orphan.arn}: {exc}")
+            sink.emit(Event(label, kind, "DELETE", EventStatus.FAILED, str(exc)))
+            continue
+        counts["deleted"] += 1
+        elapsed = int((aws.clock() - started) * 1000)
+        sink.emit(Event(label, kind, "DELETE", EventStatus.SUCCEEDED, orphan.arn, elapsed))
+    status = "FAILED" if errors else ("CANCELLED" if counts["skipped"] else "SUCCEEDED")
+    return RunResult(status, counts, "; ".join(errors))
