@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from provisioning.blueprint import Component
+from provisioning.naming import global_name
 from provisioning.spec import Ref, ResourceSpec
 
 Problem = tuple[str, str]  # (field, message)
@@ -27,7 +28,7 @@ def _bucket(c: Component, name: Namer) -> list[ResourceSpec]:
             f"bucket/{c.name}",
             "s3:bucket",
             {
-                "name": name(c.name, kind="s3", lowercase=True),
+                "name": global_name(name(c.name, kind="s3", lowercase=True)),
                 "versioning": bool(s.get("versioning", False)),
                 "encryption": {"algorithm": "aws:kms" if kms else "AES256", "kms_key_id": kms},
                 "block_public_access": True,
