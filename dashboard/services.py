@@ -32,6 +32,7 @@ from dashboard.validation import (
     clean_component_settings,
     clean_environment,
     clean_link_kind,
+    clean_node_name,
     clean_tools,
 )
 from provisioning.blueprint import Blueprint
@@ -175,6 +176,8 @@ def _apply_agent_data(agent: Agent, data: dict[str, Any]) -> None:
     if unknown:
         raise ServiceError(f"an agent has no field {unknown[0]!r}", field=unknown[0])
     try:
+        if "name" in data:
+            data = {**data, "name": clean_node_name(data["name"])}
         if "environment" in data:
             data = {**data, "environment": clean_environment(data["environment"])}
         if "tools" in data:
@@ -245,6 +248,7 @@ def component_create(
 ) -> Component:
     _edit(project, user, version)
     try:
+        clean_node_name(name)
         cleaned = clean_component_settings(kind, settings)
     except RuleError as exc:
         raise _rule(exc) from None
@@ -264,6 +268,7 @@ def component_update(
 ) -> Component:
     _edit(component.project, user, version)
     try:
+        clean_node_name(name)
         cleaned = clean_component_settings(component.kind, {**component.settings, **settings})
     except RuleError as exc:
         raise _rule(exc) from None
