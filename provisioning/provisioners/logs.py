@@ -59,9 +59,9 @@ class LogGroupProvisioner(Provisioner):
         return {"physical_id": name, "name": name, "arn": arn}
 
     def owner_tags(self, current: Current) -> Mapping[str, str] | None:
-        name = current.outputs["name"]
-        with aws_errors("reading tags of log group", name):
-            answer = self.aws.client("logs").list_tags_log_group(logGroupName=name)
+        arn = current.outputs["arn"]
+        with aws_errors("reading tags of log group", current.outputs["name"]):
+            answer = self.aws.client("logs").list_tags_for_resource(resourceArn=arn)
         return dict(answer.get("tags") or {})
 
     def provision(
