@@ -55,6 +55,21 @@ def test_a_project_whose_names_read_alike_neither_adopts_nor_deletes_another_s(
     assert [g["logGroupName"] for g in groups] == [theirs["agent/dev-bot/log-group"]]
 
 
+def test_a_secret_parameter_with_another_owner_s_tags_is_not_adopted(aws: AwsContext) -> None:
+    aws.reveal = {"ref-1": "sk-1"}.__getitem__
+    agent = Agent("support", timeout_s=30, secrets={"OPENAI_API_KEY": "ref-1"})
+    blueprint = Blueprint("acme", "dev", agents=(agent,))
+    name = "/strands-deploy/acme/dev/support/OPENAI_API_KEY"
+    aws.client("ssm").put_parameter(
+        Name=name, Value="theirs", Type="SecureString", Tags=[{"Key": TAG_PROJECT, "Value": "x"}]
+    )
+
+    problems = engine.plan(blueprint, MemoryStateStore(), aws).problems
+
+    assert [(node, field) for node, field, _ in problems] == [("agent:support", "name")]
+    assert f"the name {name} is taken by another owner" in problems[0][2]
+
+
 QUEUE = Blueprint("acme", "dev", components=(Component("queue", "jobs"),))
 
 
