@@ -29,7 +29,9 @@ LIMITS = {
     "s3": 63,
     "dynamodb": 255,
     "sqs": 80,
+    "sqs_fifo": 75,  # ".fifo" must still fit SQS's 80 characters
     "sns": 256,
+    "sns_fifo": 251,  # and SNS's 256
     "apigw": 128,
     "ec2": 255,
 }
