@@ -7,11 +7,14 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from provisioning.blueprint import Blueprint, Component
+from provisioning.graph import build
 from provisioning.naming import (
     ACCOUNT_SUFFIX_LEN,
     GLOBAL_KINDS,
     LIMITS,
     account_suffix,
+    identity_hash,
     physical_name,
     reserved_name_problem,
 )
@@ -103,3 +106,26 @@ def test_the_account_suffix_is_stable_and_differs_per_account_and_stage() -> Non
 def test_the_stage_s_own_names_are_reserved() -> None:
     assert "artifacts" in (reserved_name_problem("artifacts") or "")
     assert reserved_name_problem("docs") is None
+
+
+def test_long_fifo_queue_and_topic_names_keep_their_whole_hash() -> None:
+    # Given the longest names the dashboard allows
+    project, stage, node = "p" * 32, "s" * 16, "n" * 32
+    settings = {"fifo": True, "dead_letter": True, "visibility_timeout_s": 60}
+    blueprint = Blueprint(
+        project,
+        stage,
+        components=(Component("queue", node, settings), Component("topic", node, {"fifo": True})),
+    )
+
+    specs = build(blueprint).specs
+
+    # Then each fits its service and still ends with the hash of exactly its own parts
+    for logical_id, parts, limit in (
+        (f"queue/{node}", (node,), 80),
+        (f"queue/{node}/dlq", (node, "dlq"), 80),
+        (f"topic/{node}", (node,), 256),
+    ):
+        name = specs[logical_id].properties["name"]
+        assert len(name) <= limit
+        assert name.endswith(f"-{identity_hash(project, stage, *parts)}.fifo")
