@@ -33,6 +33,7 @@ from dashboard.validation import (
     clean_environment,
     clean_link_kind,
     clean_model,
+    clean_node_name,
     clean_requirements,
     clean_tools,
 )
@@ -177,6 +178,8 @@ def _apply_agent_data(agent: Agent, data: dict[str, Any]) -> None:
     if unknown:
         raise ServiceError(f"an agent has no field {unknown[0]!r}", field=unknown[0])
     try:
+        if "name" in data:
+            data = {**data, "name": clean_node_name(data["name"])}
         if "environment" in data:
             data = {**data, "environment": clean_environment(data["environment"])}
         if "tools" in data:
@@ -255,6 +258,7 @@ def component_create(
 ) -> Component:
     _edit(project, user, version)
     try:
+        clean_node_name(name)
         cleaned = clean_component_settings(kind, settings)
     except RuleError as exc:
         raise _rule(exc) from None
@@ -274,6 +278,7 @@ def component_update(
 ) -> Component:
     _edit(component.project, user, version)
     try:
+        clean_node_name(name)
         cleaned = clean_component_settings(component.kind, {**component.settings, **settings})
     except RuleError as exc:
         raise _rule(exc) from None

@@ -14,6 +14,7 @@ from typing import Any
 from dashboard.aws_fields import clean_public_url
 from dashboard.models import Component
 from provisioning import engine, links
+from provisioning.naming import reserved_name_problem
 from provisioning.pip_requirements import RequirementRefused, parse_requirements
 
 
@@ -202,6 +203,15 @@ def clean_link_kind(source: str, target: str, kind: str) -> str:
             "kind", f"a link from {_a(pair[0])} to {_a(pair[1])} is one of: {', '.join(allowed)}"
         )
     return kind
+
+
+def clean_node_name(name: Any) -> str:
+    """An agent's or component's name, refused when the stage's own resources use it
+    (a bucket called `artifacts` would be the stage's artifacts bucket)."""
+    problem = reserved_name_problem(str(name))
+    if problem:
+        raise RuleError("name", problem)
+    return str(name)
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from provisioning import packaging
 from provisioning import tools_catalogue as catalogue
 from provisioning.blueprint import Agent
+from provisioning.naming import global_name
 from provisioning.pip_requirements import requirements_problems
 from provisioning.policies import bedrock_statements, statement
 from provisioning.spec import Join, Ref, ResourceSpec
@@ -321,7 +322,7 @@ def artifacts_bucket_spec(namer: Namer) -> ResourceSpec:
         ARTIFACTS,
         "s3:bucket",
         {
-            "name": namer("artifacts", kind="s3", lowercase=True),
+            "name": global_name(namer("artifacts", kind="s3", lowercase=True)),
             "versioning": False,
             "encryption": None,
             "block_public_access": True,

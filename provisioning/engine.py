@@ -70,7 +70,12 @@ def plan(
 ) -> Plan:
     optimized = _graph(blueprint)
     result = make_plan(
-        optimized.graph, store.load(), aws, max_workers=settings.max_workers, refresh=refresh
+        optimized.graph,
+        store.load(),
+        aws,
+        max_workers=settings.max_workers,
+        refresh=refresh,
+        intents=store.intents(),
     )
     result.decisions.extend(optimized.decisions)
     return result
@@ -88,7 +93,15 @@ def deploy(
     optimized = _graph(blueprint)
     if optimized.graph.problems:
         raise BlueprintError(optimized.graph.problems)
-    the_plan = make_plan(optimized.graph, store.load(), aws, max_workers=settings.max_workers)
+    the_plan = make_plan(
+        optimized.graph,
+        store.load(),
+        aws,
+        max_workers=settings.max_workers,
+        intents=store.intents(),
+    )
+    if the_plan.problems:
+        raise BlueprintError(the_plan.problems)  # a name another owner holds: touch nothing
     the_plan.decisions.extend(optimized.decisions)
     sink.emit(Event(None, None, "PLAN", EventStatus.INFO, _plan_line(the_plan)))
     orchestrator = Orchestrator(

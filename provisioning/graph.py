@@ -18,7 +18,7 @@ from provisioning import links as L
 from provisioning import network, packaging, secret_params
 from provisioning.blueprint import Agent, Blueprint, Link
 from provisioning.components import component_specs, validate_component
-from provisioning.naming import physical_name
+from provisioning.naming import AWS, physical_name, reserved_name_problem
 from provisioning.pip_requirements import RequirementRefused
 from provisioning.policies import (
     log_statements,
@@ -30,8 +30,6 @@ from provisioning.spec import Join, Ref, ResourceSpec, to_jsonable
 from provisioning.tools_catalogue import ArnContext
 from provisioning.wiring import WIRING, LinkEffect
 
-AWS = "@aws"
-"""Pseudo resource whose outputs are the account id, region and partition."""
 ACCOUNT = Ref(AWS, "account_id")
 REGION = Ref(AWS, "region")
 PARTITION = Ref(AWS, "partition")
@@ -128,11 +126,16 @@ class _Builder:
             self.add(spec)
 
     def _check_names(self) -> None:
-        seen: dict[str, str] = {}
-        for key in [a.key for a in self.bp.agents] + [c.key for c in self.bp.components]:
+        seen: set[str] = set()
+        nodes = [(a.key, a.name) for a in self.bp.agents]
+        nodes += [(c.key, c.name) for c in self.bp.components]
+        for key, name in nodes:
             if key in seen:
                 self.problems.append((key, "name", "two nodes of the same kind share this name"))
-            seen[key] = key
+            seen.add(key)
+            reserved = reserved_name_problem(name)
+            if reserved:
+                self.problems.append((key, "name", reserved))
 
     # --- agents ---------------------------------------------------------------------------
     def _agent(self, parts: _AgentParts) -> None:

@@ -31,7 +31,7 @@ from provisioning.errors import (
     error_code,
     error_message,
 )
-from provisioning.provisioners.base import Current, PropertyChange, Provisioner
+from provisioning.provisioners.base import Current, PropertyChange, Provisioner, tag_dict
 from provisioning.state import RecordedResource
 
 SECURE_STRING = "SecureString"
@@ -103,6 +103,14 @@ class SsmParameterProvisioner(Provisioner):
         if name == "description":
             return value or ""
         return super().canonical(name, value)
+
+    def owner_tags(self, current: Current) -> Mapping[str, str] | None:
+        name = current.outputs["name"]
+        with aws_errors("reading tags of SSM parameter", name):
+            answer = self.aws.client("ssm").list_tags_for_resource(
+                ResourceType="Parameter", ResourceId=name
+            )
+        return tag_dict(answer.get("TagList") or [])
 
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None

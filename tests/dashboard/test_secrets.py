@@ -16,6 +16,7 @@ from django.urls import reverse
 from dashboard import runner, secrets, services
 from dashboard.models import Agent, DeployedResource, Deployment, DeploymentEvent, Project
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+from provisioning.naming import physical_name
 
 SECRET = "sk-live-S3cr3t-value-0042"
 
@@ -187,7 +188,9 @@ def test_a_secret_variable_is_deployed_encrypted_and_leaks_nowhere(
     name = "/strands-deploy/acme/dev/support/OPENAI_API_KEY"
     stored = _ssm(sandbox).get_parameter(Name=name, WithDecryption=True)["Parameter"]
     assert (stored["Type"], stored["Value"]) == ("SecureString", SECRET)
-    config = _lambda(sandbox).get_function_configuration(FunctionName="acme-dev-support")
+    config = _lambda(sandbox).get_function_configuration(
+        FunctionName=physical_name("acme", "dev", "support", kind="lambda")
+    )
     env = config["Environment"]["Variables"]
     assert env["STRANDS_SECRET_OPENAI_API_KEY"] == name and env["MODE"] == "strict"
     assert SECRET not in json.dumps(env)

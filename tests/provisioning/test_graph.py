@@ -7,6 +7,7 @@ from typing import Any
 from provisioning import engine
 from provisioning import graph as G
 from provisioning.blueprint import Agent, Blueprint, Component, Link
+from provisioning.naming import physical_name
 from provisioning.spec import Ref, iter_refs, to_jsonable
 
 
@@ -35,11 +36,11 @@ def test_an_agent_becomes_a_role_a_log_group_and_a_function_that_uses_the_role()
     graph = G.build(blueprint())
 
     function = graph.specs["agent/support/function"]
-    assert function.properties["name"] == "acme-dev-support"
+    name = physical_name("acme", "dev", "support", kind="lambda")
+    assert name.startswith("acme-dev-support-")
+    assert function.properties["name"] == name
     assert function.properties["role_arn"] == Ref("agent/support/role", "arn")
-    assert (
-        graph.specs["agent/support/log-group"].properties["name"] == "/aws/lambda/acme-dev-support"
-    )
+    assert graph.specs["agent/support/log-group"].properties["name"] == f"/aws/lambda/{name}"
     assert graph.order().index("agent/support/role") < graph.order().index("agent/support/function")
 
 

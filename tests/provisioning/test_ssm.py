@@ -15,6 +15,7 @@ from provisioning import drift, engine, graph
 from provisioning.aws import AwsContext
 from provisioning.blueprint import Agent, Blueprint
 from provisioning.events import ListSink
+from provisioning.naming import physical_name
 from provisioning.provisioners.base import Action
 from provisioning.provisioners.ssm import SsmParameterProvisioner, value_version
 from provisioning.secret_params import policy_problems
@@ -132,7 +133,7 @@ def test_the_function_gets_the_parameter_name_and_reads_exactly_that_parameter(
 
     assert result.status == "SUCCEEDED", result.error
     function = vault_aws.client("lambda").get_function_configuration(
-        FunctionName="acme-dev-support"
+        FunctionName=physical_name("acme", "dev", "support", kind="lambda")
     )
     env = function["Environment"]["Variables"]
     assert env["STRANDS_SECRET_OPENAI_API_KEY"] == NAME
