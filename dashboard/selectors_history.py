@@ -1,7 +1,9 @@
 """Reads for the audit pages: the history list, a run's snapshot diff and timeline, exports.
 
-The list is keyset-paged on (created_at, id), newest first, over the indexes
-`deployment_project_recent` and `deployment_recent`; it never loads a run's events,
+Runs belong to a project's identity (`Deployment.project`), never its name: a user sees
+the runs of the projects they are a member of, by id, so a new project named like a
+deleted one sees none of the old runs. The list is keyset-paged on (created_at, id),
+newest first, over the indexes `deployment_project_id_recent` and `deployment_recent`; it never loads a run's events,
 blueprint or plan (only the plan's summary, by a JSON key lookup in the query).
 """
 
@@ -20,7 +22,7 @@ from dashboard.models import Deployment, DeploymentEvent, Project
 from dashboard.services import User
 
 LIST_FIELDS = (
-    "id", "stage_id", "project_name", "stage_name", "kind", "status", "triggered_by_name",
+    "id", "stage_id", "project_id", "project_name", "stage_name", "kind", "status", "triggered_by_name",
     "counts", "error", "created_at", "started_at", "finished_at", "source_deployment_id",
     "from_plan_id",
 )  # fmt: skip
@@ -36,13 +38,19 @@ class Page:
     filters: dict[str, str] = field(default_factory=dict)
 
 
-def visible_project_names(*, user: User) -> list[str] | None:
-    """None: every run (staff, including deleted projects'); else the user's projects."""
+def visible_project_ids(*, user: User) -> list[int] | None:
+    """None: every run (staff, including deleted projects'); else the user's live projects."""
     if getattr(user, "is_staff", False):
         return None
     if not user.is_authenticated:
         return []
-    return list(Project.objects.filter(memberships__user=user).values_list("name", flat=True))
+    return list(Project.objects.filter(memberships__user=user).values_list("pk", flat=True))
+
+
+def projects_named(name: str) -> list[Project]:
+    """Every project that had this name: the live one first, then deleted ones, newest first."""
+    rows = Project.with_deleted.filter(name=name)
+    return list(rows.order_by(F("deleted_at").desc(nulls_first=True), "-pk"))
 
 
 def clean_filters(raw: Mapping[str, Any]) -> dict[str, str]:
@@ -67,16 +75,16 @@ def _day(value: str, end: bool) -> datetime:
 def history_queryset(
     *, user: User, project: Project | None = None, filters: Mapping[str, str] | None = None
 ) -> QuerySet[Deployment]:
-    runs = Deployment.objects.only(*LIST_FIELDS).annotate(plan_summary=F("plan__summary"))
+    runs = Deployment.objects.only(*LIST_FIELDS).annotate(
+        plan_summary=F("plan__summary"), project_deleted_at=F("project__deleted_at")
+    )
     if project is not None:
-        runs = runs.filter(project_name=project.name)
+        runs = runs.filter(project=project)
     else:
-        names = visible_project_names(user=user)
-        if names is not None:
-            runs = runs.filter(project_name__in=names)
+        ids = visible_project_ids(user=user)
+        if ids is not None:
+            runs = runs.filter(project_id__in=ids)
     f = filters or {}
-    if f.get("project"):  # the CLI export: a project's name, even once the project is deleted
-        runs = runs.filter(project_name=f["project"])
     if f.get("stage"):
         runs = runs.filter(stage_name=f["stage"])
     if f.get("status"):
@@ -151,7 +159,7 @@ def previous_success(deployment: Deployment) -> Deployment | None:
     """The last successful deploy of the same stage before this run: what it changed from."""
     return (
         Deployment.objects.filter(
-            project_name=deployment.project_name,
+            project_id=deployment.project_id,
             stage_name=deployment.stage_name,
             kind=Deployment.Kind.DEPLOY,
             status=Deployment.Status.SUCCEEDED,
@@ -179,7 +187,7 @@ def export_rows(
 EXPORT_COLUMNS = (
     "id", "project", "stage", "kind", "status", "triggered_by", "created_at", "started_at",
     "finished_at", "duration_s", "succeeded", "failed", "skipped", "unchanged", "total",
-    "plan_summary", "source_deployment", "from_plan", "error",
+    "plan_summary", "source_deployment", "from_plan", "error", "project_id",
 )  # fmt: skip
 
 
@@ -206,6 +214,7 @@ def export_row(run: Deployment) -> dict[str, Any]:
         "source_deployment": run.source_deployment_id,
         "from_plan": run.from_plan_id,
         "error": run.error,
+        "project_id": run.project_id,
     }
 
 
