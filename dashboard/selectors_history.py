@@ -22,9 +22,9 @@ from dashboard.models import Deployment, DeploymentEvent, Project
 from dashboard.services import User
 
 LIST_FIELDS = (
-    "id", "stage_id", "project_id", "project_name", "stage_name", "kind", "status", "triggered_by_name",
-    "counts", "error", "created_at", "started_at", "finished_at", "source_deployment_id",
-    "from_plan_id",
+    "id", "stage_id", "project_id", "project_name", "stage_name", "kind", "status",
+    "triggered_by_name", "counts", "error", "created_at", "started_at", "finished_at",
+    "source_deployment_id", "from_plan_id",
 )  # fmt: skip
 FILTERS = ("stage", "status", "user", "kind", "since", "until")
 
