@@ -64,3 +64,15 @@ def test_old_runs_of_a_deleted_project_do_not_go_to_the_new_project_of_that_name
         [(owner[first_acme], "acme"), (owner[gone], "gone")]
     )
     assert Project._base_manager.get(pk=owner[first_acme]).created_at == T0
+
+
+def test_the_migration_reverses_keeping_every_run_by_name(at_0005: Any) -> None:
+    runs = at_0005.get_model("dashboard", "Deployment")._base_manager
+    kept = runs.create(project_name="acme", stage_name="dev", kind="deploy").pk
+    migrate(AFTER)
+
+    apps = migrate(BEFORE)
+
+    run = apps.get_model("dashboard", "Deployment")._base_manager.get(pk=kept)
+    assert (run.project_name, run.stage_id) == ("acme", None)
+    assert not apps.get_model("dashboard", "Project")._base_manager.filter(name="acme").exists()
