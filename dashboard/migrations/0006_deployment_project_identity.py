@@ -46,8 +46,12 @@ def attribute_runs(apps: Any, schema_editor: Any) -> None:
         Project._base_manager.filter(pk=tombstone.pk).update(created_at=span["first"])
         of_name.update(project_id=tombstone.pk)
 
+    check_foreign_keys_now(schema_editor)
+
+
+def check_foreign_keys_now(schema_editor: Any) -> None:
     if schema_editor.connection.vendor == "postgresql":
-        # The updates queued deferred foreign-key checks; run them now so that the
+        # The writes queued deferred foreign-key checks; run them now so that the
         # ALTER TABLE that follows in this transaction is allowed.
         schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
@@ -59,6 +63,7 @@ def forget_attribution(apps: Any, schema_editor: Any) -> None:
     Project = apps.get_model("dashboard", "Project")
     Deployment._base_manager.update(project_id=None)
     Project._base_manager.filter(deleted_at__isnull=False).delete()
+    check_foreign_keys_now(schema_editor)
 
 
 class Migration(migrations.Migration):
