@@ -14,7 +14,7 @@ from typing import Any
 import django.core.validators
 import django.db.models.deletion
 from django.db import migrations, models
-from django.db.models import Max, Min, OuterRef, Subquery
+from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$"
@@ -35,15 +35,15 @@ def attribute_runs(apps: Any, schema_editor: Any) -> None:
         live = Project._base_manager.filter(name=name, deleted_at__isnull=True).first()
         if live is not None:
             of_name.filter(created_at__gte=live.created_at).update(project_id=live.pk)
-        span = of_name.aggregate(first=Min("created_at"), last=Max("created_at"))
-        if span["first"] is None:
+        first = of_name.aggregate(at=Min("created_at"))["at"]
+        if first is None:
             continue
         tombstone = Project._base_manager.create(
             name=name,
             description="Deleted before its runs were tied to it (restored for history).",
             deleted_at=timezone.now(),
         )
-        Project._base_manager.filter(pk=tombstone.pk).update(created_at=span["first"])
+        Project._base_manager.filter(pk=tombstone.pk).update(created_at=first)
         of_name.update(project_id=tombstone.pk)
 
     check_foreign_keys_now(schema_editor)
