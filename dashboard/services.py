@@ -14,7 +14,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model, Q
+from django.db.models import CASCADE, F, Model, Q
+from django.utils import timezone
 
 from dashboard import runner
 from dashboard.blueprint import blueprint_for_stage
@@ -169,7 +170,18 @@ def project_delete(*, project: Project, user: User | None) -> None:
     busy = Deployment.objects.filter(stage__project=project, status__in=Deployment.ACTIVE).first()
     if busy is not None:
         raise StageBusy(f"{project.name} has a {busy.kind} in progress (#{busy.pk}): wait for it")
-    project.delete()
+    _delete_contents(project)
+    project.deleted_at = timezone.now()
+    project.save(update_fields=["deleted_at"])
+
+
+def _delete_contents(project: Project) -> None:
+    """Everything that belongs to the project goes (stages, members, canvas); the row stays
+    as the tombstone its runs point at, so its name is free and its id is never reused."""
+    for relation in Project._meta.related_objects:
+        if relation.on_delete is CASCADE:
+            rows = relation.related_model._base_manager.filter(**{relation.field.name: project})
+            rows.delete()
 
 
 # --- agents ----------------------------------------------------------------------------------
@@ -403,6 +415,7 @@ def deployment_start(
             with transaction.atomic():
                 deployment = Deployment.objects.create(
                     stage=stage,
+                    project=stage.project,
                     project_name=stage.project.name,
                     stage_name=stage.name,
                     kind=kind,
