@@ -156,6 +156,9 @@ ENGINE_MAX_WORKERS = int(os.environ.get("ENGINE_MAX_WORKERS", "16"))
 # <root>/uploads/); paths elsewhere on the server (/etc, home directories) are refused.
 AGENT_CODE_ROOT = Path(os.environ.get("AGENT_CODE_ROOT", VAR_DIR / "agent-code"))
 AGENT_CODE_MAX_ZIP_MB = int(os.environ.get("AGENT_CODE_MAX_ZIP_MB", "50"))
+# The sandbox cannot run Lambda code, so its chat runs a deployed package's handler on this
+# machine, confined (provisioning/isolation.py). Off: such runs are refused; AWS stages still chat.
+LOCAL_AGENT_RUNS = _flag("STRANDS_LOCAL_AGENT_RUNS", True)
 
 LOGGING = {
     "version": 1,
