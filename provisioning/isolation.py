@@ -188,8 +188,6 @@ def _kill_group(pgid: int) -> None:
 def _stopped_because(returncode: int, stderr: str, limits: Limits) -> str:
     if returncode == -signal.SIGXCPU:
         return f"used more than {limits.cpu_s} s of CPU: stopped"
-    if returncode == -signal.SIGXFSZ:
-        return f"wrote a file or output larger than {limits.file_mb} MB: stopped"
     if returncode == isolation_child.CANNOT_REVEAL:
         return "could not be run isolated: " + stderr.strip().removeprefix("isolation: ")
     return ""
