@@ -42,6 +42,10 @@ BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
 _CHILD = Path(isolation_child.__file__).resolve()
 
 
+class IsolationError(Exception):
+    """The child cannot be confined as promised, so it is not started."""
+
+
 @dataclass(frozen=True)
 class Limits:
     timeout_s: float = 60
@@ -135,7 +139,13 @@ def run_user() -> pwd.struct_passwd | None:
     """The unprivileged user a root server runs children as; None when not root."""
     if os.geteuid() != 0:
         return None
-    return pwd.getpwnam(RUN_AS)
+    try:
+        return pwd.getpwnam(RUN_AS)
+    except KeyError:
+        raise IsolationError(
+            f"running uploaded code needs the unprivileged user {RUN_AS!r}, "
+            "which this system lacks: add it, or switch local runs off"
+        ) from None
 
 
 def interpreter_paths() -> list[str]:

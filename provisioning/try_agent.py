@@ -125,10 +125,24 @@ def run_locally(
         return Answer(
             False, "the package changed since it was deployed: deploy again first", 0, "local"
         )
+    try:
+        return _run_confined(aws, function, event, zip_bytes, layer_zips or [], limits)
+    except isolation.IsolationError as exc:
+        return Answer(False, str(exc), 0, "local")
+
+
+def _run_confined(
+    aws: AwsContext,
+    function: Mapping[str, Any],
+    event: Mapping[str, Any],
+    zip_bytes: bytes,
+    layer_zips: list[Path],
+    limits: isolation.Limits,
+) -> Answer:
     with isolation.box() as place:
         zipfile.ZipFile(io.BytesIO(zip_bytes)).extractall(place.task)
         layers = [
-            _unpack_layer(path, place.root / f"layer{i}") for i, path in enumerate(layer_zips or [])
+            _unpack_layer(path, place.root / f"layer{i}") for i, path in enumerate(layer_zips)
         ]
         place.seal()
         argv = [sys.executable, "-I", "-c", _RUNNER, function.get("handler") or "handler.handler",

@@ -232,3 +232,16 @@ def _alive(pid: int) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+@as_root
+def test_a_root_server_without_the_run_user_refuses_rather_than_run_as_root(
+    aws: AwsContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(isolation, "RUN_AS", "no-such-user-for-agents")
+    whoami = "import os\ndef handler(event, context):\n    return str(os.getuid())\n"
+
+    answer = try_agent.run_locally(aws, _function(whoami), {"prompt": "x"}, allow_local=True)
+
+    assert not answer.ok
+    assert "needs the unprivileged user 'no-such-user-for-agents'" in answer.text
