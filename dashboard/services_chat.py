@@ -48,6 +48,7 @@ def agent_ask(
         session_id=session_id.strip() or None,
         layer_keys=_layer_keys(stage, function.properties.get("layers") or []),
         allow_local=settings.LOCAL_AGENT_RUNS,
+        hide=[str(settings.BASE_DIR), str(settings.VAR_DIR), str(settings.AGENT_CODE_ROOT)],
     )
 
 

@@ -12,7 +12,7 @@ What the child gets, and why:
 - when the server runs as root (containers): another, unprivileged user (`nobody`), who
   cannot read the server's files or /proc/<server>/environ. Where the interpreter lives in
   a directory that user cannot enter, it is revealed in a private mount namespace
-  (isolation_child.py).
+  (isolation_child.py), where the server's own directories (`hide`) are covered too.
 
 What it does not give: the child shares the host's network (it must reach the sandbox on
 the host's loopback), and a server that does not run as root runs the child as its own
@@ -29,7 +29,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,11 +110,14 @@ def run(
     env: Mapping[str, str],
     stdin: str,
     limits: Limits,
+    hide: Sequence[str] = (),
 ) -> Outcome:
-    """Run `argv` (argv[0] a Python interpreter's path) inside `place` with only `env`."""
+    """Run `argv` (argv[0] a Python interpreter's path) inside `place` with only `env`;
+    `hide` names the server's directories (its data) that a child of a root server must not
+    see even where their modes would let it."""
     user = run_user()
     plan = place.root / "plan.json"
-    plan.write_text(_plan_json(argv, place, env, limits, user))
+    plan.write_text(_plan_json(argv, place, env, limits, user, hide))
     plan.chmod(0o600)
     with open(place.root / "out", "w+b") as out, open(place.root / "err", "w+b") as err:
         child = subprocess.Popen(
@@ -165,6 +168,7 @@ def _plan_json(
     env: Mapping[str, str],
     limits: Limits,
     user: pwd.struct_passwd | None,
+    hide: Sequence[str],
 ) -> str:
     mb = 1024 * 1024
     rlimits = {  # (soft, hard): the CPU soft limit sends SIGXCPU, which we can name
@@ -185,6 +189,7 @@ def _plan_json(
             "workdir": str(place.root),
             "limits": rlimits,
             "needs": interpreter_paths(),
+            "hide": [os.path.realpath(h) for h in hide],
             "user": None if user is None else {"uid": user.pw_uid, "gid": user.pw_gid},
         }
     )

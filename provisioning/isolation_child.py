@@ -5,8 +5,8 @@ environment holding nothing but PATH, so that nothing uploaded code controls (th
 function's variables, LD_PRELOAD, PYTHONPATH) is seen while this still holds the server's
 privileges. Only the standard library is used: `-S` leaves site-packages out.
 
-In order: read the plan; when switching user, let that user reach the interpreter (see
-`_reveal`); set the resource limits; forbid gaining privileges (setuid binaries); drop to
+In order: read the plan; when switching user, let that user reach the interpreter and hide
+the server's directories (see `_arrange`); set the resource limits; forbid gaining privileges (setuid binaries); drop to
 the run user with no supplementary groups; close every inherited descriptor but 0-2;
 exec the command with the plan's environment in the plan's working directory.
 """
@@ -32,7 +32,7 @@ def main(plan_path: str) -> None:
         plan: dict[str, Any] = json.load(f)
     user = plan.get("user")
     if user is not None:
-        _reveal(plan["needs"], plan["workdir"], user["uid"], user["gid"])
+        _arrange(plan["needs"], plan["hide"], plan["workdir"], user["uid"], user["gid"])
     for name, (soft, hard) in plan["limits"].items():
         resource.setrlimit(getattr(resource, name), (soft, hard))
     _libc_call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
@@ -46,31 +46,38 @@ def main(plan_path: str) -> None:
     os.execve(plan["argv"][0], plan["argv"], plan["env"])
 
 
-def _reveal(needs: list[str], workdir: str, uid: int, gid: int) -> None:
-    """Make the paths the run user needs (the interpreter, its libraries) reachable without
-    opening anything else: a directory it may not enter (a 0700 /root holding pyenv) is
-    covered, in a mount namespace of this process only, by an empty tmpfs into which just
-    those paths are bound back read-only. As a bonus the rest of that directory is hidden."""
-    blocked: dict[str, list[str]] = {}
-    for path in needs:
-        ancestor = _first_closed(path, uid, gid)
-        if ancestor is not None:
-            blocked.setdefault(ancestor, []).append(path)
-    if not blocked:
+def _arrange(needs: list[str], hide: list[str], workdir: str, uid: int, gid: int) -> None:
+    """Let the run user reach what it needs (the interpreter, its libraries) and nothing of
+    the server's own directories. A directory it may not enter (a 0700 /root holding pyenv)
+    and every directory to hide (the server's data) is covered, in a mount namespace of this
+    process only, by an empty tmpfs into which just the needed paths are bound back
+    read-only. Revealing is required; hiding is done where mount namespaces are allowed."""
+    required = {a for path in needs if (a := _first_closed(path, uid, gid)) is not None}
+    wanted = {h for h in hide if os.path.isdir(h) and not _inside(workdir, h)}
+    covers = _outermost([*required, *wanted])
+    if not covers:
         return
     try:
         os.unshare(os.CLONE_NEWNS)
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
-        for number, (ancestor, paths) in enumerate(sorted(blocked.items())):
-            _cover(ancestor, _outermost(paths), os.path.join(workdir, f".reveal{number}"))
+        for number, cover in enumerate(covers):
+            inside = _outermost([n for n in needs if _inside(n, cover)])
+            _cover(cover, inside, os.path.join(workdir, f".reveal{number}"))
     except (AttributeError, OSError) as exc:
-        closed = ", ".join(sorted(blocked))
+        if not required:
+            sys.stderr.write(f"isolation: the server's directories stay visible ({exc})\n")
+            return
         sys.stderr.write(
-            f"isolation: user {uid} cannot enter {closed}, where the interpreter lives, and a "
-            f"private mount namespace to reveal it is not allowed here ({exc}): install Python "
-            "where other users can read it, or switch local runs off\n"
+            f"isolation: user {uid} cannot enter {', '.join(sorted(required))}, where the "
+            f"interpreter lives, and a private mount namespace to reveal it is not allowed "
+            f"here ({exc}): install Python where other users can read it, or switch local "
+            "runs off\n"
         )
         sys.exit(CANNOT_REVEAL)
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def _cover(ancestor: str, paths: list[str], staging: str) -> None:
@@ -108,7 +115,7 @@ def _outermost(paths: list[str]) -> list[str]:
     """`paths` without those inside another of them."""
     kept: list[str] = []
     for path in sorted(set(paths), key=len):
-        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+        if not any(_inside(path, k) for k in kept):
             kept.append(path)
     return kept
 

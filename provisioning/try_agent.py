@@ -18,7 +18,7 @@ import platform
 import sys
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,18 +77,21 @@ def ask(
     layer_keys: list[str] | None = None,
     allow_local: bool,
     limits: isolation.Limits = LOCAL_LIMITS,
+    hide: Sequence[str] = (),
 ) -> Answer:
     """`function` is the recorded lambda:function properties (resolved) of the agent;
     `layer_keys` name its built layers, used for a local run when still in the cache;
-    `allow_local` says whether this server may run uploaded code at all."""
+    `allow_local` says whether this server may run uploaded code at all, and `hide` which
+    of its directories such code must not see."""
     event: dict[str, Any] = {"prompt": prompt}
     if session_id:
         event["session_id"] = session_id
     if aws.target.is_sandbox:
         layer_zips = local_layer_zips(layer_keys or [], function.get("architecture", "x86_64"))
         return run_locally(
-            aws, function, event, layer_zips=layer_zips, limits=limits, allow_local=allow_local
-        )
+            aws, function, event,
+            layer_zips=layer_zips, limits=limits, allow_local=allow_local, hide=hide,
+        )  # fmt: skip
     return invoke(aws, function["name"], event)
 
 
@@ -114,6 +117,7 @@ def run_locally(
     layer_zips: list[Path] | None = None,
     allow_local: bool,
     limits: isolation.Limits = LOCAL_LIMITS,
+    hide: Sequence[str] = (),
 ) -> Answer:
     """Run the deployed package's handler confined (isolation.py): the uploaded code is
     untrusted, and this machine is the web server. `allow_local` is the operator's switch."""
@@ -126,7 +130,7 @@ def run_locally(
             False, "the package changed since it was deployed: deploy again first", 0, "local"
         )
     try:
-        return _run_confined(aws, function, event, zip_bytes, layer_zips or [], limits)
+        return _run_confined(aws, function, event, zip_bytes, layer_zips or [], limits, hide)
     except isolation.IsolationError as exc:
         return Answer(False, str(exc), 0, "local")
 
@@ -138,6 +142,7 @@ def _run_confined(
     zip_bytes: bytes,
     layer_zips: list[Path],
     limits: isolation.Limits,
+    hide: Sequence[str],
 ) -> Answer:
     with isolation.box() as place:
         zipfile.ZipFile(io.BytesIO(zip_bytes)).extractall(place.task)
@@ -150,7 +155,7 @@ def _run_confined(
         started = time.monotonic()
         done = isolation.run(
             argv, place=place, env=local_environment(aws, function),
-            stdin=json.dumps(event), limits=limits,
+            stdin=json.dumps(event), limits=limits, hide=hide,
         )  # fmt: skip
     return _local_answer(done, _ms(started))
 

@@ -245,3 +245,40 @@ def test_a_root_server_without_the_run_user_refuses_rather_than_run_as_root(
 
     assert not answer.ok
     assert "needs the unprivileged user 'no-such-user-for-agents'" in answer.text
+
+
+@as_root
+def test_the_server_s_data_directories_are_hidden_even_where_their_modes_are_open(
+    aws: AwsContext,
+) -> None:
+    # Given the server's data directory (a SQLite database, uploads) readable by everyone
+    data, public = Path(tempfile.mkdtemp(prefix="var-")), Path(tempfile.mkdtemp(prefix="pub-"))
+    for folder in (data, public):
+        folder.chmod(0o755)
+        (folder / "db.sqlite3").write_text("sessions")
+        (folder / "db.sqlite3").chmod(0o644)
+    reader = (
+        "def handler(event, context):\n"
+        "    out = {}\n"
+        "    for path in event['paths']:\n"
+        "        try:\n"
+        "            out[path] = open(path).read()\n"
+        "        except OSError as exc:\n"
+        "            out[path] = type(exc).__name__\n"
+        "    return out\n"
+    )
+    paths = [str(data / "db.sqlite3"), str(public / "db.sqlite3")]
+
+    # When an uploaded handler reads it, with the data directory named as hidden
+    try:
+        answer = try_agent.run_locally(
+            aws, _function(reader), {"paths": paths}, allow_local=True, hide=[str(data)]
+        )
+    finally:
+        for folder in (data, public):
+            (folder / "db.sqlite3").unlink()
+            folder.rmdir()
+
+    # Then the hidden directory shows nothing, while an ordinary one stays readable
+    assert answer.ok, answer.text
+    assert json.loads(answer.text) == {paths[0]: "FileNotFoundError", paths[1]: "sessions"}
