@@ -9,8 +9,9 @@ What the child gets, and why:
   timeout after which its whole process group is killed; stdout and stderr go to files,
   so a flood of output meets the file-size limit rather than the server's memory;
 - only descriptors 0-2 (stdin a pipe), no way to gain privileges through setuid binaries;
-- when the server runs as root (containers): another, unprivileged user (`nobody`), who
-  cannot read the server's files or /proc/<server>/environ. Where the interpreter lives in
+- when the server runs as root (containers): a user id of its own, unprivileged and used by
+  no account nor by any other run, so it cannot read the server's files, its
+  /proc/<server>/environ, nor another project's run going on at the same time. Where the interpreter lives in
   a directory that user cannot enter, it is revealed in a private mount namespace
   (isolation_child.py), where the server's own directories (`hide`) are covered too.
 
@@ -21,9 +22,11 @@ user, who may read /proc/<server>/environ; there the defence is switching local 
 
 from __future__ import annotations
 
+import grp
 import json
 import os
 import pwd
+import secrets
 import signal
 import subprocess
 import sys
@@ -37,13 +40,21 @@ from typing import BinaryIO
 
 from provisioning import isolation_child
 
-RUN_AS = "nobody"
+# systemd's range for dynamic service users: free of login accounts, and inside the 65,536
+# ids that a rootless or user-namespaced container maps.
+RUN_IDS = range(61184, 65520)
 BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
 _CHILD = Path(isolation_child.__file__).resolve()
 
 
 class IsolationError(Exception):
     """The child cannot be confined as promised, so it is not started."""
+
+
+@dataclass(frozen=True)
+class RunUser:
+    uid: int
+    gid: int
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,7 @@ class Limits:
     file_mb: int = 64
     open_files: int = 256
     processes: int = 256
-    """Counted per user, so applied only when the child runs as a user of its own."""
+    """Counted per user id, so applied only when the child runs as an id of its own."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,8 @@ class Box:
     """A throwaway directory: the code goes in `task`, layers beside it; `home` is writable."""
 
     root: Path
+    user: RunUser | None
+    """Who the child runs as; None when the server is not root (then the server's user)."""
 
     @property
     def task(self) -> Path:
@@ -92,14 +105,15 @@ class Box:
 
 @contextmanager
 def box() -> Iterator[Box]:
+    user = run_user()
     with tempfile.TemporaryDirectory(prefix="agent-") as tmp:
-        made = Box(Path(tmp))
+        made = Box(Path(tmp), user)
         made.task.mkdir()
         made.home.mkdir(mode=0o700)
-        user = run_user()
         if user is not None:
-            made.root.chmod(0o711)  # the run user may pass, not list
-            os.chown(made.home, user.pw_uid, user.pw_gid)
+            os.chown(made.root, 0, user.gid)
+            made.root.chmod(0o710)  # this run's group may pass; no other run, no listing
+            os.chown(made.home, user.uid, user.gid)
         yield made
 
 
@@ -115,10 +129,9 @@ def run(
     """Run `argv` (argv[0] a Python interpreter's path) inside `place` with only `env`;
     `hide` names the server's directories (its data) that a child of a root server must not
     see even where their modes would let it."""
-    user = run_user()
     plan = place.root / "plan.json"
-    plan.write_text(_plan_json(argv, place, env, limits, user, hide))
-    plan.chmod(0o600)
+    with open(os.open(plan, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+        f.write(_plan_json(argv, place, env, limits, hide))
     with open(place.root / "out", "w+b") as out, open(place.root / "err", "w+b") as err:
         child = subprocess.Popen(
             [sys.executable, "-I", "-S", str(_CHILD), str(plan)],
@@ -138,17 +151,29 @@ def run(
     return Outcome(returncode, stdout, stderr, problem)
 
 
-def run_user() -> pwd.struct_passwd | None:
-    """The unprivileged user a root server runs children as; None when not root."""
+def run_user() -> RunUser | None:
+    """A fresh unprivileged user id for one run of a root server; None when not root."""
     if os.geteuid() != 0:
         return None
+    for _ in range(32):
+        uid = secrets.choice(RUN_IDS)
+        if not _known_id(uid):
+            return RunUser(uid, uid)
+    raise IsolationError(
+        f"finding a free user id for a confined run: ids {RUN_IDS.start}-{RUN_IDS.stop - 1} "
+        "all belong to accounts or groups"
+    )
+
+
+def _known_id(number: int) -> bool:
     try:
-        return pwd.getpwnam(RUN_AS)
+        pwd.getpwuid(number)
     except KeyError:
-        raise IsolationError(
-            f"running uploaded code needs the unprivileged user {RUN_AS!r}, "
-            "which this system lacks: add it, or switch local runs off"
-        ) from None
+        try:
+            grp.getgrgid(number)
+        except KeyError:
+            return False
+    return True
 
 
 def interpreter_paths() -> list[str]:
@@ -167,7 +192,6 @@ def _plan_json(
     place: Box,
     env: Mapping[str, str],
     limits: Limits,
-    user: pwd.struct_passwd | None,
     hide: Sequence[str],
 ) -> str:
     mb = 1024 * 1024
@@ -178,19 +202,23 @@ def _plan_json(
         "RLIMIT_NOFILE": (limits.open_files,) * 2,
         "RLIMIT_CORE": (0, 0),
     }
-    if user is not None:
+    if place.user is not None:
         rlimits["RLIMIT_NPROC"] = (limits.processes,) * 2
     home = str(place.home)
     return json.dumps(
         {
             "argv": argv,
-            "env": {"PATH": BASE_PATH, "LANG": "C.UTF-8", **env, "HOME": home, "TMPDIR": home},
+            "env": {
+                **{"PATH": BASE_PATH, "LANG": "C.UTF-8", "USER": "agent", "LOGNAME": "agent"},
+                **env,
+                **{"HOME": home, "TMPDIR": home},
+            },
             "cwd": str(place.task),
             "workdir": str(place.root),
             "limits": rlimits,
             "needs": interpreter_paths(),
             "hide": [os.path.realpath(h) for h in hide],
-            "user": None if user is None else {"uid": user.pw_uid, "gid": user.pw_gid},
+            "user": None if place.user is None else {"uid": place.user.uid, "gid": place.user.gid},
         }
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import subprocess
 import sys
 import tempfile
@@ -235,16 +236,46 @@ def _alive(pid: int) -> bool:
 
 
 @as_root
-def test_a_root_server_without_the_run_user_refuses_rather_than_run_as_root(
+def test_each_run_gets_a_user_id_of_its_own_that_no_account_uses(aws: AwsContext) -> None:
+    whoami = "import os\ndef handler(event, context):\n    return str(os.getuid())\n"
+
+    uid = int(try_agent.run_locally(aws, _function(whoami), {}, allow_local=True).text)
+
+    assert uid in isolation.RUN_IDS
+    with pytest.raises(KeyError):
+        pwd.getpwuid(uid)
+
+
+@as_root
+def test_a_run_cannot_read_the_code_of_another_run_going_on_at_the_same_time() -> None:
+    # Given another project's package unpacked for its own run
+    with isolation.box() as other, isolation.box() as place:
+        (other.task / "handler.py").write_text("API_TOKEN = 'other-project-token'\n")
+        other.seal()
+        code = f"print(open({str(other.task / 'handler.py')!r}).read())"
+
+        # When this run's code tries to read it
+        outcome = isolation.run(
+            [sys.executable, "-I", "-c", code], place=place, env={}, stdin="",
+            limits=isolation.Limits(),
+        )  # fmt: skip
+
+    # Then it is refused
+    assert "other-project-token" not in outcome.stdout
+    assert "PermissionError" in outcome.stderr
+
+
+@as_root
+def test_a_root_server_with_no_free_user_id_refuses_rather_than_run_as_root(
     aws: AwsContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(isolation, "RUN_AS", "no-such-user-for-agents")
+    monkeypatch.setattr(isolation, "RUN_IDS", range(0, 1))  # root's: always taken
     whoami = "import os\ndef handler(event, context):\n    return str(os.getuid())\n"
 
     answer = try_agent.run_locally(aws, _function(whoami), {"prompt": "x"}, allow_local=True)
 
     assert not answer.ok
-    assert "needs the unprivileged user 'no-such-user-for-agents'" in answer.text
+    assert answer.text.startswith("finding a free user id for a confined run")
 
 
 @as_root
