@@ -6,7 +6,8 @@ What the child gets, and why:
   SECRET_KEY, ...) are never copied;
 - a throwaway directory: the code read-only in `task/`, a writable `home/`, Lambda-like;
 - limits on CPU seconds, address space, file size and open files, and a wall-clock
-  timeout after which its whole process group is killed; stdout and stderr go to files,
+  timeout after which its whole process group is killed (and, with a user id of its own,
+  every process of that id: nothing it started outlives the run); stdout and stderr go to files,
   so a flood of output meets the file-size limit rather than the server's memory;
 - only descriptors 0-2 (stdin a pipe), no way to gain privileges through setuid binaries;
 - when the server runs as root (containers): a user id of its own, unprivileged and used by
@@ -146,6 +147,8 @@ def run(
             child.wait()
             problem = f"no answer within {limits.timeout_s:g} s: stopped"
         returncode = child.returncode
+        if place.user is not None:
+            _kill_all_of(place.user)
         stdout, stderr = _read(out), _read(err)
     problem = problem or _stopped_because(returncode, stderr, limits)
     return Outcome(returncode, stdout, stderr, problem)
@@ -221,6 +224,16 @@ def _plan_json(
             "user": None if place.user is None else {"uid": place.user.uid, "gid": place.user.gid},
         }
     )
+
+
+def _kill_all_of(user: RunUser) -> None:
+    """What the run left behind, even in a session of its own: kill(-1) from its user id
+    reaches every process of that id and nothing else."""
+    subprocess.run(
+        ["kill", "-KILL", "-1"], user=user.uid, group=user.gid, extra_groups=[],
+        env={"PATH": BASE_PATH}, close_fds=True, check=False,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def _kill_group(pgid: int) -> None:

@@ -247,6 +247,27 @@ def test_each_run_gets_a_user_id_of_its_own_that_no_account_uses(aws: AwsContext
 
 
 @as_root
+def test_nothing_a_run_started_outlives_it_even_in_a_session_of_its_own() -> None:
+    # Given code that leaves a daemon behind in a new session and returns at once
+    code = (
+        "import subprocess\n"
+        "daemon = subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+        "print(daemon.pid)\n"
+    )
+
+    # When the run ends
+    with isolation.box() as place:
+        outcome = isolation.run(
+            [sys.executable, "-I", "-c", code], place=place, env={}, stdin="",
+            limits=isolation.Limits(),
+        )  # fmt: skip
+
+    # Then the daemon is gone too
+    assert outcome.returncode == 0, outcome.stderr
+    assert not _alive(int(outcome.stdout.split()[0]))
+
+
+@as_root
 def test_a_run_cannot_read_the_code_of_another_run_going_on_at_the_same_time() -> None:
     # Given another project's package unpacked for its own run
     with isolation.box() as other, isolation.box() as place:
