@@ -157,6 +157,9 @@ PIP_INDEX_URL = os.environ.get("PIP_INDEX_URL") or "https://pypi.org/simple"
 # <root>/uploads/); paths elsewhere on the server (/etc, home directories) are refused.
 AGENT_CODE_ROOT = Path(os.environ.get("AGENT_CODE_ROOT", VAR_DIR / "agent-code"))
 AGENT_CODE_MAX_ZIP_MB = int(os.environ.get("AGENT_CODE_MAX_ZIP_MB", "50"))
+# The sandbox cannot run Lambda code, so its chat runs a deployed package's handler on this
+# machine, confined (provisioning/isolation.py). Off: such runs are refused; AWS stages still chat.
+LOCAL_AGENT_RUNS = _flag("STRANDS_LOCAL_AGENT_RUNS", True)
 
 LOGGING = {
     "version": 1,
