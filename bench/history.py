@@ -81,6 +81,7 @@ def seed(runs: int, events_per_run: int, batch: int) -> tuple[Any, Project]:
         rows.append(
             Deployment(
                 stage=stage,
+                project=stage.project,
                 project_name=stage.project.name,
                 stage_name=stage.name,
                 kind=kind,
@@ -193,7 +194,7 @@ def main() -> None:
     client = Client()
     client.force_login(alice)
     history = reverse("deployment_history", args=[project.name])
-    sample = Deployment._base_manager.filter(project_name=project.name, kind="deploy").first()
+    sample = Deployment._base_manager.filter(project=project, kind="deploy").first()
     assert sample is not None
     pages = {
         "project history, first page": history,

@@ -6,6 +6,8 @@ itself. A failed deploy is a user's decision to retry (AWS may be half-changed),
 
 Embedded mode (no REDIS_URL) runs the workers as threads of the web process on the
 StubBroker: `start_embedded_worker` is called by `dashboard.asgi` on its first request.
+Every worker, embedded or `rundramatiq`, also sweeps for runs whose worker died
+(dashboard/sweeper.py, a dramatiq middleware started when the worker boots).
 """
 
 from __future__ import annotations

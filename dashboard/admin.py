@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from dashboard.models import (
@@ -47,8 +48,8 @@ class EventInline(admin.TabularInline):
 
 @admin.register(Deployment)
 class DeploymentAdmin(ReadOnlyAdmin):
-    list_display = ("id", "project_name", "stage_name", "kind", "status", "triggered_by_name",
-                    "created_at", "finished_at")  # fmt: skip
+    list_display = ("id", "project_name", "project_id", "stage_name", "kind", "status",
+                    "triggered_by_name", "created_at", "finished_at")  # fmt: skip
     list_filter = ("kind", "status")
     search_fields = ("project_name", "triggered_by_name")
     inlines = [EventInline]
@@ -78,8 +79,18 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ("name", "version", "created_at")
+    """Live projects and tombstones (deleted projects whose runs are kept)."""
+
+    list_display = ("name", "id", "version", "created_at", "deleted_at")
+    list_filter = (("deleted_at", admin.EmptyFieldListFilter),)
     inlines = [StageInline, MembershipInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
+        return Project.with_deleted.all()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting is the owner's action in the dashboard, which keeps the tombstone.
+        return False
 
 
 admin.site.register(Agent)

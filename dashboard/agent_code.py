@@ -4,6 +4,10 @@ A directory must lie inside settings.AGENT_CODE_ROOT: the server packages only c
 operator put there, never /etc or a home directory. An uploaded zip is re-packed the
 engine's deterministic way and stored by content as <root>/uploads/<sha256>.zip, so the
 same code uploaded twice is one file and the function's CodeSha256 is that file's.
+
+Both are refused at save time rather than at deploy: a zip entry that would land outside
+the package (absolute, `..`, a drive, a backslash, a symbolic link), and a requirements.txt
+line that is not a plain requirement (the engine's parser, which pip's install shares).
 """
 
 from __future__ import annotations
@@ -20,14 +24,11 @@ from typing import Any
 from django.conf import settings
 
 from provisioning import packaging as engine_packaging
-
-try:  # the PyPA parser when installed (pip's own rules), else a conservative pattern
-    from packaging.requirements import InvalidRequirement, Requirement
-except ImportError:  # pragma: no cover - packaging ships with pip-based environments
-    Requirement = None  # type: ignore[assignment,misc]
+from provisioning.pip_requirements import RequirementRefused, requirements_file
 
 ENTRY_POINT = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
-_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?\s*([<>=!~]=?[\w.*,<>=!~ ]+)?$")  # fmt: skip
+REQUIREMENTS_FILE = "requirements.txt"
+"""Shipped beside the handler, it becomes the agent's dependency layer."""
 
 
 class CodeError(ValueError):
@@ -83,6 +84,9 @@ def check_directory(path: str, entry: str) -> str:
         raise CodeError("code_directory", f"{given} is not a directory on this server.")
     if not any((resolved / name).is_file() for name in _module_files(entry)):
         raise CodeError("code_handler", f"{given} has no {_module_files(entry)[0]} for {entry}.")
+    requirements = resolved / REQUIREMENTS_FILE
+    if requirements.is_file():
+        _check_requirements("code_directory", requirements.read_bytes())
     return str(resolved)
 
 
@@ -92,19 +96,27 @@ def canonical_zip(data: bytes, entry: str) -> bytes:
         raise CodeError("code_zip", f"The zip is over {settings.AGENT_CODE_MAX_ZIP_MB} MB.")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = [
-                i
-                for i in zf.infolist()
-                if not i.is_dir() and not engine_packaging.excluded(i.filename)
-            ]
+            infos = engine_packaging.zip_members(zf, "The zip")
             if sum(i.file_size for i in infos) > engine_packaging.UNZIPPED_LIMIT:
                 raise CodeError("code_zip", "The zip unpacks to more than Lambda's 250 MB.")
             files = {i.filename: zf.read(i) for i in infos}
     except (zipfile.BadZipFile, EOFError):
         raise CodeError("code_zip", "That file is not a valid .zip.") from None
+    except engine_packaging.PackagingError as exc:
+        raise CodeError("code_zip", f"{exc}.") from None
     if not any(name in files for name in _module_files(entry)):
         raise CodeError("code_handler", f"The zip has no {_module_files(entry)[0]} for {entry}.")
+    if REQUIREMENTS_FILE in files:
+        _check_requirements("code_zip", files[REQUIREMENTS_FILE])
     return engine_packaging.zip_files(files)
+
+
+def _check_requirements(field: str, text: bytes) -> None:
+    """The code's requirements.txt is the layer's: refused at upload, not at deploy."""
+    try:
+        requirements_file(text, REQUIREMENTS_FILE)
+    except RequirementRefused as exc:
+        raise CodeError(field, f"{exc}.") from None
 
 
 def upload_path(data: bytes) -> tuple[Path, str]:
@@ -155,17 +167,3 @@ def clean_code(code: Mapping[str, Any]) -> dict[str, str]:
     if kind == "zip":
         return {**check_stored_zip(code, entry), "handler": entry}
     raise CodeError("code_source", "Custom code is a directory or an uploaded .zip.")
-
-
-def requirement_problem(line: str) -> str | None:
-    if Requirement is not None:
-        try:
-            Requirement(line)
-        except InvalidRequirement as exc:
-            return f"{line!r} is not a pip requirement: {exc}"
-        return None
-    return (
-        None
-        if _REQUIREMENT.match(line)
-        else f"{line!r} is not a pip requirement like package==1.2.3"
-    )

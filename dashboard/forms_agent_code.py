@@ -41,7 +41,8 @@ class AgentCodeFields(forms.Form):
         max_length=128,
         required=False,
         help_text="module.function in your code, e.g. app.handler. "
-        "A requirements.txt beside it is installed as the agent's layer.",
+        "A requirements.txt beside it (package names and versions only) is installed "
+        "as the agent's layer.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -51,7 +52,9 @@ class AgentCodeFields(forms.Form):
         self.fields[
             "code_directory"
         ].help_text = f"An absolute path inside {agent_code.root()} on the server."
-        self.fields["code_zip"].help_text = (
+        self.fields[
+            "code_zip"
+        ].help_text = (
             f"Up to {self._max_mb()} MB; when editing, leave empty to keep the zip uploaded before."
         )
         self._upload: bytes | None = None

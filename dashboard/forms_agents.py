@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 
-from dashboard import agent_code
+from dashboard import validation
 from dashboard.models import Agent
 from provisioning import agents as engine_agents
 from provisioning import tools_catalogue as catalogue
@@ -60,7 +60,8 @@ class AgentSettingsFields(forms.Form):
     requirements = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
-        help_text="Extra pip requirements for the dependency layer, one per line.",
+        help_text="Extra pip requirements for the dependency layer, one per line: a package "
+        "name with extras, versions and markers (no URLs, paths or pip options).",
     )
 
     def check_tools(self, tools: list[str]) -> list[str]:
@@ -89,12 +90,10 @@ class AgentSettingsFields(forms.Form):
 
     def clean_requirements(self) -> list[str]:
         # One per line: a comma belongs to a specifier (boto3>=1.34,<2), not between requirements.
-        lines = [line.strip() for line in self.cleaned_data["requirements"].splitlines()]
-        wanted = [line for line in lines if line and not line.startswith("#")]
-        problems = [p for p in map(agent_code.requirement_problem, wanted) if p]
-        if problems:
-            raise forms.ValidationError(problems)
-        return wanted
+        try:
+            return validation.clean_requirements(self.cleaned_data["requirements"])
+        except validation.RuleError as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

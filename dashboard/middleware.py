@@ -1,5 +1,6 @@
-"""Web-surface guards Django does not ship: login rate limiting, a few headers, and no
-control characters in addresses, queries or (NUL) form fields.
+"""Web-surface guards Django does not ship: login rate limiting, a few headers, the answer
+when the task queue refuses a run, and no control characters in addresses, queries or (NUL)
+form fields.
 
 Failed logins are counted in the cache per (username, client address) and per address,
 in one-minute windows; over the limit, the login form answers 429 with a clear message
@@ -25,6 +26,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from dashboard.json_input import name_problem, text_problem
+from dashboard.runner import QueueUnavailable
 
 WINDOW_S = 60
 TOO_MANY = (
@@ -111,6 +113,41 @@ class SecurityHeadersMiddleware:
         return response
 
 
+class QueueUnavailableMiddleware:
+    """Every way of starting a run ends in `runner.enqueue`; when the broker refuses the
+    message there (Redis down) the run is already FAILED with the reason and its stage free.
+    Here, once for every page and JSON endpoint, the user is told so with a 503: JSON for
+    callers that ask for it (the canvas), a page for a browser."""
+
+    RETRY_AFTER_S = 30
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, QueueUnavailable):
+            return None
+        response: HttpResponse
+        if _wants_json(request):
+            response = JsonResponse(
+                {"error": exception.message, "deployment": exception.deployment_id}, status=503
+            )
+        else:
+            context = {"message": exception.message, "deployment_id": exception.deployment_id}
+            response = render(request, "deployments/queue_unavailable.html", context, status=503)
+        response["Retry-After"] = str(self.RETRY_AFTER_S)
+        return response
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    if request.content_type == "application/json":
+        return True
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -143,7 +180,7 @@ def _request_problem(request: HttpRequest) -> str | None:
 
 
 def _bad_request(request: HttpRequest, problem: str) -> HttpResponse:
-    if request.content_type == "application/json" or "json" in request.headers.get("Accept", ""):
+    if _wants_json(request):
         return JsonResponse({"error": problem, "field": None}, status=400)
     page = format_html('<!doctype html><title>Bad request</title><p role="alert">{}</p>', problem)
     return HttpResponse(page, status=400)

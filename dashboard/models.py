@@ -14,20 +14,54 @@ NAME_HELP = "1-32 characters: lowercase letters, digits and hyphens; starts with
 name_validator = RegexValidator(NAME_PATTERN, NAME_HELP)
 
 
+class LiveProjectManager(models.Manager["Project"]):
+    """Projects that have not been deleted: every lookup by name or membership sees only these."""
+
+    def get_queryset(self) -> models.QuerySet[Project]:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class Project(models.Model):
-    name = models.CharField(max_length=32, unique=True, validators=[name_validator], help_text=NAME_HELP)
+    """A project; once deleted, a tombstone: its contents go, the row stays.
+
+    The row is what the audit record points at (`Deployment.project`), so a deleted
+    project keeps its id (never reused: the row is never removed) while its name is
+    free for a new project. A new "acme" is a new identity and sees none of the old
+    one's runs. `objects` hides tombstones; `with_deleted` (and foreign keys) reach them.
+    """
+
+    name = models.CharField(max_length=32, validators=[name_validator], help_text=NAME_HELP)
     description = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every edit; stale writes are refused.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Set when deleted: the row stays for history."
+    )
+
+    objects = LiveProjectManager()
+    with_deleted = models.Manager()
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Names are unique among live projects only: deleting a project frees its name.
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="unique_live_project_name",
+                violation_error_message="a project with this name already exists",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 class Stage(models.Model):
@@ -224,9 +258,12 @@ class Deployment(models.Model):
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
-    # PROTECT-free on purpose: history outlives its project (names are kept on the row).
+    # History outlives its stage (SET_NULL) and belongs to its project's identity, never its
+    # name: a deleted project stays as a tombstone row, so PROTECT only stops a hard delete
+    # that would orphan the record. The composite index below serves lookups by project.
     stage = models.ForeignKey(Stage, null=True, on_delete=models.SET_NULL, related_name="deployments")
-    project_name = models.CharField(max_length=32, db_index=True)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="deployments", db_index=False)
+    project_name = models.CharField(max_length=32, help_text="The project's name at the time, for display.")
     stage_name = models.CharField(max_length=16)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
@@ -269,7 +306,7 @@ class Deployment(models.Model):
         indexes = [
             models.Index(fields=["stage", "-created_at"]),
             # History pages: newest first per project and across projects (keyset on both).
-            models.Index(fields=["project_name", "-created_at", "-id"], name="deployment_project_recent"),
+            models.Index(fields=["project", "-created_at", "-id"], name="deployment_project_id_recent"),
             models.Index(fields=["-created_at", "-id"], name="deployment_recent"),
         ]
         constraints = [
@@ -286,6 +323,8 @@ class Deployment(models.Model):
         return self.status in self.ACTIVE
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding and self.project_id is None and self.stage is not None:
+            self.project_id = self.stage.project_id  # a run belongs to its stage's project
         # Append-only record: a finished run is never edited (the runner ends runs with
         # conditional UPDATEs, which do not come through here).
         if not self._state.adding and self.pk is not None:

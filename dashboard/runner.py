@@ -1,10 +1,13 @@
 """Run one deployment to its end: the synchronous core of the actors and the embedded CLI.
 
-A run proceeds only if it flips its row QUEUED -> RUNNING itself, so a message
-delivered twice runs once. While it runs it writes `heartbeat_at` every few seconds
-and polls `cancel_requested`; a RUNNING row whose heartbeat is older than
-`DEPLOYMENT_STALE_AFTER_S` belongs to a dead worker and is failed by whoever looks
-next, which releases the stage lock. Every state write and event of the engine is
+A run is QUEUED only while the broker holds its message: when the broker refuses it
+(Redis down), `enqueue` ends the run FAILED at once, freeing the stage, and raises
+`QueueUnavailable` for the caller to report. A run proceeds only if it flips its row
+QUEUED -> RUNNING itself, so a message delivered twice runs once. While it runs it
+writes `heartbeat_at` every few seconds and polls `cancel_requested`; a RUNNING row
+whose heartbeat is older than `DEPLOYMENT_STALE_AFTER_S` belongs to a dead worker and
+is failed by the workers' periodic sweep (dashboard/sweeper.py) or by whoever looks
+first, which releases the stage lock. Every state write and event of the engine is
 fenced (dashboard/reliability.py): once the row is no longer RUNNING, a late worker's
 writes raise `RunSuperseded` and it stops. Before each create the engine records an
 intent (`PendingOperation`), cleared by the save that confirms it. The engine calls
@@ -29,6 +32,8 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
+from dramatiq.errors import BrokerError
+from redis.exceptions import RedisError
 
 from dashboard import credentials, reliability, services_drift
 from dashboard.models import Deployment, Stage
@@ -46,6 +51,18 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Status = Deployment.Status
 INTERRUPTED = "interrupted: worker stopped"
+QUEUE_DOWN = "the task queue is unavailable"
+BROKER_ERRORS = (BrokerError, RedisError)
+"""What a broker raises when it cannot take a message (dramatiq wraps some, Redis not)."""
+
+
+class QueueUnavailable(Exception):
+    """The broker refused a run's message; the run has already been ended FAILED."""
+
+    def __init__(self, message: str, deployment_id: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.deployment_id = deployment_id
 
 
 def heartbeat_s() -> float:
@@ -53,7 +70,7 @@ def heartbeat_s() -> float:
 
 
 def stale_after_s() -> float:
-    return float(getattr(settings, "DEPLOYMENT_STALE_AFTER_S", 90))
+    return float(getattr(settings, "DEPLOYMENT_STALE_AFTER_S", 60))
 
 
 def sandbox_down_message(endpoint_url: str) -> str:
@@ -75,9 +92,19 @@ def validate_blueprint(blueprint: Blueprint) -> list[tuple[str, str, str]]:
 
 
 def enqueue(deployment: Deployment) -> None:
+    """Hand the run to the workers, or end it: a QUEUED row that no message will ever
+    claim would hold the stage until someone cancels it by hand."""
     from dashboard import actors  # actors bind to the broker django_dramatiq configures
 
-    actors.actor_for(deployment.kind).send(deployment.pk)
+    try:
+        actors.actor_for(deployment.kind).send(deployment.pk)
+    except BROKER_ERRORS as exc:
+        # Should Redis have taken the message after all (a lost reply), its worker finds
+        # the run no longer QUEUED and leaves it: failing here is always safe.
+        reason = f"{QUEUE_DOWN}: {exc}. Nothing was started; try again when it is back"
+        log.error("deployment #%s not queued: %s", deployment.pk, exc)
+        finish(deployment, Outcome(Status.FAILED, error=reason), from_status=Status.QUEUED)
+        raise QueueUnavailable(reason, deployment.pk) from exc
 
 
 # --- ending a run --------------------------------------------------------------------------
@@ -279,7 +306,9 @@ def _engine_run(deployment: Deployment, stage: Stage, db: DbThread, watch: Watch
     crash = reliability.crash_hook()  # only ever set by the reliability scenarios
     if crash is not None:
         aws.client_hooks.append(crash)
-    options = engine.EngineSettings(max_workers=settings.ENGINE_MAX_WORKERS)
+    options = engine.EngineSettings(
+        max_workers=settings.ENGINE_MAX_WORKERS, pip_index_url=settings.PIP_INDEX_URL
+    )
     store = _StoreOnDbThread(DbStateStore(stage, deployment), db)
     sink = _SinkOnDbThread(DbProgressSink(deployment), db)
     if deployment.kind == Deployment.Kind.PLAN:

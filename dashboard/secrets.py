@@ -9,7 +9,9 @@ database usually sit on the same disk.
 
 Every plaintext this process seals or opens is remembered, and a log-record factory
 installed at start-up (`install_log_redaction`) blanks them out of every log line;
-`redact(obj, secrets)` does the same to events, plans, snapshots and exports.
+`redact(obj, secrets)` does the same to events, plans, snapshots and exports. A secret is
+blanked where it stands as a whole token, never as a piece of a longer word or number;
+only a long secret is blanked wherever it appears (see ANYWHERE_LENGTH).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import base64
 import hashlib
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterable
 from functools import lru_cache
@@ -30,7 +33,12 @@ KEY_ENV = "STRANDS_SECRETS_KEY"
 REDACTED = "[redacted]"
 MASK = "••••••••"
 MIN_LENGTH = 4
-"""Shorter secrets cannot be redacted from text without blanking ordinary words."""
+"""Shorter secrets are never redacted: even as whole tokens they would blank ordinary words."""
+ANYWHERE_LENGTH = 16
+"""Secrets this long are blanked wherever they appear, even glued to other text (after an
+escape such as a literal \\n or %3D), where a chance match is as good as impossible.
+Shorter ones only as whole tokens, so an 11-digit secret never cuts a 12-digit account id."""
+_WORD = re.compile(r"\w")
 
 log = logging.getLogger(__name__)
 
@@ -110,26 +118,38 @@ def mask(text: str | None) -> str:
 
 
 def redact(obj: Any, secrets: Iterable[str] | None = None) -> Any:
-    """`obj` with every occurrence of each secret (default: all this process has seen)
-    replaced by "[redacted]", in strings nested in dicts, lists and tuples (keys too)."""
-    wanted = sorted(
-        {s for s in (known_secrets() if secrets is None else secrets) if len(s) >= MIN_LENGTH},
-        key=len,
-        reverse=True,  # a secret containing another is blanked whole
-    )
-    return _redact(obj, wanted) if wanted else obj
-
-
-def _redact(obj: Any, secrets: list[str]) -> Any:
-    if isinstance(obj, str):
-        for secret in secrets:
-            if secret in obj:
-                obj = obj.replace(secret, REDACTED)
+    """`obj` with each secret (default: all this process has seen) replaced by "[redacted]"
+    where it stands as a whole token, in strings nested in dicts, lists and tuples (keys too)."""
+    wanted = {s for s in (known_secrets() if secrets is None else secrets) if len(s) >= MIN_LENGTH}
+    if not wanted:
         return obj
+    # Longest first: a secret containing another is blanked whole.
+    return _redact(obj, _pattern(tuple(sorted(wanted, key=lambda s: (-len(s), s)))))
+
+
+@lru_cache(maxsize=64)
+def _pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(_token(secret) for secret in secrets))
+
+
+def _token(secret: str) -> str:
+    """The secret, not preceded or followed by a character that would make it part of a
+    longer word or number (a side that is itself punctuation needs no such guard)."""
+    text = re.escape(secret)
+    if len(secret) >= ANYWHERE_LENGTH:
+        return text
+    before = r"(?<!\w)" if _WORD.match(secret[0]) else ""
+    after = r"(?!\w)" if _WORD.match(secret[-1]) else ""
+    return before + text + after
+
+
+def _redact(obj: Any, pattern: re.Pattern[str]) -> Any:
+    if isinstance(obj, str):
+        return pattern.sub(REDACTED, obj)
     if isinstance(obj, dict):
-        return {_redact(k, secrets): _redact(v, secrets) for k, v in obj.items()}
+        return {_redact(k, pattern): _redact(v, pattern) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return type(obj)(_redact(v, secrets) for v in obj)
+        return type(obj)(_redact(v, pattern) for v in obj)
     return obj
 
 

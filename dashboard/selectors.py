@@ -41,21 +41,24 @@ def deployment_list(
 ) -> list[Deployment]:
     """Newest first. Looking also fails runs whose worker died (their heartbeat stopped)."""
     runner.fail_stale_runs()
-    runs = Deployment.objects.filter(project_name=project.name).select_related("stage")
+    runs = Deployment.objects.filter(project=project).select_related("stage")
     if stage is not None:
         runs = runs.filter(stage=stage)
     return list(runs[offset : offset + limit])
 
 
 def deployment_for_user(*, user: User, deployment_id: int) -> Deployment:
-    """The run if the user may see its project (history of a deleted project: staff only)."""
+    """The run if the user may see its project, by identity: a run of a deleted project is
+    staff-only, whoever now owns a project of the same name."""
     deployment = (
-        Deployment.objects.select_related("stage__project").filter(pk=deployment_id).first()
+        Deployment.objects.select_related("stage__project", "project")
+        .filter(pk=deployment_id)
+        .first()
     )
     if deployment is None:
         raise Http404("no such deployment")
-    project = deployment.stage.project if deployment.stage is not None else None
-    if project is None:
+    project = deployment.project
+    if project.is_deleted:
         if not getattr(user, "is_staff", False):
             raise Http404("no such deployment")
     elif role_for(project=project, user=user) is None:

@@ -1,7 +1,9 @@
 """Reads for the audit pages: the history list, a run's snapshot diff and timeline, exports.
 
-The list is keyset-paged on (created_at, id), newest first, over the indexes
-`deployment_project_recent` and `deployment_recent`; it never loads a run's events,
+Runs belong to a project's identity (`Deployment.project`), never its name: a user sees
+the runs of the projects they are a member of, by id, so a new project named like a
+deleted one sees none of the old runs. The list is keyset-paged on (created_at, id),
+newest first, over the indexes `deployment_project_id_recent` and `deployment_recent`; it never loads a run's events,
 blueprint or plan (only the plan's summary, by a JSON key lookup in the query).
 """
 
@@ -20,9 +22,9 @@ from dashboard.models import Deployment, DeploymentEvent, Project
 from dashboard.services import User
 
 LIST_FIELDS = (
-    "id", "stage_id", "project_name", "stage_name", "kind", "status", "triggered_by_name",
-    "counts", "error", "created_at", "started_at", "finished_at", "source_deployment_id",
-    "from_plan_id",
+    "id", "stage_id", "project_id", "project_name", "stage_name", "kind", "status",
+    "triggered_by_name", "counts", "error", "created_at", "started_at", "finished_at",
+    "source_deployment_id", "from_plan_id",
 )  # fmt: skip
 FILTERS = ("stage", "status", "user", "kind", "since", "until")
 
@@ -36,13 +38,19 @@ class Page:
     filters: dict[str, str] = field(default_factory=dict)
 
 
-def visible_project_names(*, user: User) -> list[str] | None:
-    """None: every run (staff, including deleted projects'); else the user's projects."""
+def visible_project_ids(*, user: User) -> list[int] | None:
+    """None: every run (staff, including deleted projects'); else the user's live projects."""
     if getattr(user, "is_staff", False):
         return None
     if not user.is_authenticated:
         return []
-    return list(Project.objects.filter(memberships__user=user).values_list("name", flat=True))
+    return list(Project.objects.filter(memberships__user=user).values_list("pk", flat=True))
+
+
+def projects_named(name: str) -> list[Project]:
+    """Every project that had this name: the live one first, then deleted ones, newest first."""
+    rows = Project.with_deleted.filter(name=name)
+    return list(rows.order_by(F("deleted_at").desc(nulls_first=True), "-pk"))
 
 
 def clean_filters(raw: Mapping[str, Any]) -> dict[str, str]:
@@ -69,14 +77,12 @@ def history_queryset(
 ) -> QuerySet[Deployment]:
     runs = Deployment.objects.only(*LIST_FIELDS).annotate(plan_summary=F("plan__summary"))
     if project is not None:
-        runs = runs.filter(project_name=project.name)
+        runs = runs.filter(project=project)
     else:
-        names = visible_project_names(user=user)
-        if names is not None:
-            runs = runs.filter(project_name__in=names)
+        ids = visible_project_ids(user=user)
+        if ids is not None:
+            runs = runs.filter(project_id__in=ids)
     f = filters or {}
-    if f.get("project"):  # the CLI export: a project's name, even once the project is deleted
-        runs = runs.filter(project_name=f["project"])
     if f.get("stage"):
         runs = runs.filter(stage_name=f["stage"])
     if f.get("status"):
@@ -125,7 +131,7 @@ def history_page(
         rows = list(newer.order_by("created_at", "id")[: size + 1])
         has_newer = len(rows) > size
         rows = list(reversed(rows[:size]))
-        page = Page(rows, filters=dict(filters or {}))
+        page = Page(_mark_deleted_projects(rows, project), filters=dict(filters or {}))
         page.newer = encode_cursor(rows[0]) if has_newer and rows else None
         page.older = encode_cursor(rows[-1]) if rows else None
         return page
@@ -133,10 +139,26 @@ def history_page(
         moment, pk = before
         runs = runs.filter(Q(created_at__lt=moment) | Q(created_at=moment, id__lt=pk))
     rows = list(runs.order_by("-created_at", "-id")[: size + 1])
-    page = Page(rows[:size], filters=dict(filters or {}))
+    page = Page(_mark_deleted_projects(rows[:size], project), filters=dict(filters or {}))
     page.older = encode_cursor(rows[size - 1]) if len(rows) > size else None
     page.newer = encode_cursor(rows[0]) if before is not None and rows else None
     return page
+
+
+def _mark_deleted_projects(runs: list[Deployment], project: Project | None) -> list[Deployment]:
+    """Across projects, flag the runs of deleted ones (`project_deleted`), in one query for
+    the page: a join in the list's query would cost a lookup for every run it sorts."""
+    if project is not None:
+        return runs  # a project's own page: the project is live
+    ids = {run.project_id for run in runs}
+    deleted = set(
+        Project.with_deleted.filter(pk__in=ids, deleted_at__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    for run in runs:
+        run.project_deleted = run.project_id in deleted  # type: ignore[attr-defined]
+    return runs
 
 
 def history_users(*, project: Project | None, user: User) -> list[str]:
@@ -151,7 +173,7 @@ def previous_success(deployment: Deployment) -> Deployment | None:
     """The last successful deploy of the same stage before this run: what it changed from."""
     return (
         Deployment.objects.filter(
-            project_name=deployment.project_name,
+            project_id=deployment.project_id,
             stage_name=deployment.stage_name,
             kind=Deployment.Kind.DEPLOY,
             status=Deployment.Status.SUCCEEDED,
@@ -179,7 +201,7 @@ def export_rows(
 EXPORT_COLUMNS = (
     "id", "project", "stage", "kind", "status", "triggered_by", "created_at", "started_at",
     "finished_at", "duration_s", "succeeded", "failed", "skipped", "unchanged", "total",
-    "plan_summary", "source_deployment", "from_plan", "error",
+    "plan_summary", "source_deployment", "from_plan", "error", "project_id",
 )  # fmt: skip
 
 
@@ -206,6 +228,7 @@ def export_row(run: Deployment) -> dict[str, Any]:
         "source_deployment": run.source_deployment_id,
         "from_plan": run.from_plan_id,
         "error": run.error,
+        "project_id": run.project_id,
     }
 
 

@@ -14,7 +14,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, JSONField, Model, Q
+from django.db.models import CASCADE, F, JSONField, Model, Q
+from django.utils import timezone
 
 from dashboard import runner
 from dashboard.blueprint import blueprint_for_stage
@@ -33,6 +34,9 @@ from dashboard.validation import (
     clean_component_settings,
     clean_environment,
     clean_link_kind,
+    clean_model,
+    clean_node_name,
+    clean_requirements,
     clean_tools,
 )
 from provisioning.blueprint import Blueprint
@@ -190,7 +194,18 @@ def project_delete(*, project: Project, user: User | None) -> None:
     busy = Deployment.objects.filter(stage__project=project, status__in=Deployment.ACTIVE).first()
     if busy is not None:
         raise StageBusy(f"{project.name} has a {busy.kind} in progress (#{busy.pk}): wait for it")
-    project.delete()
+    _delete_contents(project)
+    project.deleted_at = timezone.now()
+    project.save(update_fields=["deleted_at"])
+
+
+def _delete_contents(project: Project) -> None:
+    """Everything that belongs to the project goes (stages, members, canvas); the row stays
+    as the tombstone its runs point at, so its name is free and its id is never reused."""
+    for relation in Project._meta.related_objects:
+        if relation.on_delete is CASCADE:
+            rows = relation.related_model._base_manager.filter(**{relation.field.name: project})
+            rows.delete()
 
 
 # --- agents ----------------------------------------------------------------------------------
@@ -199,10 +214,20 @@ def _apply_agent_data(agent: Agent, data: dict[str, Any]) -> None:
     if unknown:
         raise ServiceError(f"an agent has no field {unknown[0]!r}", field=unknown[0])
     try:
+        if "name" in data:
+            data = {**data, "name": clean_node_name(data["name"])}
         if "environment" in data:
             data = {**data, "environment": clean_environment(data["environment"])}
         if "tools" in data:
             data = {**data, "tools": clean_tools(data["tools"])}
+        if data.keys() & {"model_provider", "model_id", "model_region"}:
+            clean_model(
+                provider=data.get("model_provider", agent.model_provider),
+                model_id=data.get("model_id", agent.model_id),
+                model_region=data.get("model_region", agent.model_region),
+            )
+        if "requirements" in data:  # checked on every save: pip must never see an option
+            data = {**data, "requirements": clean_requirements(data["requirements"])}
     except RuleError as exc:
         raise _rule(exc) from None
     if "code" in data:  # custom code only from under AGENT_CODE_ROOT, whoever calls
@@ -269,6 +294,7 @@ def component_create(
 ) -> Component:
     _edit(project, user, version)
     try:
+        clean_node_name(name)
         cleaned = clean_component_settings(kind, settings)
     except RuleError as exc:
         raise _rule(exc) from None
@@ -288,6 +314,7 @@ def component_update(
 ) -> Component:
     _edit(component.project, user, version)
     try:
+        clean_node_name(name)
         cleaned = clean_component_settings(component.kind, {**component.settings, **settings})
     except RuleError as exc:
         raise _rule(exc) from None
@@ -387,6 +414,9 @@ def deployment_start(
     """Snapshot the blueprint, take the stage lock and queue the run once this commits.
 
     `enqueue=False` is for the embedded CLI, which runs the work in its own process.
+    The message is sent when the transaction commits (the caller's, if it holds one); if
+    the broker refuses it, the run is ended FAILED there and `runner.QueueUnavailable`
+    propagates from that commit, for the caller to report (a 503 for web requests).
     `snapshot` (a past run's blueprint) and `audit` (from_plan, source_deployment) serve
     "deploy this plan" and "redeploy this version" (dashboard/services_history.py).
     """
@@ -409,6 +439,7 @@ def deployment_start(
             with transaction.atomic():
                 deployment = Deployment.objects.create(
                     stage=stage,
+                    project=stage.project,
                     project_name=stage.project.name,
                     stage_name=stage.name,
                     kind=kind,

@@ -1,18 +1,20 @@
 """Try the agent: send one prompt to the agent as deployed to a stage (the chat panel).
 
 The answer comes from `provisioning.engine.ask_agent`: the deployed function on AWS, or
-in the sandbox its package run locally with a stand-in model (and a note saying so).
+in the sandbox its package run locally with a stand-in model (and a note saying so) -
+unless the operator switched local runs of uploaded code off (settings.LOCAL_AGENT_RUNS).
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from dashboard import credentials
 from dashboard.models import Agent, DeployedResource, Membership, Stage
 from dashboard.services import ServiceError, require_role
 from provisioning import engine
-from provisioning.try_agent import Answer
+from provisioning.try_agent import LOCAL_RUNS_OFF, Answer
 
 User = AbstractBaseUser | AnonymousUser
 MAX_PROMPT = 4000
@@ -37,12 +39,16 @@ def agent_ask(
     aws = credentials.stage_aws(
         stage, run=f"chat-{who}", project=agent.project.name, stage_name=stage.name
     )
+    if aws.target.is_sandbox and not settings.LOCAL_AGENT_RUNS:
+        raise ServiceError(LOCAL_RUNS_OFF)
     return engine.ask_agent(
         aws,
         function.properties,
         prompt,
         session_id=session_id.strip() or None,
         layer_keys=_layer_keys(stage, function.properties.get("layers") or []),
+        allow_local=settings.LOCAL_AGENT_RUNS,
+        hide=[str(settings.BASE_DIR), str(settings.VAR_DIR), str(settings.AGENT_CODE_ROOT)],
     )
 
 

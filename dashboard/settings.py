@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "dashboard.middleware.SecurityHeadersMiddleware",
     "dashboard.middleware.LoginRateLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "dashboard.middleware.QueueUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -112,17 +113,20 @@ WHITENOISE_USE_FINDERS = True
 # --- task queue and live updates ---------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 EMBEDDED = not REDIS_URL
+_DRAMATIQ_MIDDLEWARE = [
+    "dramatiq.middleware.AgeLimit",
+    "dramatiq.middleware.TimeLimit",
+    "dramatiq.middleware.Callbacks",
+    "dramatiq.middleware.Retries",
+    "django_dramatiq.middleware.DbConnectionsMiddleware",
+    # Every worker (rundramatiq, or the embedded one) sweeps for runs whose worker died.
+    "dashboard.sweeper.SweeperMiddleware",
+]
 if REDIS_URL:
     DRAMATIQ_BROKER = {
         "BROKER": "dramatiq.brokers.redis.RedisBroker",
         "OPTIONS": {"url": REDIS_URL},
-        "MIDDLEWARE": [
-            "dramatiq.middleware.AgeLimit",
-            "dramatiq.middleware.TimeLimit",
-            "dramatiq.middleware.Callbacks",
-            "dramatiq.middleware.Retries",
-            "django_dramatiq.middleware.DbConnectionsMiddleware",
-        ],
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
     }
     CHANNEL_LAYERS = {
         "default": {
@@ -134,13 +138,7 @@ else:
     DRAMATIQ_BROKER = {
         "BROKER": "dramatiq.brokers.stub.StubBroker",
         "OPTIONS": {},
-        "MIDDLEWARE": [
-            "dramatiq.middleware.AgeLimit",
-            "dramatiq.middleware.TimeLimit",
-            "dramatiq.middleware.Callbacks",
-            "dramatiq.middleware.Retries",
-            "django_dramatiq.middleware.DbConnectionsMiddleware",
-        ],
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
@@ -153,10 +151,16 @@ SANDBOX_ENDPOINT_URL = os.environ.get(
     "SANDBOX_ENDPOINT_URL", f"http://{SANDBOX_HOST}:{SANDBOX_PORT}"
 )
 ENGINE_MAX_WORKERS = int(os.environ.get("ENGINE_MAX_WORKERS", "16"))
+# Dependency layers are pip-installed from this index only (pip is run --isolated, so the
+# variable is read here, once, and handed to the engine).
+PIP_INDEX_URL = os.environ.get("PIP_INDEX_URL") or "https://pypi.org/simple"
 # Issue 7: a team's own agent code is packaged only from under this root (uploads go to
 # <root>/uploads/); paths elsewhere on the server (/etc, home directories) are refused.
 AGENT_CODE_ROOT = Path(os.environ.get("AGENT_CODE_ROOT", VAR_DIR / "agent-code"))
 AGENT_CODE_MAX_ZIP_MB = int(os.environ.get("AGENT_CODE_MAX_ZIP_MB", "50"))
+# The sandbox cannot run Lambda code, so its chat runs a deployed package's handler on this
+# machine, confined (provisioning/isolation.py). Off: such runs are refused; AWS stages still chat.
+LOCAL_AGENT_RUNS = _flag("STRANDS_LOCAL_AGENT_RUNS", True)
 
 LOGGING = {
     "version": 1,
@@ -208,6 +212,9 @@ if not DEBUG and SECRET_KEY != _DEV_KEY:
 
 # --- runs ----------------------------------------------------------------------------------
 DEPLOYMENT_HEARTBEAT_S = float(os.environ.get("DEPLOYMENT_HEARTBEAT_S", "5"))
-DEPLOYMENT_STALE_AFTER_S = float(os.environ.get("DEPLOYMENT_STALE_AFTER_S", "90"))
+# A worker silent this long is taken for dead: its run is failed and the stage freed by the
+# workers' sweep every DEPLOYMENT_SWEEP_PERIOD_S (0: off), so within 60 + 15 = 75 s.
+DEPLOYMENT_STALE_AFTER_S = float(os.environ.get("DEPLOYMENT_STALE_AFTER_S", "60"))
+DEPLOYMENT_SWEEP_PERIOD_S = float(os.environ.get("DEPLOYMENT_SWEEP_PERIOD_S", "15"))
 # dramatiq's default time limit is 10 minutes; a real-AWS deploy can take longer.
 DEPLOYMENT_TIME_LIMIT_MS = int(os.environ.get("DEPLOYMENT_TIME_LIMIT_MS", str(3 * 3600 * 1000)))

@@ -1,4 +1,5 @@
-"""Rules for what a canvas may hold: component settings, links, environment variables.
+"""Rules for what a canvas may hold: component settings, links, environment variables,
+pip requirements.
 
 Pure functions raising `ValueError(field, message)`-style `RuleError`s; services turn
 them into `ServiceError`s. Forms may read the tables here to offer choices.
@@ -12,7 +13,9 @@ from typing import Any
 
 from dashboard.aws_fields import clean_public_url
 from dashboard.models import Component
-from provisioning import links
+from provisioning import engine, links
+from provisioning.naming import reserved_name_problem
+from provisioning.pip_requirements import RequirementRefused, parse_requirements
 
 
 class RuleError(ValueError):
@@ -90,7 +93,9 @@ def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return optional
 
 
-_KMS_KEY = re.compile(r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+|alias/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$")
+_KMS_KEY = re.compile(
+    r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+|alias/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$"
+)
 
 
 def _kms_key(value: Any) -> str:
@@ -200,6 +205,15 @@ def clean_link_kind(source: str, target: str, kind: str) -> str:
     return kind
 
 
+def clean_node_name(name: Any) -> str:
+    """An agent's or component's name, refused when the stage's own resources use it
+    (a bucket called `artifacts` would be the stage's artifacts bucket)."""
+    problem = reserved_name_problem(str(name))
+    if problem:
+        raise RuleError("name", problem)
+    return str(name)
+
+
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Lambda sets these itself and refuses functions that try to.
 _RESERVED_ENV = {"_HANDLER", "_X_AMZN_TRACE_ID", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"}
@@ -221,6 +235,16 @@ def clean_environment(environment: Any) -> dict[str, str]:
     return cleaned
 
 
+def clean_model(*, provider: Any, model_id: Any, model_region: Any) -> None:
+    """The engine's own check of the model id and region (they end up in IAM ARNs)."""
+    problems = engine.model_problems(
+        provider=provider, model_id=model_id, model_region=model_region
+    )
+    if problems:
+        field, message = problems[0]
+        raise RuleError(field, message)
+
+
 def clean_tools(tools: Any) -> list[str]:
     if tools in (None, ""):
         return []
@@ -229,3 +253,18 @@ def clean_tools(tools: Any) -> list[str]:
     if not isinstance(tools, list | tuple):
         raise RuleError("tools", "tools must be a list of names")
     return [str(t).strip() for t in tools if str(t).strip()]
+
+
+def clean_requirements(requirements: Any) -> list[str]:
+    """Extra pip requirements: a list of lines, or text with one per line. Comments and
+    blank lines go; a URL, path or pip option is refused, never stored."""
+    if requirements in (None, ""):
+        return []
+    if isinstance(requirements, list | tuple) and all(isinstance(r, str) for r in requirements):
+        requirements = "\n".join(requirements)
+    if not isinstance(requirements, str):
+        raise RuleError("requirements", "requirements must be a list of pip requirements")
+    try:
+        return parse_requirements(requirements)
+    except RequirementRefused as exc:
+        raise RuleError("requirements", str(exc)) from None

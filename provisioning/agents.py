@@ -7,6 +7,7 @@ here touches AWS; ARNs not known before deploy are `Ref`/`Join` placeholders.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from typing import Any, Protocol
 from provisioning import packaging
 from provisioning import tools_catalogue as catalogue
 from provisioning.blueprint import Agent
+from provisioning.naming import global_name
+from provisioning.pip_requirements import requirements_problems
 from provisioning.policies import bedrock_statements, statement
 from provisioning.spec import Join, Ref, ResourceSpec
 
@@ -26,8 +29,29 @@ SESSION_PREFIX_ENV = "STRANDS_DEPLOY_SESSION_PREFIX"
 SESSION_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 CODE_KINDS = ("zip", "directory")
 _ENTRY_POINT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\.[A-Za-z_]\w*$")
-_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?\s*([<>=!~]=?.*)?$")
+# AWS region names: us-east-1, ap-southeast-2, cn-northwest-1, us-gov-west-1, us-isob-east-1,
+# eu-isoe-west-1. Checked by shape, not against a list, so a region newer than botocore passes.
+REGION_NAME = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+# Bedrock model ids ("anthropic.claude-3-5-sonnet-20240620-v1:0", "amazon.nova-pro-v1:0",
+# "anthropic.claude-3-sonnet-20240229-v1:0:200k") and inference profile ids, which put a
+# geography in front ("us.amazon.nova-pro-v1:0", "global.anthropic.claude-sonnet-4-6"). The id
+# goes verbatim into IAM resource ARNs, so nothing beyond these characters gets through.
+BEDROCK_MODEL_ID = re.compile(
+    r"^(?:(?:us|eu|apac|global|us-gov|jp|au|ca)\.)?"
+    r"[a-z0-9-]{1,63}\.[a-z0-9-]{1,63}(?:[.:][a-z0-9-]{1,63}){0,3}$"
+)
+# A Bedrock ARN: an application inference profile, a provisioned, custom or imported model.
+BEDROCK_MODEL_ARN = re.compile(
+    r"^arn:aws(?:-[a-z]+)*:bedrock:[a-z0-9-]{1,20}:(?:\d{12})?:"
+    r"(?:foundation-model|inference-profile|application-inference-profile|provisioned-model"
+    r"|custom-model|custom-model-deployment|imported-model)/[A-Za-z0-9][A-Za-z0-9.:/-]{0,200}$"
+)
+# Other providers' names ("gpt-4o", "claude-sonnet-4-5", litellm's "openai/gpt-4o") reach only
+# the handler's configuration, never a policy: any plain token of these characters.
+OTHER_MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$")
 Problem = tuple[str, str]
+LAMBDA_ENVIRONMENT_LIMIT = 4096
+"""Bytes of a function's variables, measured as Lambda does: one compact JSON object."""
 
 
 class Namer(Protocol):
@@ -126,8 +150,71 @@ def layer_requirements(agent: Agent, *, dependencies: str = "layer") -> list[str
     return sorted(set(wanted))
 
 
-def agent_problems(agent: Agent) -> list[Problem]:
+def model_problems(*, provider: object, model_id: object, model_region: object) -> list[Problem]:
+    """What is wrong with an agent's model id and model region, as (field, message).
+
+    An empty model id is left to the canvas's "no model chosen"; an empty region means the
+    stage's region."""
     problems: list[Problem] = []
+    if not isinstance(model_region, str) or (model_region and not REGION_NAME.match(model_region)):
+        problems.append(
+            ("model_region", f"{_shown(model_region)} is not an AWS region name like us-east-1")
+        )
+    if not isinstance(model_id, str):
+        return [*problems, ("model_id", "the model id must be text")]
+    if not model_id:
+        return problems
+    if provider == "bedrock":
+        if not (BEDROCK_MODEL_ID.match(model_id) or BEDROCK_MODEL_ARN.match(model_id)):
+            problems.append(
+                (
+                    "model_id",
+                    f"{_shown(model_id)} is not a Bedrock model id like "
+                    "anthropic.claude-3-5-sonnet-20240620-v1:0, an inference profile id like "
+                    "us.amazon.nova-pro-v1:0, or a Bedrock model ARN",
+                )
+            )
+    elif not OTHER_MODEL_ID.match(model_id):
+        problems.append(
+            (
+                "model_id",
+                f"{_shown(model_id)} is not a model name: letters, digits and . _ : / @ + - "
+                "only, up to 200",
+            )
+        )
+    return problems
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def environment_size(variables: Mapping[str, str]) -> int:
+    """The size Lambda compares with its 4 KB limit: the variables as compact JSON
+    ({"KEY":"value",...}, its refusal quotes that string), so quotes and commas count."""
+    return len(json.dumps(dict(variables), separators=(",", ":")).encode())
+
+
+def environment_problems(agent: Agent, variables: Mapping[str, str]) -> list[Problem]:
+    """`variables`: everything the function will get, the engine's own variables included."""
+    size = environment_size(variables)
+    if size <= LAMBDA_ENVIRONMENT_LIMIT:
+        return []
+    return [
+        (
+            "environment",
+            f"the environment of agent {agent.name} takes {size} bytes as Lambda counts them "
+            f"(its variables with the link and secret variables the deploy adds); Lambda "
+            f"allows {LAMBDA_ENVIRONMENT_LIMIT}: shorten values or keep large ones in a secret",
+        )
+    ]
+
+
+def agent_problems(agent: Agent) -> list[Problem]:
+    problems = model_problems(
+        provider=agent.model_provider, model_id=agent.model_id, model_region=agent.model_region
+    )
     if agent.model_provider not in PROVIDERS:
         problems.append(("model_provider", f"must be one of: {', '.join(PROVIDERS)}"))
     else:
@@ -146,11 +233,8 @@ def agent_problems(agent: Agent) -> list[Problem]:
             if s.env not in agent.secrets
         ]
     problems += _code_problems(agent.code)
-    problems += [
-        ("requirements", f"{r!r} is not a pip requirement like package==1.2.3")
-        for r in agent.requirements
-        if r.strip() and not _REQUIREMENT.match(r.strip())
-    ]
+    wanted = [r for r in agent.requirements if r.strip()]
+    problems += [("requirements", problem) for problem in requirements_problems(wanted)]
     return problems
 
 
@@ -201,7 +285,8 @@ ARTIFACTS = "stage/artifacts"
 
 
 def code_requirements(agent: Agent, recipe: Mapping[str, Any]) -> list[str]:
-    """The requirements file shipped with the agent's custom code."""
+    """The requirements file shipped with the agent's custom code; a line pip must not see
+    raises RequirementRefused."""
     try:
         return packaging.requirements_of(
             recipe, agent.code.get("requirements") or "requirements.txt"
@@ -237,7 +322,7 @@ def artifacts_bucket_spec(namer: Namer) -> ResourceSpec:
         ARTIFACTS,
         "s3:bucket",
         {
-            "name": namer("artifacts", kind="s3", lowercase=True),
+            "name": global_name(namer("artifacts", kind="s3", lowercase=True)),
             "versioning": False,
             "encryption": None,
             "block_public_access": True,

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from provisioning.blueprint import Component
+from provisioning.naming import global_name
 from provisioning.spec import Ref, ResourceSpec
 
 Problem = tuple[str, str]  # (field, message)
@@ -27,7 +28,7 @@ def _bucket(c: Component, name: Namer) -> list[ResourceSpec]:
             f"bucket/{c.name}",
             "s3:bucket",
             {
-                "name": name(c.name, kind="s3", lowercase=True),
+                "name": global_name(name(c.name, kind="s3", lowercase=True)),
                 "versioning": bool(s.get("versioning", False)),
                 "encryption": {"algorithm": "aws:kms" if kms else "AES256", "kms_key_id": kms},
                 "block_public_access": True,
@@ -78,14 +79,12 @@ def _queue_props(name: str, s: Mapping[str, Any], fifo: bool) -> dict[str, Any]:
 def _queue(c: Component, name: Namer) -> list[ResourceSpec]:
     s = c.settings
     fifo = bool(s.get("fifo", False))
-    main = _queue_props(
-        name(c.name, kind="sqs") if not fifo else _fifo_base(name(c.name, kind="sqs")), s, fifo
-    )
+    kind = "sqs_fifo" if fifo else "sqs"
+    main = _queue_props(name(c.name, kind=kind), s, fifo)
     specs = []
     if s.get("dead_letter"):
         dlq_id = f"queue/{c.name}/dlq"
-        dlq_name = name(c.name, "dlq", kind="sqs")
-        dlq = _queue_props(_fifo_base(dlq_name) if fifo else dlq_name, {}, fifo)
+        dlq = _queue_props(name(c.name, "dlq", kind=kind), {}, fifo)
         dlq["message_retention_s"] = 1209600  # keep failures the longest SQS allows (14 days)
         specs.append(ResourceSpec(dlq_id, "sqs:queue", dlq, node=c.key))
         main["dead_letter"] = {
@@ -96,20 +95,16 @@ def _queue(c: Component, name: Namer) -> list[ResourceSpec]:
     return specs
 
 
-def _fifo_base(name: str) -> str:
-    return name[:75]  # ".fifo" must still fit SQS's 80 characters
-
-
 def _topic(c: Component, name: Namer) -> list[ResourceSpec]:
     s = c.settings
     fifo = bool(s.get("fifo", False))
-    base = name(c.name, kind="sns")
+    base = name(c.name, kind="sns_fifo" if fifo else "sns")
     return [
         ResourceSpec(
             f"topic/{c.name}",
             "sns:topic",
             {
-                "name": f"{base[:251]}.fifo" if fifo else base,
+                "name": f"{base}.fifo" if fifo else base,
                 "fifo": fifo,
                 "content_based_deduplication": bool(s.get("content_based_deduplication", False))
                 and fifo,

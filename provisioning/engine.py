@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioning import drift, try_agent
+from provisioning.agents import model_problems as model_problems  # the forms check with it
 from provisioning.aws import AwsContext
 from provisioning.blueprint import Blueprint
 from provisioning.errors import BlueprintError
@@ -20,6 +21,7 @@ from provisioning.events import Event, EventStatus, ProgressSink
 from provisioning.graph import build as build_graph
 from provisioning.optimizer import Optimized, optimize
 from provisioning.orchestrator import Orchestrator
+from provisioning.packaging import PYPI_SIMPLE, Builds
 from provisioning.planner import Plan, make_plan
 from provisioning.secret_params import policy_problems
 from provisioning.state import RecordedResource, StateStore
@@ -29,6 +31,8 @@ from provisioning.state import RecordedResource, StateStore
 class EngineSettings:
     max_workers: int = 16
     """Concurrent AWS calls: control-plane APIs throttle, so tens, not hundreds."""
+    pip_index_url: str = PYPI_SIMPLE
+    """The one package index dependency layers are installed from."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,12 @@ def plan(
 ) -> Plan:
     optimized = _graph(blueprint)
     result = make_plan(
-        optimized.graph, store.load(), aws, max_workers=settings.max_workers, refresh=refresh
+        optimized.graph,
+        store.load(),
+        aws,
+        max_workers=settings.max_workers,
+        refresh=refresh,
+        intents=store.intents(),
     )
     result.decisions.extend(optimized.decisions)
     return result
@@ -84,11 +93,24 @@ def deploy(
     optimized = _graph(blueprint)
     if optimized.graph.problems:
         raise BlueprintError(optimized.graph.problems)
-    the_plan = make_plan(optimized.graph, store.load(), aws, max_workers=settings.max_workers)
+    the_plan = make_plan(
+        optimized.graph,
+        store.load(),
+        aws,
+        max_workers=settings.max_workers,
+        intents=store.intents(),
+    )
+    if the_plan.problems:
+        raise BlueprintError(the_plan.problems)  # a name another owner holds: touch nothing
     the_plan.decisions.extend(optimized.decisions)
     sink.emit(Event(None, None, "PLAN", EventStatus.INFO, _plan_line(the_plan)))
     orchestrator = Orchestrator(
-        aws, store, sink, max_workers=settings.max_workers, cancelled=cancelled
+        aws,
+        store,
+        sink,
+        max_workers=settings.max_workers,
+        cancelled=cancelled,
+        builds=Builds(index_url=settings.pip_index_url),
     )
     tally = orchestrator.apply(the_plan, optimized.graph.specs)
     return RunResult(tally.status, tally.counts(), "; ".join(tally.errors), the_plan.as_dict())
@@ -181,3 +203,48 @@ def ask_agent(
 ) -> try_agent.Answer:
     """The chat panel's door: the deployed agent's answer (try_agent.py)."""
     return try_agent.ask(aws, function, prompt, **options)
+
+
+def sweep_orphans(
+    orphans: list[Mapping[str, Any]],
+    sink: ProgressSink,
+    aws: AwsContext,
+    *,
+    cancelled: CancelCheck = lambda: False,
+) -> RunResult:
+    """Delete the orphans a refresh listed (`Orphan.as_dict()` each), one event apiece.
+
+    A run of its own, so that what is deleted from AWS outside a deploy is in the history
+    like every other change. An orphan that is already gone counts as deleted.
+    """
+    sink.emit(Event(None, None, "DELETE", EventStatus.INFO, f"deleting {len(orphans)} orphans"))
+    counts = {"deleted": 0, "failed": 0, "skipped": 0}
+    errors: list[str] = []
+    for entry in orphans:
+        orphan = drift.Orphan(
+            arn=str(entry["arn"]),
+            service=str(entry["service"]),
+            name=str(entry["name"]),
+            stage=str(entry.get("stage") or ""),
+            logical_id=str(entry.get("logical_id") or ""),
+        )
+        label = orphan.logical_id or orphan.arn
+        kind = f"orphan:{orphan.service}"
+        if cancelled():
+            counts["skipped"] += 1
+            sink.emit(Event(label, kind, "DELETE", EventStatus.SKIPPED, "cancelled"))
+            continue
+        sink.emit(Event(label, kind, "DELETE", EventStatus.STARTED, f"deleting {orphan.arn}"))
+        started = aws.clock()
+        try:
+            drift.delete_orphan(aws, orphan)
+        except Exception as exc:  # one orphan's refusal must not stop the others
+            counts["failed"] += 1
+            errors.append(f"{orphan.arn}: {exc}")
+            sink.emit(Event(label, kind, "DELETE", EventStatus.FAILED, str(exc)))
+            continue
+        counts["deleted"] += 1
+        elapsed = int((aws.clock() - started) * 1000)
+        sink.emit(Event(label, kind, "DELETE", EventStatus.SUCCEEDED, orphan.arn, elapsed))
+    status = "FAILED" if errors else ("CANCELLED" if counts["skipped"] else "SUCCEEDED")
+    return RunResult(status, counts, "; ".join(errors))

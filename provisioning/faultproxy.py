@@ -252,6 +252,15 @@ class _State:
         }
 
 
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    """0 for a dropped connection."""
+    headers: list[tuple[str, str]]
+    payload: bytes
+    reset: bool = False
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _ProxyServer
@@ -287,29 +296,33 @@ class _Handler(BaseHTTPRequestHandler):
             fault = ROLE_NOT_ASSUMABLE
         if delay > 0:
             time.sleep(delay)
-        status = self._answer(action, body, fault)
-        if action == "iam:CreateRole" and 200 <= status < 300 and role:
+        reply = self._reply(action, body, fault)
+        # Recorded before the client hears anything: whoever got an answer (or a dropped
+        # connection) and then reads the stats, or calls CreateFunction, sees this call.
+        if action == "iam:CreateRole" and 200 <= reply.status < 300 and role:
             self.server.state.role_created(role)
         injected = fault.kind if fault is not None else ""
         self.server.state.record(
-            Call(action, started, time.monotonic(), status, injected, round(delay, 6), role)
+            Call(action, started, time.monotonic(), reply.status, injected, round(delay, 6), role)
         )
+        if reply.reset:
+            self._reset()
+        else:
+            self._send(reply.status, reply.headers, reply.payload)
 
-    def _answer(self, action: str, body: bytes, fault: Fault | None) -> int:
+    def _reply(self, action: str, body: bytes, fault: Fault | None) -> _Reply:
+        """What the client is to get: the sandbox's answer, an injected error, or a reset."""
         if fault is None or fault.after:
             status, headers, payload = self._forward(body)
             if fault is None:
-                self._send(status, headers, payload)
-                return status
+                return _Reply(status, headers, payload)
         assert fault is not None
         if fault.kind == "reset":
-            self._reset()
-            return 0
+            return _Reply(0, [], b"", reset=True)
         protocol = protocol_of(action, dict(self.headers.items()))
         status, code, message = fault.response(protocol)
         headers, payload = error_body(protocol, status, code, message)
-        self._send(status, headers, payload)
-        return status
+        return _Reply(status, headers, payload)
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":

@@ -18,22 +18,23 @@ from provisioning import links as L
 from provisioning import network, packaging, secret_params
 from provisioning.blueprint import Agent, Blueprint, Link
 from provisioning.components import component_specs, validate_component
-from provisioning.naming import physical_name
+from provisioning.naming import AWS, physical_name, reserved_name_problem
+from provisioning.pip_requirements import RequirementRefused
 from provisioning.policies import (
     log_statements,
     policy_document,
     trust_policy,
 )
 from provisioning.provisioners.iam import add_vpc_execution_permissions
-from provisioning.spec import Ref, ResourceSpec, to_jsonable
+from provisioning.spec import Join, Ref, ResourceSpec, to_jsonable
 from provisioning.tools_catalogue import ArnContext
 from provisioning.wiring import WIRING, LinkEffect
 
-AWS = "@aws"
-"""Pseudo resource whose outputs are the account id, region and partition."""
 ACCOUNT = Ref(AWS, "account_id")
 REGION = Ref(AWS, "region")
 PARTITION = Ref(AWS, "partition")
+SAMPLE_ACCOUNT = "123456789012"
+"""Stands in for the account id where a value's length is estimated before deploy."""
 Problem = tuple[str, str, str]
 
 
@@ -125,11 +126,16 @@ class _Builder:
             self.add(spec)
 
     def _check_names(self) -> None:
-        seen: dict[str, str] = {}
-        for key in [a.key for a in self.bp.agents] + [c.key for c in self.bp.components]:
+        seen: set[str] = set()
+        nodes = [(a.key, a.name) for a in self.bp.agents]
+        nodes += [(c.key, c.name) for c in self.bp.components]
+        for key, name in nodes:
             if key in seen:
                 self.problems.append((key, "name", "two nodes of the same kind share this name"))
-            seen[key] = key
+            seen.add(key)
+            reserved = reserved_name_problem(name)
+            if reserved:
+                self.problems.append((key, "name", reserved))
 
     # --- agents ---------------------------------------------------------------------------
     def _agent(self, parts: _AgentParts) -> None:
@@ -207,7 +213,10 @@ class _Builder:
         if self.dependencies == "official" and not official:
             self.problems.append((agent.key, "layers", "the stage sets no strands_layer_arn"))
         if agent.code:
-            requirements = sorted({*requirements, *A.code_requirements(agent, recipe)})
+            try:
+                requirements = sorted({*requirements, *A.code_requirements(agent, recipe)})
+            except RequirementRefused as exc:
+                self.problems.append((agent.key, "requirements", str(exc)))
         layers: list[Any] = [official] if self.dependencies == "official" and official else []
         if requirements and self.dependencies != "none":
             layer = A.layer_spec(agent, requirements, self.name, Ref(A.ARTIFACTS, "name"))
@@ -236,6 +245,9 @@ class _Builder:
         link_env: dict[str, Any],
         needs: A.AgentNeeds,
     ) -> ResourceSpec:
+        environment = {**dict(agent.environment), **link_env}
+        estimated = {name: self._estimated(value) for name, value in environment.items()}
+        self.problems.extend((agent.key, f, m) for f, m in A.environment_problems(agent, estimated))
         recipe = agent_recipe(agent, region=self.bp.region)
         try:
             zip_bytes = packaging.package_code(recipe)
@@ -261,7 +273,7 @@ class _Builder:
                 "architecture": agent.architecture,
                 "memory_mb": agent.memory_mb,
                 "timeout_s": agent.timeout_s,
-                "environment": {**dict(agent.environment), **link_env},
+                "environment": environment,
                 "reserved_concurrency": agent.reserved_concurrency,
                 "tracing": "Active" if agent.tracing else "PassThrough",
                 "layers": layers,
@@ -273,6 +285,26 @@ class _Builder:
             node=agent.key,
             depends_on=(f"{base}/log-group",),
         )
+
+    def _estimated(self, value: Any) -> str:
+        """A value as long as it will be once its producer exists: names are known now, URLs
+        and ARNs are built around them."""
+        if isinstance(value, Join):
+            return "".join(self._estimated(part) for part in value.parts)
+        if not isinstance(value, Ref):
+            return str(value)
+        if value.logical_id == AWS:
+            pseudo = {"account_id": SAMPLE_ACCOUNT, "region": self.bp.region, "partition": "aws"}
+            return pseudo.get(value.attribute, SAMPLE_ACCOUNT)
+        spec = self.specs.get(value.logical_id)
+        name = self._estimated(spec.properties.get("name") or "") if spec else ""
+        if value.attribute == "name" and name:
+            return name
+        service = spec.resource_type.split(":", 1)[0] if spec else "aws"
+        region = self.bp.region
+        if value.attribute == "url":
+            return f"https://{service}.{region}.amazonaws.com/{SAMPLE_ACCOUNT}/{name}"
+        return f"arn:aws:{service}:{region}:{SAMPLE_ACCOUNT}:{name or value.logical_id}"
 
     # --- links ----------------------------------------------------------------------------
     def _wire(self, link: Link) -> None:

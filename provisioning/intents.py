@@ -77,9 +77,12 @@ def create_once[T](
 
 
 def find_leftover(provisioner: Provisioner, intent: RecordedResource) -> RecordedResource | None:
-    """What an unconfirmed create left in AWS, as a record `destroy` can take; None if nothing."""
+    """What an unconfirmed create left in AWS, as a record `destroy` can take; None if
+    nothing, or if what holds the name belongs to someone else (never deleted for us)."""
     found = provisioner.get_current_state(intent.properties, None)
     if found is None:
+        return None
+    if provisioner.ownership_problem(intent.logical_id, found, intended=True) is not None:
         return None
     outputs = dict(found.outputs)
     return RecordedResource(

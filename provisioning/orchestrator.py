@@ -39,6 +39,7 @@ from provisioning.concurrency import AdaptiveLimit, LimitChange
 from provisioning.errors import RunSuperseded, error_message
 from provisioning.events import Event, EventStatus, ProgressSink
 from provisioning.intents import find_leftover
+from provisioning.packaging import Builds
 from provisioning.planner import Plan, pseudo_outputs
 from provisioning.provisioners import provisioner_for
 from provisioning.provisioners.base import Action, Change, Provisioner
@@ -105,8 +106,10 @@ class Orchestrator:
         *,
         max_workers: int = 16,
         cancelled: Callable[[], bool] = lambda: False,
+        builds: Builds | None = None,
     ) -> None:
         self.aws = aws
+        self.builds = builds
         self.store = store
         self.sink = sink
         self.max_workers = max(1, max_workers)
@@ -120,7 +123,9 @@ class Orchestrator:
 
     def provisioner(self, resource_type: str) -> Provisioner:
         if resource_type not in self._provisioners:
-            self._provisioners[resource_type] = provisioner_for(resource_type)(self.aws)
+            self._provisioners[resource_type] = provisioner_for(resource_type)(
+                self.aws, self.builds
+            )
         return self._provisioners[resource_type]
 
     # --- deploy ----------------------------------------------------------------------------

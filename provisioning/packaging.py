@@ -24,10 +24,13 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from provisioning.errors import EngineError
+from provisioning.pip_requirements import pip_arguments, requirements_file
 
 HANDLER = "handler.handler"
 HANDLER_TEMPLATE = Path(__file__).with_name("templates") / "lambda_handler.py"
@@ -46,6 +50,10 @@ UNZIPPED_LIMIT = 250 * MB
 """Function plus all its layers, unzipped."""
 
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
+PYPI_SIMPLE = "https://pypi.org/simple"
+"""The package index layers are built from unless the engine is told another one."""
+_PYTHON_VERSION = re.compile(r"^3\.\d{1,2}$")
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _AGENT_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -67,6 +75,14 @@ _REQUIRED_AGENT_FIELDS = ("name", "model_id")
 
 class PackagingError(EngineError):
     pass
+
+
+@dataclass(frozen=True)
+class Builds:
+    """How this machine builds packages: the operator's choice, the same for every run."""
+
+    index_url: str = PYPI_SIMPLE
+    """The only package index pip may fetch from (a private mirror, or PyPI)."""
 
 
 def code_sha256(zip_bytes: bytes) -> str:
@@ -158,25 +174,51 @@ def _zip_files(recipe: Mapping[str, Any]) -> dict[str, bytes]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             return {
-                info.filename: zf.read(info)
-                for info in zf.infolist()
-                if not info.is_dir() and not excluded(info.filename)
+                info.filename: zf.read(info) for info in zip_members(zf, f"uploaded code {path}")
             }
     except zipfile.BadZipFile as exc:
         raise PackagingError(f"uploaded code {path} is not a zip file") from exc
 
 
+def zip_members(zf: zipfile.ZipFile, source: str) -> list[zipfile.ZipInfo]:
+    """The files of a team's zip worth packaging, once every entry is known to stay inside
+    the package: Lambda and any later unpacking would otherwise write where a name points."""
+    infos = zf.infolist()
+    problems = [f"{info.filename!r} {p}" for info in infos if (p := zip_entry_problem(info))]
+    names = [info.filename for info in infos]
+    problems += [
+        f"{name!r} appears more than once" for name in sorted(set(names)) if names.count(name) > 1
+    ]
+    if problems:
+        raise PackagingError(f"{source} has unsafe entries: {'; '.join(problems[:5])}")
+    return [info for info in infos if not info.is_dir() and not excluded(info.filename)]
+
+
+def zip_entry_problem(info: zipfile.ZipInfo) -> str | None:
+    """Why an entry could land outside the package, or None."""
+    name = info.filename
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "is a symbolic link"
+    if "\\" in name:
+        return "has a backslash in its path"
+    if name.startswith("/") or _DRIVE.match(name):
+        return "is an absolute path"
+    parts = name.removesuffix("/").split("/")
+    if ".." in parts:
+        return "climbs out of the package (a .. part)"
+    if "" in parts or "." in parts:
+        return "has an empty or . part in its path"
+    return None
+
+
 def requirements_of(recipe: Mapping[str, Any], name: str = "requirements.txt") -> list[str]:
-    """The requirements file shipped with custom code: its requirement lines, for the layer."""
+    """The requirements file shipped with custom code: its requirement lines, for the layer.
+    A line that is not a plain requirement is refused, never skipped: a dropped line would
+    deploy an agent without a package its code imports."""
     if recipe.get("kind") not in ("zip", "directory"):
         return []
-    files = package_files(recipe)
-    text = files.get(name)
-    if text is None:
-        return []
-    raw = text.decode("utf-8") if isinstance(text, bytes) else text
-    lines = (line.split("#", 1)[0].strip() for line in raw.splitlines())
-    return [line for line in lines if line and not line.startswith("-")]
+    text = package_files(recipe).get(name)
+    return [] if text is None else requirements_file(text, name)
 
 
 def package_files(recipe: Mapping[str, Any]) -> dict[str, str | bytes]:
@@ -263,8 +305,10 @@ def build_layer(
     python_version: str = "3.12",
     architecture: str = "x86_64",
     cache_dir: Path,
+    index_url: str = PYPI_SIMPLE,
 ) -> LayerArtifact:
-    """pip-installs requirements for Lambda's platform into a layer zip, cached by content."""
+    """pip-installs requirements for Lambda's platform into a layer zip, cached by content.
+    The requirements are checked again here: whatever stored them, pip gets only plain ones."""
     if architecture not in PLATFORMS:
         raise PackagingError(f"unknown architecture {architecture!r}: expected x86_64 or arm64")
     platform = PLATFORMS[architecture]
@@ -274,8 +318,16 @@ def build_layer(
         return _artifact(zip_path, key, json.loads(meta_path.read_text()))
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="layer-", dir=cache_dir) as tmp:
-        root = Path(tmp) / "python"
-        _pip_install(requirements, root, platform=platform, python_version=python_version)
+        root, empty = Path(tmp) / "python", Path(tmp) / "cwd"
+        empty.mkdir()
+        argv = pip_command(
+            requirements,
+            root,
+            platform=platform,
+            python_version=python_version,
+            index_url=index_url,
+        )
+        _pip_install(argv, requirements, platform=platform, cwd=empty)
         _strip(root)
         sizes = package_sizes(root)
         staged = Path(tmp) / "layer.zip"
@@ -295,16 +347,49 @@ def _artifact(zip_path: Path, key: str, sizes: Mapping[str, int]) -> LayerArtifa
     return LayerArtifact(zip_path, key, digest, zip_path.stat().st_size, dict(sizes))
 
 
-def _pip_install(
-    requirements: list[str], target: Path, *, platform: str, python_version: str
-) -> None:
-    command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "--no-input", "--target", str(target), "--platform", platform,
+def pip_command(
+    requirements: Iterable[str],
+    target: Path,
+    *,
+    platform: str,
+    python_version: str,
+    index_url: str = PYPI_SIMPLE,
+) -> list[str]:
+    """pip's argv for a layer: it reads no configuration or environment of this host
+    (--isolated), asks nobody (--no-input), fetches only from `index_url`, installs wheels
+    only (no package's build code runs here), and takes each requirement as a checked
+    argument after `--`, never a file a team wrote."""
+    if not _PYTHON_VERSION.match(python_version):
+        raise PackagingError(f"building a layer for Python {python_version!r}: expected e.g. 3.12")
+    return [
+        sys.executable, "-m", "pip", "install", "--isolated", "--no-input", "--quiet",
+        "--disable-pip-version-check", "--index-url", _index_url(index_url),
+        "--target", str(target), "--platform", platform,
         "--python-version", python_version, "--implementation", "cp",
-        "--only-binary=:all:", "--no-compile", *requirements,
+        "--only-binary=:all:", "--no-compile", "--", *pip_arguments(requirements),
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def _index_url(url: str) -> str:
+    """The operator's index, as pip's one source: a web index or, offline, a local mirror."""
+    try:
+        parsed = urllib.parse.urlsplit(url)
+        usable = (parsed.scheme in ("https", "http") and parsed.hostname) or (
+            parsed.scheme == "file" and parsed.path
+        )
+    except ValueError:  # e.g. an unclosed [ in the host
+        usable = False
+    if not usable or any(c.isspace() for c in url):
+        # Not echoed: an index URL may carry a token.
+        raise PackagingError(
+            "building a layer: the package index URL is not an http(s) or file URL"
+        )
+    return url
+
+
+def _pip_install(command: list[str], requirements: list[str], *, platform: str, cwd: Path) -> None:
+    # An empty working directory: pip takes a requirement named like a local file for that file.
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
         raise PackagingError(

@@ -4,46 +4,53 @@ On AWS the function is invoked and its answer returned with the duration. The sa
 (moto) stores functions but never runs them: its invoke answers 200 with a
 FunctionError, which must never pass for an answer. There the exact deployed zip
 (re-packaged from the recorded recipe and checked against Lambda's CodeSha256) is
-unpacked and its handler run in a subprocess with the stand-in model, the function's
-environment and a timeout, so event parsing, the tool list and the wiring still run.
+unpacked and its handler run with the stand-in model and the function's environment, so
+event parsing, the tool list and the wiring still run. That handler is code a deployer
+uploaded, run on the web server: it runs confined (isolation.py), and an operator can
+switch such runs off (`allow_local`).
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import platform
-import subprocess
 import sys
-import tempfile
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from provisioning import packaging
+from provisioning import isolation, packaging
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, AwsContext
 
-LOCAL_TIMEOUT_S = 60
+LOCAL_LIMITS = isolation.Limits(timeout_s=60, cpu_s=60, memory_mb=2048)
+LOCAL_RUNS_OFF = (
+    "Running uploaded agent code on this server is switched off by its operator "
+    "(STRANDS_LOCAL_AGENT_RUNS), and the sandbox cannot run Lambda code: deploy to AWS to talk "
+    "to this agent."
+)
 SANDBOX_NOTE = (
     "The sandbox cannot run Lambda code, so this answer comes from the deployed package "
     "run on this machine with a stand-in model (no Bedrock call was made)."
 )
 _RUNNER = """
-import importlib, json, sys
+import importlib, json, resource, sys
 layers = json.loads(sys.argv[2])
 sys.path[:0] = ["."]
 sys.path.extend(layers)  # after site-packages, as a fallback for what the host lacks
 module_name, _, function_name = sys.argv[1].rpartition(".")
-handler = getattr(importlib.import_module(module_name), function_name)
 event = json.loads(sys.stdin.read())
 try:
+    handler = getattr(importlib.import_module(module_name), function_name)
     result = handler(event, None)
+except MemoryError:
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0] // (1024 * 1024)
+    print(json.dumps({"ok": False, "error": f"the handler ran out of memory (limit {limit} MB)"}))
 except Exception as exc:
     print(json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}"}))
 else:
@@ -68,16 +75,23 @@ def ask(
     *,
     session_id: str | None = None,
     layer_keys: list[str] | None = None,
-    timeout_s: int = LOCAL_TIMEOUT_S,
+    allow_local: bool,
+    limits: isolation.Limits = LOCAL_LIMITS,
+    hide: Sequence[str] = (),
 ) -> Answer:
     """`function` is the recorded lambda:function properties (resolved) of the agent;
-    `layer_keys` name its built layers, used for a local run when still in the cache."""
+    `layer_keys` name its built layers, used for a local run when still in the cache;
+    `allow_local` says whether this server may run uploaded code at all, and `hide` which
+    of its directories such code must not see."""
     event: dict[str, Any] = {"prompt": prompt}
     if session_id:
         event["session_id"] = session_id
     if aws.target.is_sandbox:
         layer_zips = local_layer_zips(layer_keys or [], function.get("architecture", "x86_64"))
-        return run_locally(aws, function, event, layer_zips=layer_zips, timeout_s=timeout_s)
+        return run_locally(
+            aws, function, event,
+            layer_zips=layer_zips, limits=limits, allow_local=allow_local, hide=hide,
+        )  # fmt: skip
     return invoke(aws, function["name"], event)
 
 
@@ -101,57 +115,74 @@ def run_locally(
     event: Mapping[str, Any],
     *,
     layer_zips: list[Path] | None = None,
-    timeout_s: int = LOCAL_TIMEOUT_S,
+    allow_local: bool,
+    limits: isolation.Limits = LOCAL_LIMITS,
+    hide: Sequence[str] = (),
 ) -> Answer:
+    """Run the deployed package's handler confined (isolation.py): the uploaded code is
+    untrusted, and this machine is the web server. `allow_local` is the operator's switch."""
+    if not allow_local:
+        return Answer(False, LOCAL_RUNS_OFF, 0, "local")
     zip_bytes = packaging.package_code(function["code"])
     deployed = _deployed_sha(aws, function["name"])
     if deployed is not None and deployed != packaging.code_sha256(zip_bytes):
         return Answer(
             False, "the package changed since it was deployed: deploy again first", 0, "local"
         )
-    with tempfile.TemporaryDirectory(prefix="agent-") as tmp:
-        root = Path(tmp)
-        zipfile.ZipFile(io.BytesIO(zip_bytes)).extractall(root / "task")
+    try:
+        return _run_confined(aws, function, event, zip_bytes, layer_zips or [], limits, hide)
+    except isolation.IsolationError as exc:
+        return Answer(False, str(exc), 0, "local")
+
+
+def _run_confined(
+    aws: AwsContext,
+    function: Mapping[str, Any],
+    event: Mapping[str, Any],
+    zip_bytes: bytes,
+    layer_zips: list[Path],
+    limits: isolation.Limits,
+    hide: Sequence[str],
+) -> Answer:
+    with isolation.box() as place:
+        zipfile.ZipFile(io.BytesIO(zip_bytes)).extractall(place.task)
         layers = [
-            _unpack_layer(path, root / f"layer{i}") for i, path in enumerate(layer_zips or [])
+            _unpack_layer(path, place.root / f"layer{i}") for i, path in enumerate(layer_zips)
         ]
+        place.seal()
+        argv = [sys.executable, "-I", "-c", _RUNNER, function.get("handler") or "handler.handler",
+                json.dumps(layers)]  # fmt: skip
         started = time.monotonic()
-        try:
-            done = subprocess.run(
-                [sys.executable, "-c", _RUNNER, function.get("handler") or "handler.handler",
-                 json.dumps(layers)],
-                input=json.dumps(event), capture_output=True, text=True, timeout=timeout_s,
-                cwd=root / "task", env=local_environment(aws, function), check=False,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            return Answer(False, f"no answer within {timeout_s} s", _ms(started), "local")
+        done = isolation.run(
+            argv, place=place, env=local_environment(aws, function),
+            stdin=json.dumps(event), limits=limits, hide=hide,
+        )  # fmt: skip
     return _local_answer(done, _ms(started))
 
 
 def local_environment(aws: AwsContext, function: Mapping[str, Any]) -> dict[str, str]:
     """The function's variables, the stand-in model, and the sandbox as the AWS endpoint
-    (a session store then lives in the sandbox's bucket). Secret references are left out:
-    the stand-in model needs no key, and their values never leave the parameter store."""
+    (a session store then lives in the sandbox's bucket) - and nothing of this server's.
+    Secret references are left out: the stand-in model needs no key, and their values never
+    leave the parameter store. The stand-in credentials are set even without an endpoint,
+    and the instance metadata service is off, so the child never finds the host's role."""
     env = {
         k: str(v)
         for k, v in (function.get("environment") or {}).items()
         if not k.startswith("STRANDS_SECRET_")
     }
     env.update(
-        PATH=os.environ.get("PATH", ""),
-        HOME=os.environ.get("HOME", "/tmp"),
         STRANDS_DEPLOY_STAND_IN_MODEL="1",
         AWS_REGION=aws.region,
         AWS_DEFAULT_REGION=aws.region,
         AWS_LAMBDA_FUNCTION_NAME=str(function["name"]),
         OTEL_SDK_DISABLED="true",
+        AWS_ACCESS_KEY_ID=SANDBOX_ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SANDBOX_SECRET_KEY,
+        AWS_EC2_METADATA_DISABLED="true",
     )
     if aws.target.endpoint_url:
-        env.update(
-            AWS_ENDPOINT_URL=aws.target.endpoint_url,
-            AWS_ACCESS_KEY_ID=SANDBOX_ACCESS_KEY,
-            AWS_SECRET_ACCESS_KEY=SANDBOX_SECRET_KEY,
-        )
+        env.update(AWS_ENDPOINT_URL=aws.target.endpoint_url)
     return env
 
 
@@ -178,7 +209,10 @@ def _unpack_layer(path: Path, into: Path) -> str:
     return str(into / "python")
 
 
-def _local_answer(done: subprocess.CompletedProcess[str], duration_ms: int) -> Answer:
+def _local_answer(done: isolation.Outcome, duration_ms: int) -> Answer:
+    if done.problem:
+        text = f"the handler {done.problem}"
+        return Answer(False, text, duration_ms, "local", SANDBOX_NOTE)
     lines = done.stdout.strip().splitlines()
     try:
         outcome = json.loads(lines[-1]) if lines else None

@@ -151,7 +151,7 @@ class ApiProvisioner(Provisioner):
             "description": api.get("Description", ""),
             "cors": _from_aws_cors(api.get("CorsConfiguration")),
         }
-        return Current(props, self._outputs(api))
+        return Current(props, self._outputs(api), tags=dict(api.get("Tags") or {}))
 
     def _get(self, api_id: str) -> Mapping[str, Any] | None:
         with aws_errors("reading HTTP API", api_id):

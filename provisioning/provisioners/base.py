@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from provisioning.aws import AwsContext
+from provisioning.aws import TAG_LOGICAL_ID, TAG_PROJECT, TAG_STAGE, AwsContext
+from provisioning.packaging import Builds
 from provisioning.spec import has_unresolved, to_jsonable
 from provisioning.state import RecordedResource
 
@@ -33,6 +34,8 @@ class Current:
     properties: Mapping[str, Any]
     outputs: Mapping[str, Any]
     """Must include "physical_id" and, where AWS has one, "arn"."""
+    tags: Mapping[str, str] | None = None
+    """Its tags, where the read that found it returned them (else `owner_tags` asks)."""
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,10 @@ class Provisioner(ABC):
     write_only: ClassVar[frozenset[str]] = frozenset()
     """Properties AWS does not read back: compared with the recorded properties instead."""
 
-    def __init__(self, aws: AwsContext) -> None:
+    def __init__(self, aws: AwsContext, builds: Builds | None = None) -> None:
         self.aws = aws
+        self.builds = builds or Builds()
+        """How packages are built on this machine (dependency layers use it)."""
 
     @abstractmethod
     def get_current_state(
@@ -115,6 +120,34 @@ class Provisioner(ABC):
     @abstractmethod
     def destroy(self, recorded: RecordedResource) -> None:
         """Remove it and wait until AWS lets go; a resource already gone counts as done."""
+
+    def owner_tags(self, current: Current) -> Mapping[str, str] | None:
+        """The tags of a resource found by name; None for a type that carries none (a
+        child such as a route or a permission: its parent, owned, is what names it)."""
+        return current.tags
+
+    def ownership_problem(
+        self, logical_id: str, current: Current, *, intended: bool = False
+    ) -> str | None:
+        """Why a resource found by name (not by a recorded id) is not ours to adopt, or
+        None when it is: its tags must name this project, stage and logical id.
+
+        `intended` says an interrupted run of ours was making it: a resource that AWS
+        made before its tags went on (S3 tags a bucket after making it) is then ours too.
+        """
+        tags = self.owner_tags(current)
+        if tags is None:
+            return None
+        wanted = self.aws.tags(logical_id)
+        said = {key: tags[key] for key in (TAG_PROJECT, TAG_STAGE, TAG_LOGICAL_ID) if key in tags}
+        if said == wanted or (intended and not said):
+            return None
+        name = current.outputs.get("name") or current.outputs.get("physical_id") or logical_id
+        owner = ", ".join(f"{key}={value}" for key, value in said.items()) or "no owner"
+        return (
+            f"the name {name} is taken by another owner (tags say {owner}): "
+            "rename this node, or delete or retag that resource"
+        )
 
     def existing_outputs(self, properties: Mapping[str, Any]) -> dict[str, Any] | None:
         """Outputs of what AWS already has for these properties: how a create whose reply
@@ -177,6 +210,11 @@ class Provisioner(ABC):
     def canonical(self, name: str, value: Any) -> Any:
         """The form compared by `diff`; override where AWS reorders what we send."""
         return normalise(value)
+
+
+def tag_dict(tags: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """`[{"Key": k, "Value": v}, ...]`, the shape most services answer, as a dict."""
+    return {tag["Key"]: tag["Value"] for tag in tags}
 
 
 def normalise(value: Any) -> Any:

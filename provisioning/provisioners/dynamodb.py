@@ -31,7 +31,7 @@ from provisioning.errors import (
     is_not_found,
     retry_while,
 )
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, Provisioner, tag_dict
 from provisioning.provisioners.dynamodb_schema import (
     attribute_definitions,
     build_gsi,
@@ -81,6 +81,12 @@ class DynamoDbTable(Provisioner):
         live = read_table(table)
         live["point_in_time_recovery"] = pitr.get("PointInTimeRecoveryStatus") == "ENABLED"
         return Current(properties=live, outputs=_outputs(table))
+
+    def owner_tags(self, current: Current) -> Mapping[str, str] | None:
+        arn = current.outputs["arn"]
+        with aws_errors("reading tags of DynamoDB table", current.outputs["physical_id"]):
+            answer = self.aws.client("dynamodb").list_tags_of_resource(ResourceArn=arn)
+        return tag_dict(answer.get("Tags") or [])
 
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None

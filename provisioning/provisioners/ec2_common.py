@@ -22,6 +22,7 @@ from __future__ import annotations
 import secrets
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -115,7 +116,12 @@ class Ec2Provisioner(Provisioner):
         name = name_of(recorded, properties)
         with aws_errors("reading", self.what(name)):
             found = self._find(name, recorded)
-            return None if found is None else self._current(found, recorded)
+            return None if found is None else self.with_tags(self._current(found, recorded), found)
+
+    @staticmethod
+    def with_tags(current: Current, found: Mapping[str, Any]) -> Current:
+        """The tags the describe call returned, so adoption can check the owner."""
+        return replace(current, tags=tags_of(found))
 
     def _find(self, name: str, recorded: RecordedResource | None) -> Mapping[str, Any] | None:
         """The live resource: by the recorded id when there is one, else ours named `name`;

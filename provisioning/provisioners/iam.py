@@ -19,7 +19,13 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
-from provisioning.provisioners.base import Current, Provisioner, ReadRequest, normalise
+from provisioning.provisioners.base import (
+    Current,
+    Provisioner,
+    ReadRequest,
+    normalise,
+    tag_dict,
+)
 from provisioning.state import RecordedResource
 
 POLICY_VERSION = "2012-10-17"
@@ -223,6 +229,11 @@ class RoleProvisioner(Provisioner):
     def _inline_names(self, name: str) -> list[str]:
         paginator = self.aws.client("iam").get_paginator("list_role_policies")
         return [p for page in paginator.paginate(RoleName=name) for p in page["PolicyNames"]]
+
+    def owner_tags(self, current: Current) -> Mapping[str, str] | None:
+        name = current.outputs["name"]
+        with aws_errors("reading tags of IAM role", name):
+            return tag_dict(self.aws.client("iam").list_role_tags(RoleName=name)["Tags"])
 
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None

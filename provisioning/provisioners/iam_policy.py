@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
-from provisioning.provisioners.base import Current, Provisioner, normalise
+from provisioning.provisioners.base import Current, Provisioner, normalise, tag_dict
 from provisioning.state import RecordedResource
 
 MANAGED_POLICY_LIMIT = 6144
@@ -62,6 +62,11 @@ class ManagedPolicyProvisioner(Provisioner):
             "document": _decode(version["Document"]),
         }
         return Current(props, _outputs(policy["Arn"], policy["PolicyName"]))
+
+    def owner_tags(self, current: Current) -> Mapping[str, str] | None:
+        arn = current.outputs["arn"]
+        with aws_errors("reading tags of IAM policy", arn):
+            return tag_dict(self.aws.client("iam").list_policy_tags(PolicyArn=arn)["Tags"])
 
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None

@@ -146,6 +146,11 @@ class FunctionProvisioner(Provisioner):
         config = found["Configuration"]
         return Current(_properties(config, found.get("Concurrency", {})), _outputs(config))
 
+    def owner_tags(self, current: Current) -> Mapping[str, str] | None:
+        arn = current.outputs["arn"]
+        with aws_errors("reading tags of Lambda function", current.outputs["name"]):
+            return dict(self.aws.client("lambda").list_tags(Resource=arn).get("Tags") or {})
+
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None
     ) -> dict[str, Any]:

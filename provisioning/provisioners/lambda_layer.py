@@ -94,6 +94,7 @@ class LayerProvisioner(Provisioner):
             python_version=properties["python_version"],
             architecture=properties["architecture"],
             cache_dir=self.cache_dir or packaging.default_cache_dir(),
+            index_url=self.builds.index_url,
         )
         largest = largest_packages(artifact.package_sizes)
         packaging.check_sizes(artifact.zip_size, artifact.package_sizes)

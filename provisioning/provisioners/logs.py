@@ -58,6 +58,12 @@ class LogGroupProvisioner(Provisioner):
         arn = f"arn:{aws.partition}:logs:{aws.region}:{aws.account_id}:log-group:{name}"
         return {"physical_id": name, "name": name, "arn": arn}
 
+    def owner_tags(self, current: Current) -> Mapping[str, str] | None:
+        arn = current.outputs["arn"]
+        with aws_errors("reading tags of log group", current.outputs["name"]):
+            answer = self.aws.client("logs").list_tags_for_resource(resourceArn=arn)
+        return dict(answer.get("tags") or {})
+
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None
     ) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import ProvisioningError, aws_errors, delete_if_present, is_not_found
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, Provisioner, tag_dict
 from provisioning.state import RecordedResource
 
 _ALGORITHMS = ("AES256", "aws:kms")
@@ -109,6 +109,17 @@ class S3Bucket(Provisioner):
                 "block_public_access": self._read_public_access_block(name),
             }
         return Current(properties=live, outputs=self._outputs(name))
+
+    def owner_tags(self, current: Current) -> Mapping[str, str] | None:
+        name = current.outputs["name"]
+        with aws_errors("reading tags of S3 bucket", name):
+            try:
+                answer = self.aws.client("s3").get_bucket_tagging(Bucket=name)
+            except ClientError as exc:
+                if is_not_found(exc, "NoSuchTagSet"):
+                    return {}
+                raise
+        return tag_dict(answer.get("TagSet") or [])
 
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None

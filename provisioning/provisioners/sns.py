@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, is_not_found
 from provisioning.naming import LIMITS, short_hash
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, Provisioner, tag_dict
 from provisioning.state import RecordedResource
 
 FIFO_SUFFIX = ".fifo"
@@ -163,6 +163,12 @@ class SnsTopic(Provisioner):
                 raise
         live = read_topic(arn, attributes)
         return Current(live, {"physical_id": arn, "arn": arn, "name": live["name"]})
+
+    def owner_tags(self, current: Current) -> Mapping[str, str] | None:
+        arn = current.outputs["arn"]
+        with aws_errors("reading tags of SNS topic", current.outputs["name"]):
+            answer = self.aws.client("sns").list_tags_for_resource(ResourceArn=arn)
+        return tag_dict(answer.get("Tags") or [])
 
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None

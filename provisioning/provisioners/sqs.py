@@ -169,6 +169,11 @@ class SqsQueue(Provisioner):
             outputs={"physical_id": url, "url": url, "arn": arn, "name": name},
         )
 
+    def owner_tags(self, current: Current) -> Mapping[str, str] | None:
+        url = current.outputs["url"]
+        with aws_errors("reading tags of SQS queue", current.outputs["name"]):
+            return dict(self.aws.client("sqs").list_queue_tags(QueueUrl=url).get("Tags") or {})
+
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None
     ) -> dict[str, Any]:

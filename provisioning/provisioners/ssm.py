@@ -4,7 +4,9 @@ The spec never holds the value, only `value_ref`, an opaque reference that
 `AwsContext.open_secret` turns into the value at the moment it is sent to SSM; the
 function is given the parameter's name and reads it at cold start (see the generated
 handler). Reads never fetch the value either: whether it changed is told by
-`value_version`, a digest of the reference, compared with what was last applied.
+`value_version`, a digest of the reference, compared with what was last applied; and a
+value put by someone else is told by the parameter's own Version, which SSM raises on every
+put: the one our last put made is kept in the outputs and compared with the live one.
 
 ssm:parameter properties:
   name: str              "/strands-deploy/<project>/<stage>/<agent>/<VARIABLE>"
@@ -12,7 +14,7 @@ ssm:parameter properties:
   key_id: str | None     KMS key id, ARN or alias; None: the account's aws/ssm key
   value_ref: str         opaque reference to the secret (write-only, never shown)
   value_version: str     digest of value_ref: changes exactly when the secret is re-entered
-outputs: physical_id (name), name, arn, type"""
+outputs: physical_id (name), name, arn, type, version (SSM's, after our last put)"""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from provisioning.errors import (
     error_code,
     error_message,
 )
-from provisioning.provisioners.base import Current, PropertyChange, Provisioner
+from provisioning.provisioners.base import Current, PropertyChange, Provisioner, tag_dict
 from provisioning.state import RecordedResource
 
 SECURE_STRING = "SecureString"
@@ -57,6 +59,7 @@ class SsmParameterProvisioner(Provisioner):
             "description": found.get("Description", ""),
             "key_id": _key_or_none(found.get("KeyId")),
             "type": found.get("Type"),
+            "version": found.get("Version"),
         }
         return Current(props, self._outputs(name, str(found.get("Type", ""))))
 
@@ -89,6 +92,9 @@ class SsmParameterProvisioner(Provisioner):
         changes = super().diff(shown, recorded, current)
         if current.properties.get("type") != SECURE_STRING:
             changes.append(PropertyChange("type", current.properties.get("type"), SECURE_STRING))
+        changed_outside = _value_changed_outside(recorded, current)
+        if changed_outside is not None:
+            changes.append(changed_outside)
         return changes
 
     def canonical(self, name: str, value: Any) -> Any:
@@ -97,6 +103,14 @@ class SsmParameterProvisioner(Provisioner):
         if name == "description":
             return value or ""
         return super().canonical(name, value)
+
+    def owner_tags(self, current: Current) -> Mapping[str, str] | None:
+        name = current.outputs["name"]
+        with aws_errors("reading tags of SSM parameter", name):
+            answer = self.aws.client("ssm").list_tags_for_resource(
+                ResourceType="Parameter", ResourceId=name
+            )
+        return tag_dict(answer.get("TagList") or [])
 
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None
@@ -113,37 +127,41 @@ class SsmParameterProvisioner(Provisioner):
         if properties.get("key_id"):
             args["KeyId"] = properties["key_id"]
         if current is None:
-            self._create(logical_id, args, value)
+            version = self._create(logical_id, args, value)
         else:
-            self._put(args | {"Overwrite": True}, "updating SSM parameter", value)
-        return self._outputs(name)
+            version = self._put(args | {"Overwrite": True}, "updating SSM parameter", value)
+        return self._outputs(name) | {"version": version}
 
-    def _create(self, logical_id: str, args: dict[str, Any], value: str) -> None:
+    def _create(self, logical_id: str, args: dict[str, Any], value: str) -> int | None:
         try:
-            self._put(
+            return self._put(
                 args | {"Tags": self.aws.tag_list(logical_id)}, "creating SSM parameter", value
             )
         except ProvisioningError as exc:
             if exc.code != "ParameterAlreadyExists":
                 raise
             # A crash after the create: take it over (Tags and Overwrite do not mix).
-            self._put(args | {"Overwrite": True}, "adopting SSM parameter", value)
+            version = self._put(args | {"Overwrite": True}, "adopting SSM parameter", value)
             with aws_errors("tagging SSM parameter", args["Name"]):
                 self.aws.client("ssm").add_tags_to_resource(
                     ResourceType="Parameter",
                     ResourceId=args["Name"],
                     Tags=self.aws.tag_list(logical_id),
                 )
+            return version
 
-    def _put(self, args: dict[str, Any], action: str, value: str) -> None:
+    def _put(self, args: dict[str, Any], action: str, value: str) -> int | None:
+        """The parameter's Version after this put."""
         try:
-            self.aws.client("ssm").put_parameter(**args)
+            reply = self.aws.client("ssm").put_parameter(**args)
         except ClientError as exc:
             # AWS may quote what it refused: never let the value into an error message.
             detail = error_message(exc).replace(value, "[redacted]") if value else ""
             raise ProvisioningError(
                 action, args["Name"], detail or error_message(exc), code=error_code(exc)
             ) from None
+        version = reply.get("Version")
+        return int(version) if version is not None else None
 
     def destroy(self, recorded: RecordedResource) -> None:
         name = recorded.physical_id
@@ -151,6 +169,22 @@ class SsmParameterProvisioner(Provisioner):
             delete_if_present(
                 self.aws.client("ssm").delete_parameter, "ParameterNotFound", Name=name
             )
+
+
+def _value_changed_outside(
+    recorded: RecordedResource | None, current: Current
+) -> PropertyChange | None:
+    """A put we did not make (the console, the CLI, another tool) raised the Version past
+    the one our last put left: the value may differ, and only a put of ours restores it."""
+    applied = (recorded.outputs if recorded else {}).get("version")
+    live = current.properties.get("version")
+    if applied is None or live is None or int(live) == int(applied):
+        return None
+    return PropertyChange(
+        "value",
+        f"changed outside Strands Deploy (SSM version {live})",
+        f"as deployed (SSM version {applied})",
+    )
 
 
 def _key_or_none(key: Any) -> str | None:

@@ -100,7 +100,7 @@ class VpcProvisioner(Ec2Provisioner):
         with aws_errors("reading", self.what(name)):
             vpc = self._find(name, recorded)
         layout = (properties or {}).get("subnet_layout")
-        return None if vpc is None else self._current(vpc, recorded, layout)
+        return None if vpc is None else self.with_tags(self._current(vpc, recorded, layout), vpc)
 
     def _current(
         self,

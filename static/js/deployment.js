@@ -5,74 +5,38 @@
 // the socket sends only what the page has not shown; after a drop it reconnects
 // with backoff from the last seq it saw. Each event is rendered once, by seq.
 
+import { RUN_FINAL, followRun } from "./run_socket.js";
+
 const RESOURCE_DONE = new Set(["succeeded", "failed", "skipped"]);
-const RUN_FINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
-const RETRY_FIRST_MS = 500;
-const RETRY_MAX_MS = 10000;
-const CLOSE_FORBIDDEN = 4403; // the server's "you may not watch this run": retrying cannot help
+const CONNECTION_TEXT = {
+  live: "live",
+  reconnecting: "reconnecting…",
+  forbidden: "live updates are not available: reload the page",
+};
 
 export function watch(root) {
-  let lastSeq = Number(root.dataset.lastSeq || 0);
-  let finished = RUN_FINAL.has(root.dataset.status);
-  let retryMs = RETRY_FIRST_MS;
-  let socket = null;
-
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}${root.dataset.wsPath}?after=${lastSeq}`);
-    socket.addEventListener("open", () => {
-      retryMs = RETRY_FIRST_MS;
-      showConnection("live");
-    });
-    socket.addEventListener("message", (message) => receive(JSON.parse(message.data)));
-    socket.addEventListener("close", (event) => {
-      if (finished) return;
-      if (event.code === CLOSE_FORBIDDEN) {
-        showConnection("live updates are not available: reload the page");
-        return;
-      }
-      showConnection("reconnecting…");
-      setTimeout(connect, retryMs);
-      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
-    });
-  }
-
-  function receive(message) {
-    if (typeof message.seq === "number") {
-      if (message.seq <= lastSeq) return; // already on the page
-      lastSeq = message.seq;
-      root.dataset.lastSeq = String(lastSeq);
-      renderEvent(root, message);
-    }
-    const runStatus = finalStatus(message);
-    if (runStatus) finish(runStatus);
-  }
-
-  function finish(runStatus) {
-    if (finished) return;
-    finished = true;
-    root.dataset.status = runStatus;
-    setRunStatus(runStatus);
-    showConnection("");
-    document.getElementById("cancel-run")?.remove();
-    if (socket) socket.close();
-    refreshSummary(root);
-  }
-
-  function showConnection(text) {
-    const el = document.getElementById("connection");
-    if (el) el.textContent = text;
-  }
-
-  if (!finished) connect();
+  if (RUN_FINAL.has(root.dataset.status)) return;
+  const follower = followRun(root.dataset.wsPath, {
+    after: Number(root.dataset.lastSeq || 0),
+    onEvent(event) {
+      root.dataset.lastSeq = String(event.seq);
+      renderEvent(root, event);
+    },
+    onFinal(runStatus) {
+      root.dataset.status = runStatus;
+      setRunStatus(runStatus);
+      showConnection("");
+      document.getElementById("cancel-run")?.remove();
+      follower?.close();
+      refreshSummary(root);
+    },
+    onConnection: (state) => showConnection(CONNECTION_TEXT[state] || ""),
+  });
 }
 
-// The run's final status from the closing message, or from a deployment-level
-// event (resource null) that ends the run; null for everything else.
-function finalStatus(message) {
-  const status = String(message.status || "").toUpperCase();
-  const runLevel = message.type === "deployment" || (message.resource == null && "seq" in message);
-  return runLevel && RUN_FINAL.has(status) ? status : null;
+function showConnection(text) {
+  const el = document.getElementById("connection");
+  if (el) el.textContent = text;
 }
 
 function renderEvent(root, event) {

@@ -3,8 +3,10 @@ uploaded zip, its handler entry point and requirements; the deployed function ru
 
 from __future__ import annotations
 
+import html
 import io
 import re
+import stat
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from provisioning.blueprint import Blueprint
 NEW = "/projects/acme/agents/new/"
 FORM = {
     "name": "support",
-    "model_id": "claude-sonnet-4-5",
+    "model_id": "anthropic.claude-sonnet-4-5",
     "system_prompt": "Help.",
     "runtime": "python3.12",
     "architecture": "x86_64",
@@ -105,6 +107,52 @@ def test_a_bad_handler_or_a_zip_without_it_is_refused(
     assert {r.status_code for r in (bad_path, no_module, not_a_zip, bad_requirement)} == {400}
     assert not Agent.objects.exists()
     assert not (code_root / "uploads").exists()  # a refused form leaves nothing on disk
+
+
+def _symlink(name: str) -> zipfile.ZipInfo:
+    """An entry that unpacks as a link; its content is the path it points to."""
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("entry", "complaint"),
+    [
+        ("../../etc/x", "'../../etc/x' climbs out of the package (a .. part)"),
+        ("/abs/evil", "'/abs/evil' is an absolute path"),
+        ("D:/evil.py", "'D:/evil.py' is an absolute path"),
+        ("tools\\..\\..\\evil.py", "has a backslash in its path"),
+        (_symlink("settings.py"), "'settings.py' is a symbolic link"),
+    ],
+)
+def test_a_zip_with_an_entry_that_points_outside_the_package_is_refused_at_upload(
+    acme: Project,
+    alice: Any,
+    client: Client,
+    code_root: Path,
+    entry: str | zipfile.ZipInfo,
+    complaint: str,
+) -> None:
+    client.force_login(alice)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", APP)
+        zf.writestr(entry, "/etc/passwd")
+
+    response = client.post(
+        NEW,
+        {**FORM, "code_source": "zip", "code_handler": "app.handler",
+         "code_zip": _upload(buf.getvalue())},
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    page = html.unescape(response.content.decode())
+    assert "The zip has unsafe entries: " in page and complaint in page
+    assert not Agent.objects.exists()
+    assert not (code_root / "uploads").exists()
 
 
 @pytest.mark.django_db(transaction=True)

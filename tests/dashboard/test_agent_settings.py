@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 FORM = {
     "name": "support",
-    "model_id": "claude-sonnet-4-5",
+    "model_id": "anthropic.claude-sonnet-4-5",
     "system_prompt": "Help.",
     "runtime": "python3.12",
     "architecture": "x86_64",

@@ -218,6 +218,16 @@ def test_a_node_updated_from_json_is_renamed_with_its_links(canvas: Canvas) -> N
     assert Link.objects.get().target == "topic:alerts"
 
 
+def test_a_bucket_cannot_be_renamed_to_the_stage_s_artifacts_bucket(canvas: Canvas) -> None:
+    canvas.add("bucket")
+
+    response = canvas.edit("canvas_node_update", "bucket:bucket-1", data={"name": "artifacts"})
+
+    assert response.status_code == 400
+    assert "reserved for the stage's artifacts bucket" in response.json()["error"]
+    assert Component.objects.get().name == "bucket-1"
+
+
 def test_a_viewer_sees_the_canvas_but_cannot_change_it(
     canvas: Canvas, viewer_canvas: Canvas
 ) -> None:
@@ -318,7 +328,7 @@ def test_the_side_panel_shows_the_form_and_its_errors_inline(canvas: Canvas) -> 
     data = {
         "version": canvas.state()["version"],
         "name": "agent-1",
-        "model_id": "m",
+        "model_id": "amazon.nova-micro-v1:0",
         "system_prompt": "p",
         "runtime": "python3.12",
         "architecture": "x86_64",

@@ -8,8 +8,10 @@ import pytest
 from django.test import Client
 
 from dashboard import runner, services, services_chat
-from dashboard.models import Project
+from dashboard.models import DeployedResource, Project
 from dashboard.services import ServiceError
+from provisioning import engine
+from provisioning.try_agent import LOCAL_RUNS_OFF
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,6 +67,31 @@ def test_the_local_run_keeps_the_conversation_in_the_sandbox_bucket(
 
     assert first.ok and second.ok, (first.text, second.text)
     assert (first.where, second.text) == ("local", "stand-in reply: what was it?")
+
+
+def test_with_local_runs_switched_off_the_sandbox_chat_refuses_and_runs_nothing(
+    acme: Project, alice: Any, client: Client, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an operator who switched local runs of uploaded code off, and a deployed agent
+    settings.LOCAL_AGENT_RUNS = False
+    services.agent_create(project=acme, user=alice, data={"name": "support"})
+    DeployedResource.objects.create(
+        stage=acme.stages.get(), logical_id="agent/support/function", type="lambda:function",
+        physical_id="acme-dev-support", properties={"name": "acme-dev-support"},
+    )  # fmt: skip
+
+    def must_not_run(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("the engine was asked to run uploaded code")
+
+    monkeypatch.setattr(engine, "ask_agent", must_not_run)
+    client.force_login(alice)
+
+    # When alice sends a prompt to the sandbox stage
+    response = client.post("/projects/acme/agents/support/chat/", {"stage": "dev", "prompt": "hi"})
+
+    # Then the panel says local runs are off (no server error) and nothing ran
+    assert response.status_code == 400
+    assert LOCAL_RUNS_OFF in response.content.decode()
 
 
 def test_an_agent_not_deployed_yet_is_a_clear_error(

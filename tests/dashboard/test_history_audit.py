@@ -173,6 +173,7 @@ def test_deleting_a_project_keeps_its_deployments_and_events(
 
     run.refresh_from_db()
     assert (run.stage_id, run.project_name, run.stage_name) == (None, "acme", "dev")
+    assert run.project_id == acme.pk  # the project's tombstone
     assert run.events.count() == 1
     client.force_login(staff)
     assert f'data-deployment="{run.pk}"' in client.get(reverse("history_all")).content.decode()

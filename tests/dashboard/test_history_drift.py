@@ -14,6 +14,7 @@ from django.urls import reverse
 from dashboard import runner, services, services_drift
 from dashboard.models import DeployedResource, Deployment, Project
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+from provisioning.naming import physical_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,9 +40,14 @@ def deployed(acme: Project, alice: Any, sandbox: str) -> Project:
 def change_memory_outside(sandbox: str, memory_mb: int) -> None:
     """Someone edits the function in the console."""
     boto3.client(
-        "lambda", endpoint_url=sandbox, region_name="us-east-1",
-        aws_access_key_id=SANDBOX_ACCESS_KEY, aws_secret_access_key=SANDBOX_SECRET_KEY,
-    ).update_function_configuration(FunctionName="acme-dev-support", MemorySize=memory_mb)  # fmt: skip
+        "lambda",
+        endpoint_url=sandbox,
+        region_name="us-east-1",
+        aws_access_key_id=SANDBOX_ACCESS_KEY,
+        aws_secret_access_key=SANDBOX_SECRET_KEY,
+    ).update_function_configuration(
+        FunctionName=physical_name("acme", "dev", "support", kind="lambda"), MemorySize=memory_mb
+    )
 
 
 def refresh(project: Project, user: Any) -> Deployment:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from dashboard import runner, secrets, services
 from dashboard.models import Agent, DeployedResource, Deployment, DeploymentEvent, Project
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+from provisioning.naming import physical_name
 
 SECRET = "sk-live-S3cr3t-value-0042"
 
@@ -56,6 +57,46 @@ def test_mask_and_redact() -> None:
     assert SECRET not in json.dumps(clean, default=str)
     assert clean["msg"] == "error with [redacted] inside"
     assert secrets.mask(SECRET) == secrets.MASK and secrets.mask("") == ""
+
+
+def test_a_short_secret_is_blanked_as_a_whole_token_never_inside_another_number() -> None:
+    pin = "12345678901"  # 11 digits, the first 11 of the account id below
+    event = {
+        "message": "created arn:aws:iam::123456789012:role/acme-dev-support",
+        "error": f"login refused for pin {pin}; retry with pin={pin}",
+    }
+
+    clean = secrets.redact(event, [pin])
+
+    assert clean["message"] == event["message"]
+    assert clean["error"] == "login refused for pin [redacted]; retry with pin=[redacted]"
+
+
+def test_a_short_word_secret_stays_in_longer_words_but_not_on_its_own() -> None:
+    clean = secrets.redact("hunter2 hunter2000 xhunter2 (hunter2) 'hunter2'", ["hunter2"])
+
+    assert clean == "[redacted] hunter2000 xhunter2 ([redacted]) '[redacted]'"
+
+
+def test_a_long_secret_is_blanked_even_glued_to_an_escape_or_an_encoding() -> None:
+    clean = secrets.redact([f"line\\n{SECRET}", f"key%3D{SECRET}%26x"], [SECRET])
+
+    assert clean == ["line\\n[redacted]", "key%3D[redacted]%26x"]
+
+
+def test_log_lines_keep_an_account_id_that_merely_contains_a_short_secret(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(secrets, "_seen", set())
+    secrets.open_(secrets.seal("12345678901"))
+    log = logging.getLogger("dashboard.test")
+
+    with caplog.at_level(logging.INFO):
+        log.info("deployed to account %s", "123456789012")
+        log.info("the pin was %s", "12345678901")
+
+    assert "deployed to account 123456789012" in caplog.text
+    assert "the pin was [redacted]" in caplog.text
 
 
 def test_log_lines_and_tracebacks_never_carry_an_opened_secret(
@@ -147,7 +188,9 @@ def test_a_secret_variable_is_deployed_encrypted_and_leaks_nowhere(
     name = "/strands-deploy/acme/dev/support/OPENAI_API_KEY"
     stored = _ssm(sandbox).get_parameter(Name=name, WithDecryption=True)["Parameter"]
     assert (stored["Type"], stored["Value"]) == ("SecureString", SECRET)
-    config = _lambda(sandbox).get_function_configuration(FunctionName="acme-dev-support")
+    config = _lambda(sandbox).get_function_configuration(
+        FunctionName=physical_name("acme", "dev", "support", kind="lambda")
+    )
     env = config["Environment"]["Variables"]
     assert env["STRANDS_SECRET_OPENAI_API_KEY"] == name and env["MODE"] == "strict"
     assert SECRET not in json.dumps(env)

@@ -8,7 +8,15 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from dashboard import services
-from dashboard.models import Deployment, DeploymentEvent, Link, Membership, Project
+from dashboard.models import (
+    Agent,
+    Component,
+    Deployment,
+    DeploymentEvent,
+    Link,
+    Membership,
+    Project,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +40,35 @@ def test_project_names_must_fit_aws_names_and_be_unique(alice: Any) -> None:
 
     assert taken.value.field == "name" and "already exists" in taken.value.message
     assert bad.value.field == "name" and "lowercase" in bad.value.message
+
+
+def test_a_node_may_not_take_a_name_the_stage_itself_uses(acme: Project, alice: Any) -> None:
+    # Given a project with a bucket called docs
+    docs = services.component_create(project=acme, user=alice, kind="bucket", name="docs")
+
+    # When a bucket or an agent is created as, or renamed to, the stage's artifacts bucket
+    attempts = [
+        lambda: services.component_create(
+            project=acme, user=alice, kind="bucket", name="artifacts"
+        ),
+        lambda: services.component_update(
+            component=docs, user=alice, name="artifacts", settings={}
+        ),
+        lambda: services.agent_create(project=acme, user=alice, data={"name": "artifacts"}),
+    ]
+    refusals = []
+    for attempt in attempts:
+        with pytest.raises(services.ServiceError) as refused:
+            attempt()
+        refusals.append(refused.value)
+
+    # Then each is refused on its name, saying why, and nothing changed
+    assert [r.field for r in refusals] == ["name", "name", "name"]
+    assert all("reserved for the stage's artifacts bucket" in r.message for r in refusals)
+    docs.refresh_from_db()
+    assert docs.name == "docs"
+    assert not Agent.objects.filter(project=acme).exists()
+    assert Component.objects.filter(project=acme).count() == 1
 
 
 def test_component_settings_get_defaults_and_bad_values_name_the_setting(

@@ -24,7 +24,7 @@ def drifted(e2e_user: Any, sandbox: str) -> Project:
     services.agent_create(project=project, user=e2e_user, data={"name": "support"})
     stage = project.stages.get()
     run(services.deployment_start(stage=stage, kind="deploy", user=e2e_user, enqueue=False))
-    change_memory_outside(sandbox, 512)  # the function acme-dev-support
+    change_memory_outside(sandbox, 512)  # the function of agent support
     run(services_drift.drift_refresh_start(stage=stage, user=e2e_user, enqueue=False))
     return project
 

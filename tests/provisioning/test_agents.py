@@ -215,6 +215,47 @@ def test_custom_code_brings_its_handler_and_requirements(tmp_path: Path) -> None
     assert not g.problems
 
 
+def test_a_shipped_requirements_line_pip_must_not_see_is_a_problem_and_builds_no_layer(
+    tmp_path: Path,
+) -> None:
+    # Given custom code whose requirements.txt points pip at another index
+    (tmp_path / "app.py").write_text("def main(event, context):\n    return 'hi'\n")
+    (tmp_path / "requirements.txt").write_text("httpx==0.28.1\n--index-url http://evil.example\n")
+    agent = Agent(
+        "support", code={"kind": "directory", "path": str(tmp_path), "handler": "app.main"}
+    )
+
+    # When the graph is built
+    g = build(agent)
+
+    # Then the plan says which line is refused, and no layer would be built without it
+    assert g.problems == [
+        (
+            "agent:support",
+            "requirements",
+            "requirements.txt line 2: the pip option --index-url is not allowed: "
+            "only package names, extras, versions and markers are",
+        )
+    ]
+    assert not [s for s in g.specs.values() if s.resource_type == "lambda:layer-version"]
+
+
+def test_an_agents_requirement_by_url_is_a_problem_that_does_not_repeat_the_url() -> None:
+    agent = Agent(
+        "support", requirements=("httpx==0.28.1", "x @ http://169.254.169.254/latest/meta-data/")
+    )
+
+    problems = [p for p in build(agent).problems if p[1] == "requirements"]
+
+    assert problems == [
+        (
+            "agent:support",
+            "requirements",
+            "requirement 2: x is given by a URL: name a version on the package index instead",
+        )
+    ]
+
+
 def test_custom_code_that_is_missing_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     agent = Agent(
         "support", code={"kind": "directory", "path": str(tmp_path / "gone"), "handler": "app.main"}
@@ -223,3 +264,74 @@ def test_custom_code_that_is_missing_is_a_problem_not_a_crash(tmp_path: Path) ->
     g = build(agent)
 
     assert any(field == "code" and "does not exist" in m for _n, field, m in g.problems)
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        "anthropic.claude-3-5-sonnet-20240620-v1:0",
+        "us.amazon.nova-pro-v1:0",
+        "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "us-gov.anthropic.claude-3-haiku-20240307-v1:0",
+        "anthropic.claude-3-sonnet-20240229-v1:0:200k",
+        "meta.llama3-1-70b-instruct-v1:0",
+        "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6",
+        "arn:aws-cn:bedrock:cn-north-1:123456789012:provisioned-model/abcdef123456",
+    ],
+)
+def test_real_bedrock_model_ids_and_profiles_are_accepted(model_id: str) -> None:
+    blueprint = Blueprint("acme", "dev", agents=(Agent("support", model_id=model_id),))
+
+    assert engine.validate(blueprint) == []
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        'anthropic.claude"}]',
+        "anthropic.claude-v2;rm",
+        "anthropic.*",
+        "anthropic/claude-v2",
+        "anthropic.claude v2",
+        "claude-sonnet-4-5",
+        "arn:aws:bedrock:us-east-1:123456789012:*",
+    ],
+)
+def test_a_model_id_that_is_no_bedrock_id_is_refused_before_any_policy(model_id: str) -> None:
+    blueprint = Blueprint("acme", "dev", agents=(Agent("support", model_id=model_id),))
+
+    problems = engine.validate(blueprint)
+
+    assert [(node, field) for node, field, _ in problems] == [("agent:support", "model_id")]
+    assert "is not a Bedrock model id like anthropic." in problems[0][2]
+
+
+@pytest.mark.parametrize(
+    "region", ["us-east-1", "ap-southeast-2", "cn-northwest-1", "us-gov-west-1", "us-isob-east-1"]
+)
+def test_real_region_names_are_accepted_as_the_model_region(region: str) -> None:
+    assert engine.model_problems(provider="bedrock", model_id="", model_region=region) == []
+
+
+@pytest.mark.parametrize(
+    "region", ["us-east-1;", "us-east-1'", "us-east-*", "US-EAST-1", "us east 1", "*", "useast1"]
+)
+def test_a_model_region_that_is_no_region_name_is_refused(region: str) -> None:
+    blueprint = Blueprint(
+        "acme",
+        "dev",
+        agents=(Agent("support", model_id="amazon.nova-pro-v1:0", model_region=region),),
+    )
+
+    problems = engine.validate(blueprint)
+
+    assert [(node, field) for node, field, _ in problems] == [("agent:support", "model_region")]
+    assert "is not an AWS region name like us-east-1" in problems[0][2]
+
+
+def test_other_providers_take_their_own_model_names_but_no_quotes_or_spaces() -> None:
+    def check(model_id: str) -> list[tuple[str, str]]:
+        return engine.model_problems(provider="litellm", model_id=model_id, model_region="")
+
+    assert check("openai/gpt-4o") == [] and check("claude-sonnet-4-5") == []
+    assert [field for field, _ in check('gpt-4o"; drop')] == ["model_id"]

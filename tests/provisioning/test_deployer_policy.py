@@ -58,14 +58,27 @@ def test_every_call_of_plan_deploy_update_refresh_and_destroy_is_allowed() -> No
             sleep=lambda _s: None,
         )
         store = MemoryStateStore()
+
+        def lost_state() -> engine.RunResult:
+            return engine.deploy(changed, store, ListSink(), aws)
+
         for run in (
             lambda: engine.deploy(blueprint, store, ListSink(), aws),
-            lambda: engine.deploy(changed, store, ListSink(), aws),
+            lost_state,
             lambda: engine.refresh(store, ListSink(), aws),
             lambda: engine.destroy(store, ListSink(), aws),
         ):
             result = run()
             assert result.status == "SUCCEEDED", result.error
+            if run is lost_state:
+                # a plan without the state: each resource is found by name, its tags read
+                lost = engine.plan(changed, MemoryStateStore(), aws)
+                assert lost.problems == []
+                adopted = {c.resource_type for c in lost.changes if c.adopt}
+                assert {
+                    "iam:role", "logs:log-group", "lambda:function", "s3:bucket",
+                    "dynamodb:table", "sqs:queue", "sns:topic", "apigw:api", "ec2:vpc",
+                } <= adopted  # fmt: skip
 
     assert "lambda:UpdateFunctionConfiguration" in needed.actions  # the update pass ran
     assert needed.actions - allowed() == set()

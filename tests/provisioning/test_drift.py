@@ -6,6 +6,7 @@ from provisioning import drift, engine
 from provisioning.aws import AwsContext
 from provisioning.blueprint import Agent, Blueprint, Component, Link
 from provisioning.events import EventStatus, ListSink
+from provisioning.naming import physical_name
 from provisioning.state import MemoryStateStore
 
 BLUEPRINT = Blueprint(
@@ -38,7 +39,7 @@ def test_an_out_of_band_memory_change_is_drift_of_that_property(aws: AwsContext)
     # given a deployed agent whose memory someone changed in the console
     store = deployed(aws)
     aws.client("lambda").update_function_configuration(
-        FunctionName="acme-dev-support", MemorySize=512
+        FunctionName=physical_name("acme", "dev", "support", kind="lambda"), MemorySize=512
     )
     sink = ListSink()
 
@@ -73,7 +74,7 @@ def test_a_resource_deleted_outside_is_missing(aws: AwsContext) -> None:
 def test_redeploying_reverts_the_drift(aws: AwsContext) -> None:
     store = deployed(aws)
     aws.client("lambda").update_function_configuration(
-        FunctionName="acme-dev-support", MemorySize=512
+        FunctionName=physical_name("acme", "dev", "support", kind="lambda"), MemorySize=512
     )
 
     engine.deploy(BLUEPRINT, store, ListSink(), aws)
@@ -96,8 +97,9 @@ def test_tagged_resources_the_state_does_not_know_are_orphans_and_can_be_deleted
     orphans = drift.find_orphans(aws, store.load().values())
 
     names = sorted(o.name for o in orphans)
-    assert "acme-dev-jobs" in names
-    assert "acme-dev-stray" in names and "acme-dev-support" in names
+    assert physical_name("acme", "dev", "jobs", kind="sqs") in names
+    assert "acme-dev-stray" in names
+    assert physical_name("acme", "dev", "support", kind="iam_role") in names
     stray = next(o for o in orphans if o.name == "acme-dev-stray")
     drift.delete_orphan(aws, stray)
     assert queue_url not in aws.client("sqs").list_queues().get("QueueUrls", [])

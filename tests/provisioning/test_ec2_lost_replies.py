@@ -22,6 +22,7 @@ from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, TAG_PROJECT
 from provisioning.blueprint import Agent, Blueprint
 from provisioning.events import EventStatus, ListSink
 from provisioning.faultproxy import FaultProxy, is_read
+from provisioning.naming import physical_name
 from provisioning.provisioners.security_group import SecurityGroupProvisioner, build_https_rule
 from provisioning.provisioners.vpc import (
     InternetGatewayProvisioner,
@@ -155,25 +156,34 @@ ONE_OF_EACH = {
     "security groups": 2,
     "vpc endpoints": 2,
 }
+
+
+def net(logical_id: str) -> str:
+    """The Name of a network resource, from its logical id ("network/vpc")."""
+    return physical_name(PROJECT, "dev", *logical_id.split("/")[1:], kind="ec2")
+
+
 WIRED = {
-    "dns hostnames": {"netlost-dev-vpc": True},
-    "gateway attachments": {"netlost-dev-igw": ["netlost-dev-vpc"]},
+    "dns hostnames": {net("network/vpc"): True},
+    "gateway attachments": {net("network/igw"): [net("network/vpc")]},
     "routes": {
-        "netlost-dev-route-table-private-0": ["0.0.0.0/0 -> netlost-dev-nat-0"],
-        "netlost-dev-route-table-private-1": ["0.0.0.0/0 -> netlost-dev-nat-0"],
-        "netlost-dev-route-table-public": ["0.0.0.0/0 -> netlost-dev-igw"],
+        net("network/route-table/private/0"): [f"0.0.0.0/0 -> {net('network/nat/0')}"],
+        net("network/route-table/private/1"): [f"0.0.0.0/0 -> {net('network/nat/0')}"],
+        net("network/route-table/public"): [f"0.0.0.0/0 -> {net('network/igw')}"],
     },
     "associations": {
-        "netlost-dev-route-table-private-0": ["netlost-dev-subnet-private-0"],
-        "netlost-dev-route-table-private-1": ["netlost-dev-subnet-private-1"],
-        "netlost-dev-route-table-public": [
-            "netlost-dev-subnet-public-0",
-            "netlost-dev-subnet-public-1",
-        ],
+        net("network/route-table/private/0"): [net("network/subnet/private/0")],
+        net("network/route-table/private/1"): [net("network/subnet/private/1")],
+        net("network/route-table/public"): sorted(
+            [net("network/subnet/public/0"), net("network/subnet/public/1")]
+        ),
     },
     "rules": {
-        "netlost-dev-sg-agents": {"ingress": [], "egress": ["tcp/443 0.0.0.0/0"]},
-        "netlost-dev-sg-endpoints": {"ingress": ["tcp/443 netlost-dev-sg-agents"], "egress": []},
+        net("network/sg/agents"): {"ingress": [], "egress": ["tcp/443 0.0.0.0/0"]},
+        net("network/sg/endpoints"): {
+            "ingress": [f"tcp/443 {net('network/sg/agents')}"],
+            "egress": [],
+        },
     },
 }
 """How the networked agent's network is wired (ids spelled as the Name of what they are)."""

@@ -8,6 +8,7 @@ from provisioning import engine
 from provisioning.aws import TAG_PROJECT, AwsContext
 from provisioning.blueprint import Agent, Blueprint, Component, Link
 from provisioning.events import EventStatus, ListSink
+from provisioning.naming import physical_name
 from provisioning.state import MemoryStateStore
 
 BLUEPRINT = Blueprint(
@@ -74,7 +75,9 @@ def test_deploy_replan_and_destroy_leave_aws_as_the_project_says(aws: AwsContext
     assert len(started) == len(succeeded) == len(store.load()) == result.counts["total"]
     api = store.load()["http_api/public/api"].outputs
     assert api["endpoint"].startswith("http")
-    function = aws.client("lambda").get_function(FunctionName="acme-dev-support")
+    function = aws.client("lambda").get_function(
+        FunctionName=physical_name("acme", "dev", "support", kind="lambda")
+    )
     assert (
         function["Configuration"]["Environment"]["Variables"]["BUCKET_DOCS"]
         == (store.load()["bucket/docs"].outputs["name"])
@@ -95,7 +98,9 @@ def test_deploy_replan_and_destroy_leave_aws_as_the_project_says(aws: AwsContext
     }
     assert updates == {"agent/support/function": ["memory_mb"]}
     assert engine.deploy(bigger, store, ListSink(), aws).status == "SUCCEEDED"
-    config = aws.client("lambda").get_function_configuration(FunctionName="acme-dev-support")
+    config = aws.client("lambda").get_function_configuration(
+        FunctionName=physical_name("acme", "dev", "support", kind="lambda")
+    )
     assert config["MemorySize"] == 2048
 
     destroyed = engine.destroy(store, ListSink(), aws)

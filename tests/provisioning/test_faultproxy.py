@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -12,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from provisioning.faultproxy import FaultProxy
+from provisioning.faultproxy import Call, FaultProxy
 
 
 def client(proxy: FaultProxy, service: str, *, attempts: int = 1) -> Any:
@@ -143,3 +145,44 @@ def test_another_process_steers_the_proxy_over_http(proxy: FaultProxy) -> None:
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
     assert stats["calls"] == {"lambda:ListFunctions": 1}
     assert proxy.stats()["total_calls"] == 0
+
+
+@pytest.fixture
+def slow_recording(proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The proxy's bookkeeping held back until the test says it has read the stats (or
+    half a second passed): a proxy that answers before it records is then caught every
+    time, not once in a hundred runs under load."""
+    stats_read = threading.Event()
+    record = proxy._state.record
+
+    def held_back(call: Call) -> None:
+        stats_read.wait(timeout=0.5)
+        record(call)
+
+    monkeypatch.setattr(proxy._state, "record", held_back)
+    yield stats_read
+    stats_read.set()
+
+
+def test_a_call_is_counted_before_its_answer_reaches_the_client(
+    proxy: FaultProxy, slow_recording: threading.Event
+) -> None:
+    client(proxy, "sqs").create_queue(QueueName="counted")
+
+    counts = proxy.stats()["calls"]
+    slow_recording.set()
+
+    assert counts == {"sqs:CreateQueue": 1}
+
+
+def test_a_dropped_connection_is_counted_before_the_client_sees_it(
+    proxy: FaultProxy, slow_recording: threading.Event
+) -> None:
+    proxy.set_profile({"faults": [{"action": "sns:CreateTopic", "kind": "reset", "count": 1}]})
+
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+        client(proxy, "sns", attempts=1).create_topic(Name="news")
+    created = proxy.stats()["actions"].get("sns:CreateTopic", {})
+    slow_recording.set()
+
+    assert (created.get("calls"), created.get("injected")) == (1, 1)

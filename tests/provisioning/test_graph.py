@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from provisioning import engine
 from provisioning import graph as G
 from provisioning.blueprint import Agent, Blueprint, Component, Link
+from provisioning.naming import physical_name
 from provisioning.spec import Ref, iter_refs, to_jsonable
 
 
@@ -34,11 +36,11 @@ def test_an_agent_becomes_a_role_a_log_group_and_a_function_that_uses_the_role()
     graph = G.build(blueprint())
 
     function = graph.specs["agent/support/function"]
-    assert function.properties["name"] == "acme-dev-support"
+    name = physical_name("acme", "dev", "support", kind="lambda")
+    assert name.startswith("acme-dev-support-")
+    assert function.properties["name"] == name
     assert function.properties["role_arn"] == Ref("agent/support/role", "arn")
-    assert (
-        graph.specs["agent/support/log-group"].properties["name"] == "/aws/lambda/acme-dev-support"
-    )
+    assert graph.specs["agent/support/log-group"].properties["name"] == f"/aws/lambda/{name}"
     assert graph.order().index("agent/support/role") < graph.order().index("agent/support/function")
 
 
@@ -143,3 +145,36 @@ def test_names_that_would_pass_an_aws_limit_are_shortened_with_a_stable_hash() -
     again = G.build(bp).specs[f"agent/{long}/role"].properties["name"]
 
     assert len(first) <= 64 and first == again
+
+
+def crowded(notes: int, *links: Link) -> Blueprint:
+    """An agent whose own variables fit Lambda's 4 KB, with a secret and the links given."""
+    agent = Agent(
+        "support",
+        timeout_s=60,
+        environment={"NOTES": "x" * notes},
+        secrets={"OPENAI_API_KEY": "ref-1"},
+    )
+    components = (Component("queue", "jobs", {"visibility_timeout_s": 360}),)
+    return Blueprint("acme", "dev", agents=(agent,), components=components, links=links)
+
+
+def test_an_environment_over_lambdas_4_kb_with_what_the_deploy_adds_is_refused_at_plan() -> None:
+    blueprint = crowded(3950, Link("agent:support", "queue:jobs"))
+    assert len('{"NOTES":""}') + 3950 < 4096  # the user's own variables alone would fit
+
+    problems = engine.validate(blueprint)
+
+    found = [(node, field, message) for node, field, message in problems if field == "environment"]
+    assert len(found) == 1
+    node, _field, message = found[0]
+    assert node == "agent:support"
+    assert "the environment of agent support takes" in message and "allows 4096" in message
+    size = int(message.split(" takes ")[1].split()[0])
+    assert size > 4096
+
+
+def test_an_environment_within_the_limit_with_its_link_and_secret_variables_plans() -> None:
+    problems = engine.validate(crowded(3700, Link("agent:support", "queue:jobs")))
+
+    assert [p for p in problems if p[1] == "environment"] == []

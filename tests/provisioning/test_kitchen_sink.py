@@ -6,6 +6,7 @@ from provisioning import engine
 from provisioning.aws import TAG_PROJECT, AwsContext
 from provisioning.events import ListSink
 from provisioning.examples import kitchen_sink
+from provisioning.naming import physical_name
 from provisioning.state import MemoryStateStore
 
 BLUEPRINT = kitchen_sink(project="acme")
@@ -62,13 +63,15 @@ def test_the_kitchen_sink_deploys_replans_unchanged_and_destroys_to_nothing(
     assert result.status == "SUCCEEDED", result.error
     types = {r.resource_type for r in store.load().values()}
     assert {"ec2:vpc", "ec2:nat-gateway", "ec2:vpc-endpoint", "sns:subscription"} <= types
-    function = aws.client("lambda").get_function_configuration(FunctionName="acme-dev-worker")
+    function = aws.client("lambda").get_function_configuration(
+        FunctionName=physical_name("acme", "dev", "worker", kind="lambda")
+    )
     assert len(function["VpcConfig"]["SubnetIds"]) == 2
     groups = {
         tuple(
-            aws.client("lambda").get_function_configuration(FunctionName=f"acme-dev-{a}")[
-                "VpcConfig"
-            ]["SecurityGroupIds"]
+            aws.client("lambda").get_function_configuration(
+                FunctionName=physical_name("acme", "dev", a, kind="lambda")
+            )["VpcConfig"]["SecurityGroupIds"]
         )
         for a in ("worker", "researcher")
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,11 @@ import pytest
 
 from provisioning import packaging
 from provisioning.aws import AwsContext
+from provisioning.events import ListSink
+from provisioning.orchestrator import Orchestrator
 from provisioning.provisioners.base import Action
 from provisioning.provisioners.lambda_layer import LayerProvisioner
+from provisioning.state import MemoryStateStore
 from tests.provisioning.lifecycle import apply, replan
 
 
@@ -102,3 +106,32 @@ def test_an_arm64_layer_holds_binaries_for_arm64(tmp_path: Path) -> None:
     binaries = [n for n in names if n.endswith(".so")]
     assert binaries and all("aarch64" in n for n in binaries)
     assert not [n for n in names if n.endswith(".pyc")]
+
+
+def test_the_layer_is_built_from_the_index_the_engine_was_given(
+    aws: AwsContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an orchestrator told to build from a private mirror, and a pip that records its argv
+    seen: list[list[str]] = []
+
+    def pip(argv: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        seen.append(argv)
+        return subprocess.CompletedProcess(argv, 1, "", "ERROR: stopped by the test")
+
+    monkeypatch.setattr(subprocess, "run", pip)
+    mirror = "https://mirror.example/simple"
+    orchestrator = Orchestrator(
+        aws, MemoryStateStore(), ListSink(), builds=packaging.Builds(index_url=mirror)
+    )
+    provisioner = orchestrator.provisioner("lambda:layer-version")
+    assert isinstance(provisioner, LayerProvisioner)
+    provisioner.cache_dir = tmp_path
+
+    # When it builds a layer
+    with pytest.raises(packaging.PackagingError, match="stopped by the test"):
+        provisioner.provision("layer/abc", layer(["six==1.16.0"]), None)
+
+    # Then pip was sent to that index alone
+    (argv,) = seen
+    assert argv[argv.index("--index-url") + 1] == mirror
+    assert "--isolated" in argv

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from provisioning.naming import physical_name
 from provisioning.network import lambda_vpc_config, network_specs, validate_network
 from provisioning.provisioners import provisioner_for
 from provisioning.provisioners.base import Action
@@ -66,7 +67,9 @@ def test_specs_for_two_azs_with_one_nat():
         "network/endpoint/dynamodb",
         "network/endpoint/bedrock-runtime",
     }
-    assert specs["network/vpc"].properties["name"] == "acme-dev-vpc"
+    assert specs["network/vpc"].properties["name"] == physical_name(
+        "acme", "dev", "vpc", kind="ec2"
+    )
     assert specs["network/subnet/private/1"].properties["cidr_block"] == "10.20.64.0/18"
     # Both private tables leave through the one NAT gateway.
     for i in range(2):

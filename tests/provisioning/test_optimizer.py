@@ -13,6 +13,7 @@ import pytest
 from provisioning import optimizer_policies as P
 from provisioning.blueprint import Agent, Blueprint, Component, Link
 from provisioning.graph import ResourceGraph, build
+from provisioning.naming import physical_name
 from provisioning.optimizer import Optimized, optimize
 from provisioning.provisioners.iam import INLINE_POLICY_LIMIT
 from provisioning.provisioners.iam_policy import MANAGED_POLICY_LIMIT
@@ -100,7 +101,7 @@ def test_by_default_agents_with_identical_permissions_share_one_role() -> None:
     for agent in ("a", "b", "c"):
         assert effective(result, agent) == needed(graph, agent)
     name = roles(result)[shared[0]].properties["name"]
-    assert re.fullmatch(r"acme-dev-exec-[0-9a-f]{4}", name)
+    assert re.fullmatch(r"acme-dev-exec-[0-9a-f]{4}-[0-9a-f]{8}", name)
     assert f"2 agents share role {name}: identical permissions (a, b)" in result.decisions
 
 
@@ -356,7 +357,8 @@ def test_agents_in_a_vpc_share_one_security_group_and_the_plan_says_so() -> None
     groups = [s for s in result.graph.specs.values() if s.resource_type == "ec2:security-group"]
     assert len(groups) == 2  # the agents' group and the interface endpoints' group
     assert (
-        "3 agents share security group acme-dev-sg-agents: identical requirements "
+        f"3 agents share security group {physical_name('acme', 'dev', 'sg', 'agents', kind='ec2')}: "
+        "identical requirements "
         "(no ingress, HTTPS out)" in result.decisions
     )
 
@@ -384,7 +386,7 @@ def test_security_groups_with_identical_rules_become_one() -> None:
     sg_ids = result.graph.specs["agent/a/function"].properties["vpc"]["security_group_ids"]
     assert sg_ids == [Ref("network/sg/agents", "group_id")]
     assert any(
-        d.startswith("2 security groups share acme-dev-sg-agents: identical rules")
+        d.startswith(f"2 security groups share {agents_sg.properties['name']}: identical rules")
         for d in result.decisions
     )
 

@@ -18,6 +18,7 @@ from provisioning.aws import AwsContext, Target
 from provisioning.blueprint import Agent, Blueprint, Component, Link
 from provisioning.events import ListSink
 from provisioning.faultproxy import is_read
+from provisioning.naming import physical_name
 from provisioning.state import MemoryStateStore
 
 TWINS = Blueprint(
@@ -112,6 +113,11 @@ def counted() -> Iterator[tuple[AwsContext, CallCounter]]:
         yield aws, counter
 
 
+def agent_name(agent: str) -> str:
+    """An agent's function and role name (the same for both)."""
+    return physical_name("acme", "dev", agent, kind="lambda")
+
+
 def roles(aws: AwsContext) -> list[str]:
     return [
         r["RoleName"]
@@ -132,7 +138,7 @@ def test_two_identical_agents_deploy_with_one_role_and_destroy_cleanly(
     (role,) = roles(aws)
     assert role.startswith("acme-dev-exec-")
     lam = aws.client("lambda")
-    for name in ("acme-dev-support", "acme-dev-sales"):
+    for name in (agent_name("support"), agent_name("sales")):
         assert lam.get_function(FunctionName=name)["Configuration"]["Role"].endswith(f"/{role}")
     assert any(f"share role {role}" in d for d in result.plan["decisions"])
     assert engine.plan(TWINS, store, aws).has_changes is False
@@ -171,8 +177,9 @@ def test_a_role_over_the_inline_limit_deploys_with_managed_policies_and_destroys
     counted: tuple[AwsContext, CallCounter],
 ) -> None:
     aws, _ = counted
-    # 25 tables with long names: each ARN ~260 characters, twice per table (table, indexes)
-    tables = [f"{i:02d}-{'notes-with-a-long-name-' * 8}" for i in range(25)]
+    # 80 tables: two ARNs each (table, indexes) pass IAM's inline limit, while their link
+    # variables (TABLE_T00=acme-dev-t00, ...) stay within Lambda's 4 KB environment
+    tables = [f"t{i:02d}" for i in range(80)]
     big = Blueprint(
         project="acme",
         stage="dev",
@@ -186,9 +193,11 @@ def test_a_role_over_the_inline_limit_deploys_with_managed_policies_and_destroys
 
     assert result.status == "SUCCEEDED", result.error
     iam = aws.client("iam")
-    attached = iam.list_attached_role_policies(RoleName="acme-dev-support")["AttachedPolicies"]
-    assert attached and all(p["PolicyName"].startswith("acme-dev-support-") for p in attached)
-    assert iam.list_role_policies(RoleName="acme-dev-support")["PolicyNames"] == ["agent"]
+    attached = iam.list_attached_role_policies(RoleName=agent_name("support"))["AttachedPolicies"]
+    assert attached and all(
+        p["PolicyName"].startswith(agent_name("support") + "-") for p in attached
+    )
+    assert iam.list_role_policies(RoleName=agent_name("support"))["PolicyNames"] == ["agent"]
     assert engine.plan(big, store, aws).has_changes is False
 
     destroyed = engine.destroy(store, ListSink(), aws)
@@ -211,14 +220,14 @@ def test_turning_sharing_on_later_moves_the_functions_and_removes_the_old_roles(
         links=TWINS.links,
     )
     assert engine.deploy(separate, store, ListSink(), aws).status == "SUCCEEDED"
-    assert sorted(roles(aws)) == ["acme-dev-sales", "acme-dev-support"]
+    assert sorted(roles(aws)) == sorted([agent_name("sales"), agent_name("support")])
 
     result = engine.deploy(TWINS, store, ListSink(), aws)
 
     assert result.status == "SUCCEEDED", result.error
     (role,) = roles(aws)
     assert role.startswith("acme-dev-exec-")
-    config = aws.client("lambda").get_function(FunctionName="acme-dev-sales")["Configuration"]
+    config = aws.client("lambda").get_function(FunctionName=agent_name("sales"))["Configuration"]
     assert config["Role"].endswith(f"/{role}")
     assert engine.plan(TWINS, store, aws).has_changes is False
 
@@ -254,9 +263,9 @@ def test_drift_in_a_listed_role_shows_in_the_next_plan(
     store = MemoryStateStore()
     assert engine.deploy(TEAM, store, ListSink(), aws).status == "SUCCEEDED"
     iam = aws.client("iam")
-    iam.delete_role_policy(RoleName="acme-dev-legal", PolicyName="agent")
+    iam.delete_role_policy(RoleName=agent_name("legal"), PolicyName="agent")
     iam.put_role_policy(
-        RoleName="acme-dev-sales",
+        RoleName=agent_name("sales"),
         PolicyName="extra",
         PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
         '"Action": "s3:*", "Resource": "*"}]}',
@@ -297,7 +306,7 @@ def test_a_refresh_lists_what_it_can_list_exactly_and_still_sees_each_drift(
     gw, logs = aws.client("apigatewayv2"), aws.client("logs")
     route = records["http_api/public/route/sales"]
     gw.delete_route(ApiId=route.outputs["api_id"], RouteId=route.physical_id)
-    logs.put_retention_policy(logGroupName="/aws/lambda/acme-dev-legal", retentionInDays=1)
+    logs.put_retention_policy(logGroupName=f"/aws/lambda/{agent_name('legal')}", retentionInDays=1)
     counter.calls.clear()
 
     result = engine.refresh(store, ListSink(), aws, orphans=False)

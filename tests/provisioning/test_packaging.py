@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import stat
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -13,16 +15,19 @@ import pytest
 
 from provisioning.packaging import (
     MB,
+    PLATFORMS,
     PackagingError,
     build_layer,
     check_sizes,
     code_sha256,
     package_code,
     package_sizes,
+    pip_command,
     requirements_of,
     unzipped_size,
     zip_files,
 )
+from provisioning.pip_requirements import RequirementRefused
 
 AGENT: dict[str, Any] = {
     "name": "support",
@@ -254,3 +259,124 @@ def test_an_uploaded_zip_that_changed_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(PackagingError, match="changed since it was uploaded"):
         package_code({"kind": "zip", "path": str(upload), "sha256": "0" * 64})
+
+
+def _raw_zip(path: Path, entries: list[tuple[str | zipfile.ZipInfo, str]]) -> dict[str, str]:
+    """A zip written entry by entry, as a hostile tool would, and its code recipe."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, text in entries:
+            zf.writestr(name, text)
+    return {"kind": "zip", "path": str(path)}
+
+
+def _symlink(name: str) -> zipfile.ZipInfo:
+    """An entry that unpacks as a link: its content is the path it points to."""
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info
+
+
+@pytest.mark.parametrize(
+    ("entry", "complaint"),
+    [
+        ("../../etc/x", r"'\.\./\.\./etc/x' climbs out of the package"),
+        ("tools/../../x.py", "climbs out of the package"),
+        ("/abs/evil", "'/abs/evil' is an absolute path"),
+        ("C:/evil.py", "is an absolute path"),
+        ("..\\..\\evil.py", "has a backslash"),
+        (_symlink("config.py"), "'config.py' is a symbolic link"),
+        pytest.param(
+            "app.py",
+            "'app.py' appears more than once",  # tools disagree on which copy is "the" file
+            marks=pytest.mark.filterwarnings("ignore:Duplicate name"),
+        ),
+    ],
+)
+def test_an_uploaded_zip_with_an_entry_outside_the_package_is_refused(
+    tmp_path: Path, entry: str | zipfile.ZipInfo, complaint: str
+) -> None:
+    # Given an uploaded zip with the handler and one entry that points elsewhere
+    recipe = _raw_zip(tmp_path / "upload.zip", [("app.py", "x"), (entry, "/etc/passwd")])
+
+    # When it is packaged, Then it is refused naming the entry, not shipped to Lambda
+    with pytest.raises(PackagingError, match=complaint):
+        package_code(recipe)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "--index-url http://evil.example/simple",
+        "x @ http://127.0.0.1:9/x.whl",
+        "-e git+https://evil.example/x",
+    ],
+)
+def test_a_shipped_requirements_line_pip_must_not_see_is_refused_not_dropped(
+    tmp_path: Path, line: str
+) -> None:
+    recipe = _raw_zip(
+        tmp_path / "upload.zip", [("app.py", "x"), ("requirements.txt", f"httpx==0.28.1\n{line}\n")]
+    )
+
+    with pytest.raises(RequirementRefused, match=r"requirements\.txt line 2") as refused:
+        requirements_of(recipe)
+    assert "evil.example" not in str(refused.value) and "127.0.0.1" not in str(refused.value)
+
+
+def test_the_pip_command_reads_no_host_settings_and_fetches_only_from_the_configured_index(
+    tmp_path: Path,
+) -> None:
+    # When the layer's pip command line is built for two requirements and a private mirror
+    argv = pip_command(
+        ["requests[socks]==2.32.0; python_version>='3.12'", "strands-agents>=1.0"],
+        tmp_path / "python",
+        platform=PLATFORMS["x86_64"],
+        python_version="3.12",
+        index_url="https://mirror.example/simple",
+    )
+
+    # Then pip ignores this host's pip config and PIP_* variables, asks nothing, installs
+    # wheels only from that one index, and every requirement is a checked argument after --
+    options, requirements = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
+    assert {"--isolated", "--no-input", "--only-binary=:all:"} <= set(options)
+    assert options[options.index("--index-url") + 1] == "https://mirror.example/simple"
+    assert options.count("--index-url") == 1
+    assert not {"-r", "--requirement", "--extra-index-url", "--find-links", "-e"} & set(argv)
+    assert requirements == [
+        'requests[socks]==2.32.0; python_version >= "3.12"',
+        "strands-agents>=1.0",
+    ]
+
+
+@pytest.mark.parametrize(
+    "requirements",
+    [
+        ["--index-url=http://evil.example/simple"],
+        ["x @ http://127.0.0.1:9/x.whl"],
+        ["-r other.txt"],
+    ],
+)
+def test_a_layer_requirement_pip_must_not_see_is_refused_before_pip_runs(
+    tmp_path: Path, requirements: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[Any] = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: ran.append(a))
+
+    with pytest.raises(RequirementRefused, match="layer requirement 1"):
+        build_layer(requirements, cache_dir=tmp_path)
+    assert ran == []
+
+
+@pytest.mark.parametrize(
+    "index_url", ["", "evil.example/simple", "ftp://x/simple", "https://a b/", "http://[::1/simple"]
+)
+def test_an_index_that_is_not_a_url_is_refused(tmp_path: Path, index_url: str) -> None:
+    with pytest.raises(PackagingError, match="package index URL"):
+        pip_command(
+            ["httpx"],
+            tmp_path,
+            platform="manylinux2014_x86_64",
+            python_version="3.12",
+            index_url=index_url,
+        )

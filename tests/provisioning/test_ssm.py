@@ -11,10 +11,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provisioning import engine, graph
+from provisioning import drift, engine, graph
 from provisioning.aws import AwsContext
 from provisioning.blueprint import Agent, Blueprint
 from provisioning.events import ListSink
+from provisioning.naming import physical_name
 from provisioning.provisioners.base import Action
 from provisioning.provisioners.ssm import SsmParameterProvisioner, value_version
 from provisioning.secret_params import policy_problems
@@ -85,6 +86,29 @@ def test_a_parameter_turned_into_plain_text_is_made_secure_again(vault_aws: AwsC
     assert ssm.get_parameter(Name=NAME)["Parameter"]["Type"] == "SecureString"
 
 
+def test_a_value_put_outside_the_tool_is_drift_and_a_deploy_puts_ours_back(
+    vault_aws: AwsContext,
+) -> None:
+    # Given a deployed secret
+    parameters = SsmParameterProvisioner(vault_aws)
+    recorded = apply(parameters, "agent/support/secret/OPENAI_API_KEY", properties())
+    # When someone overwrites its value in the console
+    ssm = vault_aws.client("ssm")
+    ssm.put_parameter(Name=NAME, Value="sk-typed-in-console", Type="SecureString", Overwrite=True)
+    # Then the drift check reports the value, naming versions and never a value
+    (found,) = drift.check_batch(vault_aws, [recorded])
+    assert (found.status, [p.name for p in found.properties]) == (drift.DRIFTED, ["value"])
+    assert "SSM version 2" in found.line() and "SSM version 1" in found.line()
+    assert "sk-" not in json.dumps(found.as_dict())
+    # And a deploy puts the secret from the vault back, after which all is in sync again
+    change = replan(parameters, properties(), recorded)
+    assert (change.action, changed(change)) == (Action.UPDATE, ["value"])
+    recorded = apply(parameters, recorded.logical_id, properties(), recorded)
+    assert ssm.get_parameter(Name=NAME, WithDecryption=True)["Parameter"]["Value"] == SECRET
+    assert drift.check_batch(vault_aws, [recorded])[0].status == drift.IN_SYNC
+    assert replan(parameters, properties(), recorded).action is Action.NO_CHANGE
+
+
 def test_destroying_a_parameter_twice_is_fine(vault_aws: AwsContext) -> None:
     parameters = SsmParameterProvisioner(vault_aws)
     recorded = apply(parameters, "lid", properties())
@@ -109,7 +133,7 @@ def test_the_function_gets_the_parameter_name_and_reads_exactly_that_parameter(
 
     assert result.status == "SUCCEEDED", result.error
     function = vault_aws.client("lambda").get_function_configuration(
-        FunctionName="acme-dev-support"
+        FunctionName=physical_name("acme", "dev", "support", kind="lambda")
     )
     env = function["Environment"]["Variables"]
     assert env["STRANDS_SECRET_OPENAI_API_KEY"] == NAME
@@ -160,3 +184,21 @@ def test_the_generated_handler_reads_its_secrets_at_cold_start(
         import os
 
         assert os.environ["OPENAI_API_KEY"] == SECRET
+
+
+def test_a_refresh_after_a_deploy_reports_a_secret_changed_in_the_console(
+    vault_aws: AwsContext,
+) -> None:
+    store = MemoryStateStore()
+    assert engine.deploy(blueprint(), store, ListSink(), vault_aws).status == "SUCCEEDED"
+    vault_aws.client("ssm").put_parameter(
+        Name=NAME, Value="sk-typed-in-console", Type="SecureString", Overwrite=True
+    )
+
+    result = engine.refresh(store, ListSink(), vault_aws, orphans=False)
+
+    drifted = {d["logical_id"]: d for d in result.plan["drift"] if d["status"] == "drifted"}
+    assert list(drifted) == ["agent/support/secret/OPENAI_API_KEY"]
+    assert [p["name"] for p in drifted["agent/support/secret/OPENAI_API_KEY"]["properties"]] == [
+        "value"
+    ]

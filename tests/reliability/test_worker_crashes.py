@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from dashboard import runner, services
-from dashboard.models import Deployment, Stage
+from dashboard.models import Deployment, DeploymentEvent, Stage
 from provisioning.faultproxy import FaultProxy, is_read
 from tests.reliability.dashboard_fixtures import make_project, pending, recorded_by_type, wait_end
 from tests.reliability.inventory import TYPE_TO_KIND, counts, duplicates, inventory, leftovers
-from tests.reliability.workers import Workers, workers
+from tests.reliability.workers import Worker, Workers, workers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STALE_S = 2.0
@@ -111,3 +111,58 @@ def test_a_destroy_killed_half_way_and_run_again_leaves_nothing_tagged(
     assert again.status == "SUCCEEDED", again.error
     assert leftovers(inventory(sandbox, "rely")) == {}
     assert recorded_by_type(stage) == {} and pending(stage) == []
+
+
+SWEEP_PERIOD_S = 1.0
+
+
+@pytest.mark.worker
+def test_a_killed_workers_run_is_failed_by_the_sweep_with_nobody_looking(
+    proxy: FaultProxy, redis_url: str, tmp_path: Path
+) -> None:
+    # Given two workers that sweep every second for runs silent for 2 s ...
+    env = Workers(tmp_path, redis_url, proxy.endpoint_url).env
+    crash_file = tmp_path / "crash-at"  # read by every worker at each run start
+    crash_file.write_text("5:after")  # whichever worker takes the deploy dies at write 5
+    env |= {
+        "DEPLOYMENT_STALE_AFTER_S": str(STALE_S),
+        "DEPLOYMENT_SWEEP_PERIOD_S": str(SWEEP_PERIOD_S),
+    }
+    pool = [Worker(tmp_path, env, n) for n in (1, 2)]
+    try:
+        stage = make_project()
+        deployment = services.deployment_start(stage=stage, kind="deploy", user=None)
+
+        # ... when the one running the deploy is SIGKILLed mid-run
+        deadline = time.monotonic() + 90
+        while not any(w.crashed() for w in pool) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert any(w.crashed() for w in pool), "no worker crashed"
+        crash_file.write_text("")
+        # and nobody looks: no page, no CLI, only the row read here
+        row = _row_when_ended(deployment.pk, timeout_s=STALE_S + SWEEP_PERIOD_S + 15)
+
+        # then the run is failed as interrupted within stale + period (+ a busy machine's margin)
+        assert (row["status"], row["error"]) == ("FAILED", runner.INTERRUPTED)
+        latency = (row["finished_at"] - row["heartbeat_at"]).total_seconds()
+        print(f"sweeper latency {latency:.2f} s (stale {STALE_S} s + period {SWEEP_PERIOD_S} s)")
+        assert STALE_S <= latency <= STALE_S + SWEEP_PERIOD_S + 3, latency
+        run_level = DeploymentEvent.objects.filter(deployment_id=deployment.pk, resource=None)
+        statuses = list(run_level.order_by("seq").values_list("status", flat=True))
+        assert statuses[-1] == "failed" and statuses.count("failed") == 1, statuses  # one end
+        # and the stage is free: the surviving worker deploys it to the end
+        again = wait_end(services.deployment_start(stage=stage, kind="deploy", user=None))
+        assert again.status == "SUCCEEDED", again.error
+    finally:
+        for worker in pool:
+            worker.stop()
+
+
+def _row_when_ended(deployment_id: int, timeout_s: float) -> dict[str, Any]:
+    fields = ("status", "error", "heartbeat_at", "finished_at")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        row = Deployment.objects.values(*fields).get(pk=deployment_id)
+        if row["status"] != "RUNNING" or time.monotonic() > deadline:
+            return row
+        time.sleep(0.1)

@@ -43,7 +43,7 @@ def start(stage: Stage, kind: str) -> Deployment:
         return services.deployment_start(
             stage=stage, kind=kind, user=None, enqueue=not settings.EMBEDDED
         )
-    except services.ServiceError as exc:
+    except (services.ServiceError, runner.QueueUnavailable) as exc:
         raise CommandError(exc.message) from None
 
 

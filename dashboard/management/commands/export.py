@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard import selectors_history
-from dashboard.models import Deployment
+from dashboard.models import Project
 
 
 class _Operator:
@@ -30,29 +30,52 @@ class _Raw:
 
 
 class Command(BaseCommand):
-    help = "Export a project's runs (kept even after the project is deleted) as JSON or CSV."
+    help = (
+        "Export a project's runs (kept even after the project is deleted) as JSON or CSV. "
+        "PROJECT is the live project of that name, else the one deleted project of that name; "
+        "--id picks one project when several had the name."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("project")
+        parser.add_argument("--id", type=int, help="the project's id (see the error listing them)")
         parser.add_argument("--format", choices=("json", "csv"), default="json")
         parser.add_argument("--events", action="store_true", help="JSON: include every event")
         parser.add_argument("--output", "-o", help="file to write (default: standard output)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        name = options["project"]
-        if not Deployment.objects.filter(project_name=name).exists():
-            raise CommandError(f"no runs of a project named {name!r}")
+        project = self._project(options["project"], options["id"])
         rows = selectors_history.export_rows(
-            user=_Operator(),
-            project=None,
-            filters=None,  # type: ignore[arg-type]
+            user=_Operator(),  # type: ignore[arg-type]
+            project=project,
         )
-        rows = (row for row in rows if row["project"] == name)
         if options["output"]:
             with open(options["output"], "w", newline="") as out:
                 self._write(rows, out, options)
         else:
             self._write(rows, _Raw(self.stdout), options)
+
+    def _project(self, name: str, project_id: int | None) -> Project:
+        """One identity: runs of another project that had the same name are never mixed in."""
+        candidates = selectors_history.projects_named(name)
+        if project_id is not None:
+            chosen = [p for p in candidates if p.pk == project_id]
+            if not chosen:
+                raise CommandError(f"no project #{project_id} named {name!r}")
+            return chosen[0]
+        if not candidates:
+            raise CommandError(f"no project named {name!r}, live or deleted")
+        deleted = [p for p in candidates if p.is_deleted]
+        if not candidates[0].is_deleted:
+            if deleted:
+                self.stderr.write(f"exporting the live {name!r}; older ones: {_listing(deleted)}")
+            return candidates[0]
+        if len(deleted) > 1:
+            raise CommandError(
+                f"{len(deleted)} deleted projects were named {name!r}: choose one with "
+                f"{_listing(deleted)}"
+            )
+        return deleted[0]
 
     def _write(self, rows: Any, out: Any, options: dict[str, Any]) -> None:
         if options["format"] == "csv":
@@ -74,3 +97,9 @@ class Command(BaseCommand):
             rows = [{**row, "events": events.get(row["id"], [])} for row in rows]
         json.dump(rows, out, indent=2, default=str)
         out.write("\n")
+
+
+def _listing(projects: list[Project]) -> str:
+    return ", ".join(
+        f"--id {p.pk} (deleted {p.deleted_at:%Y-%m-%d %H:%M} UTC)" for p in projects if p.deleted_at
+    )

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard import services_drift
+from dashboard import runner, services_drift
 from dashboard.management.commands import _runs
 
 
@@ -31,7 +31,10 @@ class Command(BaseCommand):
             self.stdout.write("drift scheduler started: it checks due stages every 15 minutes")
             return
         if options["due"]:
-            started = services_drift.drift_check_due()
+            try:
+                started = services_drift.drift_check_due()
+            except runner.QueueUnavailable as exc:
+                raise CommandError(exc.message) from None
             self.stdout.write(f"{len(started)} refreshes started")
             return
         if not options["project"]:

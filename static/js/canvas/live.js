@@ -4,17 +4,11 @@
 // failed if any of its resources failed, in progress while any is working, done when
 // the run ended well (resources left unchanged send no events), pending otherwise.
 
-const RUN_FINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
-const RETRY_FIRST_MS = 500;
-const RETRY_MAX_MS = 10000;
-const CLOSE_FORBIDDEN = 4403;
+import { RUN_FINAL, followRun } from "../run_socket.js";
 
 export function createLive(state, onChange) {
-  let socket = null;
+  let follower = null;
   let run = null; // {id, kind, status, ws, url}
-  let lastSeq = 0;
-  let retryMs = RETRY_FIRST_MS;
-  let timer = 0;
   const resourceStatus = new Map(); // logical id -> started | succeeded | failed | skipped | drifted
   let counts = { done: 0, total: 0 };
 
@@ -64,38 +58,15 @@ export function createLive(state, onChange) {
     });
   }
 
-  function receive(message) {
-    if (typeof message.seq === "number") {
-      if (message.seq <= lastSeq) return;
-      lastSeq = message.seq;
-      if (message.resource && message.status !== "info") resourceStatus.set(message.resource, message.status);
-      if (message.resource == null && RUN_FINAL.has(String(message.status).toUpperCase())) {
-        run.status = String(message.status).toUpperCase();
-      } else if (message.resource == null && message.status === "started") {
-        run.status = "RUNNING";
-      }
-    } else if (message.type === "deployment" && RUN_FINAL.has(message.status)) {
-      run.status = message.status;
-      if (socket) socket.close();
-    }
+  function receive(event) {
+    if (event.resource && event.status !== "info") resourceStatus.set(event.resource, event.status);
+    if (event.resource == null && event.status === "started") run.status = "RUNNING";
     publishSoon();
   }
 
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const mine = new WebSocket(`${scheme}://${location.host}${run.ws}?after=${lastSeq}`);
-    socket = mine;
-    mine.addEventListener("open", () => {
-      retryMs = RETRY_FIRST_MS;
-    });
-    mine.addEventListener("message", (message) => {
-      if (socket === mine) receive(JSON.parse(message.data));
-    });
-    mine.addEventListener("close", (event) => {
-      if (socket !== mine || RUN_FINAL.has(run.status) || event.code === CLOSE_FORBIDDEN) return;
-      timer = setTimeout(connect, retryMs);
-      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
-    });
+  function ended(status) {
+    run.status = status;
+    publishSoon();
   }
 
   return {
@@ -105,17 +76,12 @@ export function createLive(state, onChange) {
         publish();
         return;
       }
-      if (socket) {
-        const old = socket;
-        socket = null;
-        old.close();
-      }
-      clearTimeout(timer);
+      follower?.close();
+      follower = null;
       run = next ? { ...next } : null;
-      lastSeq = 0;
       resourceStatus.clear();
       publish();
-      if (run) connect();
+      if (run) follower = followRun(run.ws, { onEvent: receive, onFinal: ended });
     },
     recolour: publish,
   };
