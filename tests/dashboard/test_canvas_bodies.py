@@ -178,7 +178,7 @@ def test_good_edits_still_work_with_tabs_and_line_breaks_in_text(
     assert Agent.objects.values_list("x", "y").get() == (100_000, -5)
 
 
-@pytest.mark.parametrize("field", ["description", "tool_settings", "model_region", "layers"])
+@pytest.mark.parametrize("field", ["description", "tool_settings", "session_bucket", "layers"])
 def test_null_for_a_field_that_needs_a_value_is_refused(
     owner_client: Client, acme: Project, field: str
 ) -> None:
