@@ -2,7 +2,7 @@
 
     python bench/deploy.py --agents 10,50 [--concurrency 16] [--profile bench/latency-profile.json]
 
-Starts a sandbox (moto) and the fault proxy (provisioning/faultproxy.py) in front of it
+Starts a sandbox (moto) and the fault proxy (tests/support/faultproxy.py) in front of it
 with per-action latency from the profile, then for each size deploys the bench/plan.py
 project (N agents, a bucket each, one shared HTTP API) through `engine.deploy`,
 redeploys it unchanged, and destroys it. For deploy and destroy it prints:
@@ -39,8 +39,8 @@ from bench.plan import project
 from provisioning import engine, sandbox
 from provisioning.aws import AwsContext, Target
 from provisioning.events import Event, EventStatus
-from provisioning.faultproxy import Call, Fault, FaultProxy, Profile, is_read
 from provisioning.state import MemoryStateStore
+from tests.support.faultproxy import Call, Fault, FaultProxy, Profile, is_read
 
 DEFAULT_PROFILE = Path(__file__).resolve().parent / "latency-profile.json"
 

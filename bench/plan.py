@@ -22,10 +22,10 @@ from moto import mock_aws
 
 from provisioning import engine
 from provisioning.aws import AwsContext, Target
-from provisioning.blueprint import Agent, Blueprint, Component, Link
-from provisioning.graph import build
-from provisioning.optimizer import optimize
-from provisioning.spec import iter_refs, properties_hash, resolve, to_jsonable
+from provisioning.graph.builder import build
+from provisioning.model.blueprint import Agent, Blueprint, Component, Link
+from provisioning.model.spec import iter_refs, properties_hash, resolve, to_jsonable
+from provisioning.optimize.optimizer import optimize
 from provisioning.state import MemoryStateStore, RecordedResource
 
 

@@ -4,7 +4,7 @@
     python bench/reliability.py --trials 20 --throttle 0.3 --seed 100
     python bench/reliability.py --throttle 1.0 --trials 3   # every call throttled
 
-Starts a sandbox (moto) and the fault proxy (provisioning/faultproxy.py) in front of it
+Starts a sandbox (moto) and the fault proxy (tests/support/faultproxy.py) in front of it
 answering a share of all calls with ThrottlingException, then per trial deploys the
 scenarios' project (tests/reliability/conftest.py: 22 resources of 15 kinds) through
 `engine.deploy` with a MemoryStateStore, and destroys it, throttled the same way. Trial
@@ -37,10 +37,10 @@ from provisioning import engine, sandbox
 from provisioning.aws import AwsContext, Target
 from provisioning.errors import EngineError
 from provisioning.events import ListSink
-from provisioning.faultproxy import FaultProxy
 from provisioning.state import MemoryStateStore
 from tests.reliability.conftest import PROJECT, blueprint
 from tests.reliability.inventory import inventory, leftovers
+from tests.support.faultproxy import FaultProxy
 
 TAGGED = "tagged (any service)"
 MAX_BACKOFF_S = 20  # botocore standard mode caps each wait here

@@ -12,6 +12,6 @@ class DashboardConfig(AppConfig):
 
     def ready(self) -> None:
         from dashboard import checks  # noqa: F401 - registers the deploy checks
-        from dashboard.secrets import install_log_redaction
+        from dashboard.access.secrets import install_log_redaction
 
         install_log_redaction()

@@ -2,7 +2,7 @@
 
 Embedded mode also starts the dramatiq worker threads here, on the first request, and
 every call records the running loop so worker threads can hand live messages to it
-(see dashboard/live.py).
+(see dashboard/runs/live.py).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from dashboard import live  # noqa: E402
 from dashboard.routing import websocket_urlpatterns  # noqa: E402
+from dashboard.runs import live  # noqa: E402
 
 Scope = dict[str, Any]
 
@@ -44,7 +44,7 @@ class EmbeddedRuntime:
 
 
 def _start_worker() -> None:
-    from dashboard.actors import start_embedded_worker
+    from dashboard.runs.actors import start_embedded_worker
 
     start_embedded_worker()
 

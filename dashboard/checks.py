@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-from dashboard.secrets import KEY_ENV
+from dashboard.access.secrets import KEY_ENV
 
 
 @register(Tags.security, deploy=True)

@@ -32,13 +32,18 @@ class Project(models.Model):
 
     name = models.CharField(max_length=32, validators=[name_validator], help_text=NAME_HELP)
     description = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=1, help_text="Bumped on every edit; stale writes are refused.")
+    version = models.PositiveIntegerField(
+        default=1, help_text="Bumped on every edit; stale writes are refused."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="Set when deleted: the row stays for history."
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Set when deleted: the row stays for history.",
     )
 
     objects = LiveProjectManager()
@@ -94,7 +99,9 @@ class Stage(models.Model):
 
     class Meta:
         ordering = ["project", "name"]
-        constraints = [models.UniqueConstraint(fields=["project", "name"], name="unique_stage_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="unique_stage_name")
+        ]
 
     def __str__(self) -> str:
         return f"{self.project.name}/{self.name}"
@@ -107,11 +114,15 @@ class Membership(models.Model):
         OWNER = "owner", "Owner"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["project", "user"], name="unique_membership")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="unique_membership")
+        ]
 
 
 class CanvasNode(models.Model):
@@ -142,11 +153,15 @@ class Agent(CanvasNode):
     system_prompt = models.TextField(default="You are a helpful assistant.")
     tools = models.JSONField(default=list, blank=True)
     runtime = models.CharField(max_length=16, choices=Runtime.choices, default=Runtime.PY312)
-    architecture = models.CharField(max_length=8, choices=Architecture.choices, default=Architecture.X86_64)
+    architecture = models.CharField(
+        max_length=8, choices=Architecture.choices, default=Architecture.X86_64
+    )
     memory_mb = models.PositiveIntegerField(
         default=1024, validators=[MinValueValidator(128), MaxValueValidator(10240)]
     )
-    timeout_s = models.PositiveIntegerField(default=120, validators=[MinValueValidator(1), MaxValueValidator(900)])
+    timeout_s = models.PositiveIntegerField(
+        default=120, validators=[MinValueValidator(1), MaxValueValidator(900)]
+    )
     environment = models.JSONField(default=dict, blank=True)
     secret_environment = models.JSONField(
         default=dict, blank=True, help_text="NAME -> sealed value (dashboard.secrets.seal)."
@@ -154,20 +169,26 @@ class Agent(CanvasNode):
     reserved_concurrency = models.PositiveIntegerField(null=True, blank=True)
     tracing = models.BooleanField(default=False)
     # Issue 7: the model, tool settings, conversation sessions, custom code and dependencies
-    # (provisioning/agents.py and tools_catalogue.py say what each needs).
+    # (provisioning/graph/agent_needs.py and tools_catalogue.py say what each needs).
     model_provider = models.CharField(max_length=16, default="bedrock")
-    model_region = models.CharField(max_length=32, blank=True, help_text="Empty: the stage's region.")
+    model_region = models.CharField(
+        max_length=32, blank=True, help_text="Empty: the stage's region."
+    )
     max_tokens = models.PositiveIntegerField(null=True, blank=True)
     temperature = models.FloatField(null=True, blank=True)
     tool_settings = models.JSONField(default=dict, blank=True)
     session_bucket = models.CharField(max_length=32, blank=True)
-    code = models.JSONField(default=dict, blank=True, help_text='{"kind": "zip" | "directory", "path", "handler"}')
+    code = models.JSONField(
+        default=dict, blank=True, help_text='{"kind": "zip" | "directory", "path", "handler"}'
+    )
     requirements = models.JSONField(default=list, blank=True)
     layers = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["project", "name"], name="unique_agent_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="unique_agent_name")
+        ]
 
     @property
     def key(self) -> str:
@@ -191,7 +212,11 @@ class Component(CanvasNode):
 
     class Meta:
         ordering = ["kind", "name"]
-        constraints = [models.UniqueConstraint(fields=["project", "kind", "name"], name="unique_component_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "kind", "name"], name="unique_component_name"
+            )
+        ]
 
     @property
     def key(self) -> str:
@@ -210,7 +235,9 @@ class Link(models.Model):
     kind = models.CharField(max_length=16, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["project", "source", "target"], name="unique_link")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "source", "target"], name="unique_link")
+        ]
 
 
 class AppendOnlyError(Exception):
@@ -220,9 +247,9 @@ class AppendOnlyError(Exception):
 class AppendOnlyDeploymentQuerySet(models.QuerySet["Deployment"]):
     def update(self, **kwargs: Any) -> int:
         # Only queued or running rows change (the runner's conditional UPDATEs); finished ones never.
-        return super(AppendOnlyDeploymentQuerySet, self.filter(status__in=["QUEUED", "RUNNING"])).update(
-            **kwargs
-        )
+        return super(
+            AppendOnlyDeploymentQuerySet, self.filter(status__in=["QUEUED", "RUNNING"])
+        ).update(**kwargs)
 
     def delete(self) -> Any:
         raise AppendOnlyError("deployments are part of the audit record: they cannot be deleted")
@@ -261,12 +288,20 @@ class Deployment(models.Model):
     # History outlives its stage (SET_NULL) and belongs to its project's identity, never its
     # name: a deleted project stays as a tombstone row, so PROTECT only stops a hard delete
     # that would orphan the record. The composite index below serves lookups by project.
-    stage = models.ForeignKey(Stage, null=True, on_delete=models.SET_NULL, related_name="deployments")
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="deployments", db_index=False)
-    project_name = models.CharField(max_length=32, help_text="The project's name at the time, for display.")
+    stage = models.ForeignKey(
+        Stage, null=True, on_delete=models.SET_NULL, related_name="deployments"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="deployments", db_index=False
+    )
+    project_name = models.CharField(
+        max_length=32, help_text="The project's name at the time, for display."
+    )
     stage_name = models.CharField(max_length=16)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -279,7 +314,9 @@ class Deployment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="Written every few seconds while RUNNING; stale means the worker died."
+        null=True,
+        blank=True,
+        help_text="Written every few seconds while RUNNING; stale means the worker died.",
     )
     finished_at = models.DateTimeField(null=True, blank=True)
     # Audit (issue 6): which plan a deploy carried out, which past run a redeploy restored,
@@ -306,14 +343,18 @@ class Deployment(models.Model):
         indexes = [
             models.Index(fields=["stage", "-created_at"]),
             # History pages: newest first per project and across projects (keyset on both).
-            models.Index(fields=["project", "-created_at", "-id"], name="deployment_project_id_recent"),
+            models.Index(
+                fields=["project", "-created_at", "-id"], name="deployment_project_id_recent"
+            ),
             models.Index(fields=["-created_at", "-id"], name="deployment_recent"),
         ]
         constraints = [
             # The stage lock: at most one active deploy or destroy per stage, enforced by the database.
             models.UniqueConstraint(
                 fields=["stage"],
-                condition=models.Q(status__in=["QUEUED", "RUNNING"], kind__in=["deploy", "destroy"]),
+                condition=models.Q(
+                    status__in=["QUEUED", "RUNNING"], kind__in=["deploy", "destroy"]
+                ),
                 name="one_active_run_per_stage",
             )
         ]
@@ -330,11 +371,15 @@ class Deployment(models.Model):
         if not self._state.adding and self.pk is not None:
             stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
             if stored is not None and stored not in self.ACTIVE:
-                raise AppendOnlyError(f"deployment #{self.pk} has finished: its record cannot change")
+                raise AppendOnlyError(
+                    f"deployment #{self.pk} has finished: its record cannot change"
+                )
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError(f"deployment #{self.pk} is part of the audit record: it cannot be deleted")
+        raise AppendOnlyError(
+            f"deployment #{self.pk} is part of the audit record: it cannot be deleted"
+        )
 
     @property
     def duration_s(self) -> float | None:
@@ -360,7 +405,9 @@ class DeploymentEvent(models.Model):
 
     class Meta:
         ordering = ["deployment", "seq"]
-        constraints = [models.UniqueConstraint(fields=["deployment", "seq"], name="unique_event_seq")]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "seq"], name="unique_event_seq")
+        ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -397,15 +444,21 @@ class DeployedResource(models.Model):
     properties = models.JSONField(default=dict)
     properties_hash = models.CharField(max_length=64, blank=True)
     depends_on = models.JSONField(default=list)
-    last_deployment = models.ForeignKey(Deployment, null=True, on_delete=models.SET_NULL, related_name="+")
+    last_deployment = models.ForeignKey(
+        Deployment, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     drift = models.JSONField(
-        default=list, blank=True, help_text="Properties AWS no longer matches, per the last refresh."
+        default=list,
+        blank=True,
+        help_text="Properties AWS no longer matches, per the last refresh.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["logical_id"]
-        constraints = [models.UniqueConstraint(fields=["stage", "logical_id"], name="unique_resource")]
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "logical_id"], name="unique_resource")
+        ]
 
 
 class PendingOperation(models.Model):
@@ -423,9 +476,13 @@ class PendingOperation(models.Model):
     node = models.CharField(max_length=64, blank=True)
     properties = models.JSONField(default=dict)
     depends_on = models.JSONField(default=list)
-    deployment = models.ForeignKey(Deployment, null=True, on_delete=models.SET_NULL, related_name="+")
+    deployment = models.ForeignKey(
+        Deployment, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["logical_id"]
-        constraints = [models.UniqueConstraint(fields=["stage", "logical_id"], name="unique_pending_operation")]
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "logical_id"], name="unique_pending_operation")
+        ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.consumers import DeploymentConsumer
+from dashboard.runs.consumers import DeploymentConsumer
 
 websocket_urlpatterns = [
     path("ws/deployments/<int:deployment_id>/", DeploymentConsumer.as_asgi()),

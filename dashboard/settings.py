@@ -26,9 +26,7 @@ DEBUG = _flag("DEBUG", False)
 _DEV_KEY = "embedded-dev-key-not-for-production-use-set-SECRET_KEY-in-the-environment"
 SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_KEY)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "daphne",
@@ -49,16 +47,16 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "dashboard.middleware.RefuseControlCharactersMiddleware",
+    "dashboard.web.middleware.RefuseControlCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "dashboard.middleware.SecurityHeadersMiddleware",
-    "dashboard.middleware.LoginRateLimitMiddleware",
+    "dashboard.web.middleware.SecurityHeadersMiddleware",
+    "dashboard.web.middleware.LoginRateLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "dashboard.middleware.QueueUnavailableMiddleware",
+    "dashboard.web.middleware.QueueUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -87,7 +85,11 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "dashboard.sqlite3",
             # Worker threads write while pages read: wait for the lock rather than fail.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL;",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -120,7 +122,7 @@ _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.Retries",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
     # Every worker (rundramatiq, or the embedded one) sweeps for runs whose worker died.
-    "dashboard.sweeper.SweeperMiddleware",
+    "dashboard.runs.sweeper.SweeperMiddleware",
 ]
 if REDIS_URL:
     DRAMATIQ_BROKER = {
@@ -141,7 +143,7 @@ else:
         "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
+DRAMATIQ_AUTODISCOVER_MODULES = ["runs.actors"]
 EMBEDDED_WORKER_THREADS = int(os.environ.get("EMBEDDED_WORKER_THREADS", "4"))
 
 # --- the engine ----------------------------------------------------------------------------
@@ -159,7 +161,7 @@ PIP_INDEX_URL = os.environ.get("PIP_INDEX_URL") or "https://pypi.org/simple"
 AGENT_CODE_ROOT = Path(os.environ.get("AGENT_CODE_ROOT", VAR_DIR / "agent-code"))
 AGENT_CODE_MAX_ZIP_MB = int(os.environ.get("AGENT_CODE_MAX_ZIP_MB", "50"))
 # The sandbox cannot run Lambda code, so its chat runs a deployed package's handler on this
-# machine, confined (provisioning/isolation.py). Off: such runs are refused; AWS stages still chat.
+# machine, confined (provisioning/strands/isolation.py). Off: such runs are refused; AWS stages still chat.
 LOCAL_AGENT_RUNS = _flag("STRANDS_LOCAL_AGENT_RUNS", True)
 
 LOGGING = {

@@ -1,7 +1,10 @@
-"""The one door into the engine: plan, deploy and destroy a blueprint.
+"""The one door into the engine: plan, deploy, destroy, refresh, preview, cost, chat.
 
-The dashboard calls only these functions; each wires graph -> optimizer ->
-planner -> orchestrator with the store, sink and AWS context it is handed.
+The dashboard calls only these functions (and reads the value types of `provisioning.model`,
+`state`, `events`, `errors` and `aws`); each wires graph -> optimizer -> planner ->
+orchestrator with the store, sink and AWS context it is handed. What the dashboard's forms
+need to know of agents (providers, tools, package limits) is re-exported here, so that the
+engine's inner layout can change without the dashboard noticing.
 """
 
 from __future__ import annotations
@@ -12,19 +15,66 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioning import drift, try_agent
-from provisioning.agents import model_problems as model_problems  # the forms check with it
+from provisioning.analysis import cost, drift
+from provisioning.analysis.cost import Assumptions as CostAssumptions
+from provisioning.analysis.cost import Estimate as CostEstimate
+from provisioning.analysis.deployer_policy import policy_document as deployer_policy
+from provisioning.analysis.drift import Orphan, deletable, delete_orphan
+from provisioning.apply.orchestrator import Orchestrator
 from provisioning.aws import AwsContext
-from provisioning.blueprint import Blueprint
 from provisioning.errors import BlueprintError
 from provisioning.events import Event, EventStatus, ProgressSink
-from provisioning.graph import build as build_graph
-from provisioning.optimizer import Optimized, optimize
-from provisioning.orchestrator import Orchestrator
-from provisioning.packaging import PYPI_SIMPLE, Builds
-from provisioning.planner import Plan, make_plan
-from provisioning.secret_params import policy_problems
+from provisioning.graph.agent_needs import PROVIDERS as MODEL_PROVIDERS
+from provisioning.graph.builder import ResourceGraph, nodes_by_resource
+from provisioning.graph.builder import build as build_graph
+from provisioning.graph.builder import explain as explain_link
+from provisioning.graph.secret_params import policy_problems
+from provisioning.model.blueprint import Blueprint
+from provisioning.model.spec import properties_hash, to_jsonable
+from provisioning.optimize.optimizer import Optimized, optimize
+from provisioning.plan.planner import Plan, make_plan
 from provisioning.state import RecordedResource, StateStore
+from provisioning.strands import try_agent
+from provisioning.strands.packaging import (
+    MB,
+    PYPI_SIMPLE,
+    UNZIPPED_LIMIT,
+    Builds,
+    excluded,
+    zip_files,
+    zip_members,
+)
+from provisioning.strands.requirements import (
+    RequirementRefused,
+    parse_requirements,
+    requirements_file,
+)
+from provisioning.strands.tools_catalogue import lambda_choices as tool_choices
+from provisioning.strands.tools_catalogue import tool_problems
+from provisioning.strands.try_agent import LOCAL_RUNS_OFF, Answer
+
+__all__ = [
+    "LOCAL_RUNS_OFF",
+    "MB",
+    "MODEL_PROVIDERS",
+    "UNZIPPED_LIMIT",
+    "Answer",
+    "CostAssumptions",
+    "CostEstimate",
+    "Orphan",
+    "RequirementRefused",
+    "deletable",
+    "delete_orphan",
+    "deployer_policy",
+    "excluded",
+    "parse_requirements",
+    "properties_hash",
+    "requirements_file",
+    "tool_choices",
+    "tool_problems",
+    "zip_files",
+    "zip_members",
+]
 
 
 @dataclass(frozen=True)
@@ -139,7 +189,7 @@ def _plan_line(the_plan: Plan) -> str:
     return "plan: " + (", ".join(parts) if parts else "nothing to do")
 
 
-# --- review and drift (issue 6) ----------------------------------------------------------------
+# --- review and drift ----------------------------------------------------------------
 def fingerprint(blueprint: Mapping[str, Any], records: Mapping[str, RecordedResource]) -> str:
     """What a plan was made from: the blueprint snapshot and the recorded state, as one hash.
 
@@ -198,9 +248,66 @@ def refresh(
     )
 
 
-def ask_agent(
-    aws: AwsContext, function: Mapping[str, Any], prompt: str, **options: Any
-) -> try_agent.Answer:
+# --- what a blueprint implies, without AWS: the canvas and its inspector --------------------------
+@dataclass(frozen=True)
+class Preview:
+    problems: list[tuple[str, str, str]]
+    """What AWS would refuse, per (node, field, message): the same list `validate` gives."""
+    graph: ResourceGraph
+
+    def resources_by_node(self) -> dict[str, list[str]]:
+        return nodes_by_resource(self.graph)
+
+    def node(self, key: str) -> dict[str, Any]:
+        """What one node creates, grants its agent and sets in its environment, as JSON."""
+        specs = [spec for spec in self.graph.specs.values() if spec.node == key]
+        statements: list[Any] = []
+        environment: dict[str, Any] = {}
+        for spec in specs:
+            if spec.resource_type == "iam:role":
+                for policy in (spec.properties.get("inline_policies") or {}).values():
+                    statements += list(policy.get("Statement", []))
+            if spec.resource_type == "lambda:function":
+                environment = dict(spec.properties.get("environment") or {})
+        return {
+            "creates": [
+                {
+                    "logical_id": spec.logical_id,
+                    "type": spec.resource_type,
+                    "name": str(spec.properties.get("name") or ""),
+                }
+                for spec in specs
+            ],
+            "statements": to_jsonable(statements),
+            "environment": to_jsonable(environment),
+        }
+
+    def link(self, key: str) -> dict[str, Any]:
+        """What one link adds: resources, statements and environment variables, as JSON."""
+        return explain_link(self.graph, key)
+
+
+def preview(blueprint: Blueprint) -> Preview:
+    """The graph after the optimizer's rewrites, built once, and its problems."""
+    optimized = _graph(blueprint)
+    return Preview(list(optimized.graph.problems), optimized.graph)
+
+
+# --- cost -------------------------------------------------------------------------------------------
+def cost_inputs(
+    the_plan: Plan, records: Mapping[str, RecordedResource]
+) -> dict[str, dict[str, Any]]:
+    """The facts a plan's monthly estimate needs, stored with the plan (no AWS needed later)."""
+    return cost.inputs(the_plan, records)
+
+
+def estimate_cost(
+    inputs: Mapping[str, Mapping[str, Any]], region: str, assumptions: CostAssumptions
+) -> CostEstimate:
+    return cost.estimate(inputs, region, assumptions)
+
+
+def ask_agent(aws: AwsContext, function: Mapping[str, Any], prompt: str, **options: Any) -> Answer:
     """The chat panel's door: the deployed agent's answer (try_agent.py)."""
     return try_agent.ask(aws, function, prompt, **options)
 

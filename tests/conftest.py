@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import pytest
 
+from dashboard.projects import services as project_services
 from provisioning import sandbox as sandbox_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,9 +66,8 @@ def staff(django_user_model: Any) -> Any:
 @pytest.fixture
 def acme(alice: Any) -> Any:
     """Project "acme" owned by alice, with its "dev" stage on the sandbox."""
-    from dashboard import services
 
-    return services.project_create(name="acme", user=alice)
+    return project_services.project_create(name="acme", user=alice)
 
 
 # --- the sandbox -----------------------------------------------------------------------------

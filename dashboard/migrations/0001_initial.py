@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,181 +15,490 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='1-32 characters: lowercase letters, digits and hyphens; starts with a letter.', max_length=32, unique=True, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$', '1-32 characters: lowercase letters, digits and hyphens; starts with a letter.')])),
-                ('description', models.TextField(blank=True)),
-                ('version', models.PositiveIntegerField(default=1, help_text='Bumped on every edit; stale writes are refused.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="1-32 characters: lowercase letters, digits and hyphens; starts with a letter.",
+                        max_length=32,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$",
+                                "1-32 characters: lowercase letters, digits and hyphens; starts with a letter.",
+                            )
+                        ],
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "version",
+                    models.PositiveIntegerField(
+                        default=1, help_text="Bumped on every edit; stale writes are refused."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Stage',
+            name="Stage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(default='dev', max_length=16, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$', '1-32 characters: lowercase letters, digits and hyphens; starts with a letter.')])),
-                ('region', models.CharField(default='us-east-1', max_length=32)),
-                ('target', models.CharField(choices=[('sandbox', 'Sandbox (local AWS emulator)'), ('aws', 'AWS account')], default='sandbox', max_length=16)),
-                ('role_arn', models.CharField(blank=True, max_length=2048)),
-                ('external_id', models.CharField(blank=True, max_length=1224)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stages', to='dashboard.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        default="dev",
+                        max_length=16,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$",
+                                "1-32 characters: lowercase letters, digits and hyphens; starts with a letter.",
+                            )
+                        ],
+                    ),
+                ),
+                ("region", models.CharField(default="us-east-1", max_length=32)),
+                (
+                    "target",
+                    models.CharField(
+                        choices=[
+                            ("sandbox", "Sandbox (local AWS emulator)"),
+                            ("aws", "AWS account"),
+                        ],
+                        default="sandbox",
+                        max_length=16,
+                    ),
+                ),
+                ("role_arn", models.CharField(blank=True, max_length=2048)),
+                ("external_id", models.CharField(blank=True, max_length=1224)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stages",
+                        to="dashboard.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'name'],
+                "ordering": ["project", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Deployment',
+            name="Deployment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('project_name', models.CharField(db_index=True, max_length=32)),
-                ('stage_name', models.CharField(max_length=16)),
-                ('kind', models.CharField(choices=[('plan', 'Plan'), ('deploy', 'Deploy'), ('destroy', 'Destroy')], max_length=16)),
-                ('status', models.CharField(choices=[('QUEUED', 'Queued'), ('RUNNING', 'Running'), ('SUCCEEDED', 'Succeeded'), ('FAILED', 'Failed'), ('CANCELLED', 'Cancelled')], db_index=True, default='QUEUED', max_length=16)),
-                ('triggered_by_name', models.CharField(blank=True, max_length=150)),
-                ('blueprint', models.JSONField(default=dict)),
-                ('plan', models.JSONField(blank=True, default=dict)),
-                ('counts', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, help_text='Written every few seconds while RUNNING; stale means the worker died.', null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('triggered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('stage', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deployments', to='dashboard.stage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("project_name", models.CharField(db_index=True, max_length=32)),
+                ("stage_name", models.CharField(max_length=16)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("plan", "Plan"), ("deploy", "Deploy"), ("destroy", "Destroy")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("QUEUED", "Queued"),
+                            ("RUNNING", "Running"),
+                            ("SUCCEEDED", "Succeeded"),
+                            ("FAILED", "Failed"),
+                            ("CANCELLED", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="QUEUED",
+                        max_length=16,
+                    ),
+                ),
+                ("triggered_by_name", models.CharField(blank=True, max_length=150)),
+                ("blueprint", models.JSONField(default=dict)),
+                ("plan", models.JSONField(blank=True, default=dict)),
+                ("counts", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
+                ("cancel_requested", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "heartbeat_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Written every few seconds while RUNNING; stale means the worker died.",
+                        null=True,
+                    ),
+                ),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "triggered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "stage",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="deployments",
+                        to="dashboard.stage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='DeployedResource',
+            name="DeployedResource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('logical_id', models.CharField(max_length=256)),
-                ('type', models.CharField(max_length=64)),
-                ('physical_id', models.CharField(max_length=2048)),
-                ('arn', models.CharField(blank=True, max_length=2048)),
-                ('node', models.CharField(blank=True, max_length=64)),
-                ('outputs', models.JSONField(default=dict)),
-                ('properties', models.JSONField(default=dict)),
-                ('properties_hash', models.CharField(blank=True, max_length=64)),
-                ('depends_on', models.JSONField(default=list)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('last_deployment', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='dashboard.deployment')),
-                ('stage', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='resources', to='dashboard.stage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("logical_id", models.CharField(max_length=256)),
+                ("type", models.CharField(max_length=64)),
+                ("physical_id", models.CharField(max_length=2048)),
+                ("arn", models.CharField(blank=True, max_length=2048)),
+                ("node", models.CharField(blank=True, max_length=64)),
+                ("outputs", models.JSONField(default=dict)),
+                ("properties", models.JSONField(default=dict)),
+                ("properties_hash", models.CharField(blank=True, max_length=64)),
+                ("depends_on", models.JSONField(default=list)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "last_deployment",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="dashboard.deployment",
+                    ),
+                ),
+                (
+                    "stage",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="resources",
+                        to="dashboard.stage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['logical_id'],
+                "ordering": ["logical_id"],
             },
         ),
         migrations.CreateModel(
-            name='DeploymentEvent',
+            name="DeploymentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField()),
-                ('at', models.DateTimeField()),
-                ('resource', models.CharField(blank=True, max_length=256, null=True)),
-                ('type', models.CharField(blank=True, max_length=64)),
-                ('action', models.CharField(blank=True, max_length=16)),
-                ('status', models.CharField(max_length=16)),
-                ('message', models.TextField(blank=True)),
-                ('elapsed_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('deployment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='dashboard.deployment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveIntegerField()),
+                ("at", models.DateTimeField()),
+                ("resource", models.CharField(blank=True, max_length=256, null=True)),
+                ("type", models.CharField(blank=True, max_length=64)),
+                ("action", models.CharField(blank=True, max_length=16)),
+                ("status", models.CharField(max_length=16)),
+                ("message", models.TextField(blank=True)),
+                ("elapsed_ms", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "deployment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="dashboard.deployment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['deployment', 'seq'],
-                'constraints': [models.UniqueConstraint(fields=('deployment', 'seq'), name='unique_event_seq')],
+                "ordering": ["deployment", "seq"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("deployment", "seq"), name="unique_event_seq")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('viewer', 'Viewer'), ('deployer', 'Deployer'), ('owner', 'Owner')], default='viewer', max_length=16)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='dashboard.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("viewer", "Viewer"),
+                            ("deployer", "Deployer"),
+                            ("owner", "Owner"),
+                        ],
+                        default="viewer",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="dashboard.project",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('project', 'user'), name='unique_membership')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("project", "user"), name="unique_membership")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Link',
+            name="Link",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=64)),
-                ('target', models.CharField(max_length=64)),
-                ('kind', models.CharField(blank=True, max_length=16)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='dashboard.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.CharField(max_length=64)),
+                ("target", models.CharField(max_length=64)),
+                ("kind", models.CharField(blank=True, max_length=16)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="dashboard.project",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('project', 'source', 'target'), name='unique_link')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "source", "target"), name="unique_link"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Component',
+            name="Component",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='1-32 characters: lowercase letters, digits and hyphens; starts with a letter.', max_length=32, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$', '1-32 characters: lowercase letters, digits and hyphens; starts with a letter.')])),
-                ('x', models.IntegerField(default=0)),
-                ('y', models.IntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('bucket', 'S3 bucket'), ('table', 'DynamoDB table'), ('queue', 'SQS queue'), ('topic', 'SNS topic'), ('http_api', 'HTTP API')], max_length=16)),
-                ('settings', models.JSONField(blank=True, default=dict)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='components', to='dashboard.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="1-32 characters: lowercase letters, digits and hyphens; starts with a letter.",
+                        max_length=32,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$",
+                                "1-32 characters: lowercase letters, digits and hyphens; starts with a letter.",
+                            )
+                        ],
+                    ),
+                ),
+                ("x", models.IntegerField(default=0)),
+                ("y", models.IntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("bucket", "S3 bucket"),
+                            ("table", "DynamoDB table"),
+                            ("queue", "SQS queue"),
+                            ("topic", "SNS topic"),
+                            ("http_api", "HTTP API"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("settings", models.JSONField(blank=True, default=dict)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="components",
+                        to="dashboard.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kind', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('project', 'kind', 'name'), name='unique_component_name')],
+                "ordering": ["kind", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "kind", "name"), name="unique_component_name"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Agent',
+            name="Agent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='1-32 characters: lowercase letters, digits and hyphens; starts with a letter.', max_length=32, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$', '1-32 characters: lowercase letters, digits and hyphens; starts with a letter.')])),
-                ('x', models.IntegerField(default=0)),
-                ('y', models.IntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('description', models.TextField(blank=True)),
-                ('model_id', models.CharField(default='global.anthropic.claude-sonnet-4-6', max_length=128)),
-                ('system_prompt', models.TextField(default='You are a helpful assistant.')),
-                ('tools', models.JSONField(blank=True, default=list)),
-                ('runtime', models.CharField(choices=[('python3.12', 'Python 3.12'), ('python3.13', 'Python 3.13')], default='python3.12', max_length=16)),
-                ('architecture', models.CharField(choices=[('x86_64', 'x86_64'), ('arm64', 'arm64 (Graviton)')], default='x86_64', max_length=8)),
-                ('memory_mb', models.PositiveIntegerField(default=1024, validators=[django.core.validators.MinValueValidator(128), django.core.validators.MaxValueValidator(10240)])),
-                ('timeout_s', models.PositiveIntegerField(default=120, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(900)])),
-                ('environment', models.JSONField(blank=True, default=dict)),
-                ('reserved_concurrency', models.PositiveIntegerField(blank=True, null=True)),
-                ('tracing', models.BooleanField(default=False)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agents', to='dashboard.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="1-32 characters: lowercase letters, digits and hyphens; starts with a letter.",
+                        max_length=32,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$",
+                                "1-32 characters: lowercase letters, digits and hyphens; starts with a letter.",
+                            )
+                        ],
+                    ),
+                ),
+                ("x", models.IntegerField(default=0)),
+                ("y", models.IntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "model_id",
+                    models.CharField(default="global.anthropic.claude-sonnet-4-6", max_length=128),
+                ),
+                ("system_prompt", models.TextField(default="You are a helpful assistant.")),
+                ("tools", models.JSONField(blank=True, default=list)),
+                (
+                    "runtime",
+                    models.CharField(
+                        choices=[("python3.12", "Python 3.12"), ("python3.13", "Python 3.13")],
+                        default="python3.12",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "architecture",
+                    models.CharField(
+                        choices=[("x86_64", "x86_64"), ("arm64", "arm64 (Graviton)")],
+                        default="x86_64",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "memory_mb",
+                    models.PositiveIntegerField(
+                        default=1024,
+                        validators=[
+                            django.core.validators.MinValueValidator(128),
+                            django.core.validators.MaxValueValidator(10240),
+                        ],
+                    ),
+                ),
+                (
+                    "timeout_s",
+                    models.PositiveIntegerField(
+                        default=120,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(900),
+                        ],
+                    ),
+                ),
+                ("environment", models.JSONField(blank=True, default=dict)),
+                ("reserved_concurrency", models.PositiveIntegerField(blank=True, null=True)),
+                ("tracing", models.BooleanField(default=False)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="agents",
+                        to="dashboard.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(fields=('project', 'name'), name='unique_agent_name')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("project", "name"), name="unique_agent_name")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.UniqueConstraint(fields=('project', 'name'), name='unique_stage_name'),
+            model_name="stage",
+            constraint=models.UniqueConstraint(
+                fields=("project", "name"), name="unique_stage_name"
+            ),
         ),
         migrations.AddIndex(
-            model_name='deployment',
-            index=models.Index(fields=['stage', '-created_at'], name='dashboard_d_stage_i_784a8c_idx'),
+            model_name="deployment",
+            index=models.Index(
+                fields=["stage", "-created_at"], name="dashboard_d_stage_i_784a8c_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deployment',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind__in', ['deploy', 'destroy']), ('status__in', ['QUEUED', 'RUNNING'])), fields=('stage',), name='one_active_run_per_stage'),
+            model_name="deployment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("kind__in", ["deploy", "destroy"]), ("status__in", ["QUEUED", "RUNNING"])
+                ),
+                fields=("stage",),
+                name="one_active_run_per_stage",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deployedresource',
-            constraint=models.UniqueConstraint(fields=('stage', 'logical_id'), name='unique_resource'),
+            model_name="deployedresource",
+            constraint=models.UniqueConstraint(
+                fields=("stage", "logical_id"), name="unique_resource"
+            ),
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboard', '0001_initial'),
+        ("dashboard", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='stage',
-            name='settings',
-            field=models.JSONField(blank=True, default=dict, help_text='Stage-wide engine options, e.g. {"network": {...}, "log_retention_days": 14}.'),
+            model_name="stage",
+            name="settings",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text='Stage-wide engine options, e.g. {"network": {...}, "log_retention_days": 14}.',
+            ),
         ),
     ]

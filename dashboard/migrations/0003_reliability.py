@@ -11,7 +11,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="PendingOperation",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("logical_id", models.CharField(max_length=256)),
                 ("type", models.CharField(max_length=64)),
                 ("node", models.CharField(blank=True, max_length=64)),
@@ -21,20 +26,27 @@ class Migration(migrations.Migration):
                 (
                     "deployment",
                     models.ForeignKey(
-                        null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="dashboard.deployment"
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="dashboard.deployment",
                     ),
                 ),
                 (
                     "stage",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="pending_operations", to="dashboard.stage"
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pending_operations",
+                        to="dashboard.stage",
                     ),
                 ),
             ],
             options={
                 "ordering": ["logical_id"],
                 "constraints": [
-                    models.UniqueConstraint(fields=("stage", "logical_id"), name="unique_pending_operation")
+                    models.UniqueConstraint(
+                        fields=("stage", "logical_id"), name="unique_pending_operation"
+                    )
                 ],
             },
         ),

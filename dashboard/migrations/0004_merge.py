@@ -4,13 +4,11 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboard', '0003_agents'),
-        ('dashboard', '0003_history'),
-        ('dashboard', '0003_reliability'),
-        ('dashboard', '0003_security'),
+        ("dashboard", "0003_agents"),
+        ("dashboard", "0003_history"),
+        ("dashboard", "0003_reliability"),
+        ("dashboard", "0003_security"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -26,9 +26,9 @@ from botocore.exceptions import ClientError
 
 from provisioning.aws import TAG_LOGICAL_ID
 from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
-from provisioning.intents import create_once
+from provisioning.model.spec import Join, Ref
 from provisioning.provisioners.base import Current, Provisioner, ReadRequest
-from provisioning.spec import Join, Ref
+from provisioning.provisioners.intents import create_once
 from provisioning.state import RecordedResource
 
 HTTP_METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")

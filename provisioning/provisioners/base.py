@@ -14,9 +14,9 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from provisioning.aws import TAG_LOGICAL_ID, TAG_PROJECT, TAG_STAGE, AwsContext
-from provisioning.packaging import Builds
-from provisioning.spec import has_unresolved, to_jsonable
+from provisioning.model.spec import has_unresolved, to_jsonable
 from provisioning.state import RecordedResource
+from provisioning.strands.packaging import Builds
 
 
 class Action(StrEnum):

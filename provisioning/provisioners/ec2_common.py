@@ -29,8 +29,8 @@ from botocore.exceptions import ClientError
 
 from provisioning.aws import TAG_PROJECT, TAG_STAGE
 from provisioning.errors import ProvisioningError, aws_errors, error_code, retry_while
-from provisioning.intents import create_once
 from provisioning.provisioners.base import Current, Provisioner, normalise
+from provisioning.provisioners.intents import create_once
 from provisioning.state import RecordedResource
 
 DEPENDENCY_TIMEOUT_S = 45 * 60

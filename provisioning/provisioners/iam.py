@@ -19,6 +19,7 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
+from provisioning.model.policy_documents import POLICY_VERSION, _allow
 from provisioning.provisioners.base import (
     Current,
     Provisioner,
@@ -28,20 +29,10 @@ from provisioning.provisioners.base import (
 )
 from provisioning.state import RecordedResource
 
-POLICY_VERSION = "2012-10-17"
-INLINE_POLICY_LIMIT = 10240
 """IAM's limit on a role's inline policy text, in characters without whitespace."""
 ACCOUNT_LISTING_FROM = 3
 """Recorded roles from which one account listing (GetAccountAuthorizationDetails, 1,000
 roles a page) is cheaper than reading each role (3 calls + one per inline policy)."""
-
-VPC_ACTIONS = (
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:CreateNetworkInterface",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:UnassignPrivateIpAddresses",
-)
 
 
 def build_lambda_assume_role_policy() -> dict[str, Any]:
@@ -74,83 +65,6 @@ def build_policy_from_permissions(permissions: Iterable[Mapping[str, Any]]) -> d
         grouped.setdefault(actions, set()).update(permission["resources"])
     statements = [_allow(actions, resources) for actions, resources in sorted(grouped.items())]
     return {"Version": POLICY_VERSION, "Statement": statements}
-
-
-def _allow(actions: Iterable[str], resources: Iterable[str]) -> dict[str, Any]:
-    wanted = set(resources)
-    if len(wanted) > 1:
-        wanted.discard("*")
-    if not wanted:
-        raise ValueError(f"no resources for {sorted(actions)}")
-    return {"Effect": "Allow", "Action": sorted(actions), "Resource": sorted(wanted)}
-
-
-def build_shared_execution_role_policy(policies: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """One document for a role several agents share: statements merged and deduplicated.
-
-    Plain Allow statements with the same actions are merged; anything with a
-    condition, a Deny or NotAction is kept as written (once).
-    """
-    grouped: dict[tuple[str, ...], set[str]] = {}
-    kept: list[dict[str, Any]] = []
-    for policy in policies:
-        for statement in _statements(policy):
-            if _is_plain_allow(statement):
-                actions = tuple(sorted(set(_as_list(statement["Action"]))))
-                grouped.setdefault(actions, set()).update(_as_list(statement["Resource"]))
-            elif statement not in kept:
-                kept.append(dict(statement))
-    merged = [_allow(actions, resources) for actions, resources in sorted(grouped.items())]
-    return {"Version": POLICY_VERSION, "Statement": merged + kept}
-
-
-def add_vpc_execution_permissions(policy: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of `policy` that also lets Lambda manage its ENIs in a VPC.
-
-    These EC2 actions accept no resource ARN, so "*" is the only choice.
-    """
-    statements = [dict(s) for s in _statements(policy)]
-    vpc = {"Effect": "Allow", "Action": list(VPC_ACTIONS), "Resource": ["*"]}
-    if vpc not in statements:
-        statements.append(vpc)
-    return {"Version": policy.get("Version", POLICY_VERSION), "Statement": statements}
-
-
-def split_policy(
-    document: Mapping[str, Any], limit: int = INLINE_POLICY_LIMIT
-) -> list[dict[str, Any]]:
-    """Pack the statements into as few documents as fit `limit` characters each."""
-    version = document.get("Version", POLICY_VERSION)
-    parts: list[list[dict[str, Any]]] = [[]]
-    for statement in _statements(document):
-        if _size({"Version": version, "Statement": [statement]}) > limit:
-            raise ValueError(f"one statement alone exceeds {limit} characters")
-        if _size({"Version": version, "Statement": [*parts[-1], statement]}) > limit:
-            parts.append([])
-        parts[-1].append(dict(statement))
-    return [{"Version": version, "Statement": part} for part in parts]
-
-
-def _size(document: Mapping[str, Any]) -> int:
-    return len(json.dumps(document, separators=(",", ":")))
-
-
-def _statements(policy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    statements = policy.get("Statement", [])
-    return [statements] if isinstance(statements, Mapping) else list(statements)
-
-
-def _as_list(value: str | Iterable[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
-
-
-def _is_plain_allow(statement: Mapping[str, Any]) -> bool:
-    return (
-        statement.get("Effect") == "Allow"
-        and "Action" in statement
-        and "Resource" in statement
-        and set(statement) <= {"Effect", "Action", "Resource", "Sid"}
-    )
 
 
 class RoleProvisioner(Provisioner):

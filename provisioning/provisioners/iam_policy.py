@@ -25,7 +25,6 @@ from provisioning.errors import aws_errors, delete_if_present, error_code, is_no
 from provisioning.provisioners.base import Current, Provisioner, normalise, tag_dict
 from provisioning.state import RecordedResource
 
-MANAGED_POLICY_LIMIT = 6144
 """IAM's limit on one managed policy document, in characters without whitespace."""
 MAX_VERSIONS = 5
 """IAM keeps at most five versions of a managed policy."""

@@ -12,8 +12,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from provisioning import packaging
 from provisioning.aws import AwsContext
+from provisioning.strands import packaging
 
 WRITE_ONLY = frozenset({"artifacts_bucket", "layer_sizes"})
 

@@ -19,8 +19,8 @@ from provisioning.errors import (
     is_not_found,
     retry_while,
 )
-from provisioning.intents import create_once
 from provisioning.provisioners.base import Current, Provisioner, ReadRequest
+from provisioning.provisioners.intents import create_once
 from provisioning.state import RecordedResource
 
 IAM_PROPAGATION_TIMEOUT_S = 60.0

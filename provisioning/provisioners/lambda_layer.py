@@ -18,10 +18,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from provisioning import packaging
 from provisioning.errors import aws_errors
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
+from provisioning.strands import packaging
 
 _MARK = "strands-deploy"
 

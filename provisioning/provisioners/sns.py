@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, is_not_found
-from provisioning.naming import LIMITS, short_hash
+from provisioning.model.naming import LIMITS, short_hash
 from provisioning.provisioners.base import Current, Provisioner, tag_dict
 from provisioning.state import RecordedResource
 

@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, error_code, retry_while
-from provisioning.naming import LIMITS, short_hash
+from provisioning.model.naming import LIMITS, short_hash
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
 

@@ -18,7 +18,6 @@ outputs: physical_id (name), name, arn, type, version (SSM's, after our last put
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,10 +35,6 @@ from provisioning.state import RecordedResource
 
 SECURE_STRING = "SecureString"
 DEFAULT_KEY = "alias/aws/ssm"
-
-
-def value_version(reference: str) -> str:
-    return hashlib.sha256(reference.encode()).hexdigest()[:16]
 
 
 class SsmParameterProvisioner(Provisioner):

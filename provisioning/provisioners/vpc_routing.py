@@ -27,9 +27,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import ProvisioningError, aws_errors, delete_if_present
+from provisioning.model.spec import to_jsonable
 from provisioning.provisioners.base import Current
 from provisioning.provisioners.ec2_common import Ec2Provisioner, code_in, name_of, tags_of
-from provisioning.spec import to_jsonable
 from provisioning.state import RecordedResource
 
 ROUTE_TARGETS = {"GatewayId": "gateway_id", "NatGatewayId": "nat_gateway_id"}

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from dashboard import actors, services
 from dashboard.models import Deployment, DeploymentEvent, Project
-from dashboard.progress import DbProgressSink
+from dashboard.runs import actors
+from dashboard.runs import services as run_services
+from dashboard.runs.progress import DbProgressSink
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_staff_can_read_but_not_add_change_or_delete_runs_and_events(
     acme: Project, alice: Any, admin_client: Client
 ) -> None:
-    deployment = services.deployment_start(
+    deployment = run_services.deployment_start(
         stage=acme.stages.get(), kind="plan", user=alice, enqueue=False
     )
     DbProgressSink(deployment).record(status="info", message="hello")

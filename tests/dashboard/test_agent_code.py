@@ -16,11 +16,15 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from dashboard import runner, services
+from dashboard import errors
 from dashboard.models import Agent, DeployedResource, Project
-from provisioning import graph, packaging
+from dashboard.projects import services as project_services
+from dashboard.runs import execution
+from dashboard.runs import services as run_services
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-from provisioning.blueprint import Blueprint
+from provisioning.graph import builder as graph_builder
+from provisioning.model.blueprint import Blueprint
+from provisioning.strands import packaging
 
 NEW = "/projects/acme/agents/new/"
 FORM = {
@@ -185,20 +189,20 @@ def test_an_uploaded_zip_is_stored_planned_and_deployed_with_its_handler(
     assert agent.code["path"] == str(stored) and agent.requirements == []
 
     stage = acme.stages.get()
-    plan = services.deployment_start(stage=stage, kind="plan", user=alice, enqueue=False)
-    planned = runner.run_deployment(plan.pk)
+    plan = run_services.deployment_start(stage=stage, kind="plan", user=alice, enqueue=False)
+    planned = execution.run_deployment(plan.pk)
     assert planned is not None and planned.status == "SUCCEEDED", planned and planned.error
     function = next(c for c in planned.plan["changes"] if c["resource_type"] == "lambda:function")
     assert function["action"] == "CREATE" and not planned.plan["problems"]
     # What that plan compared: the function spec built from the plan's blueprint snapshot.
     plan.refresh_from_db()
-    specs = graph.build(Blueprint.from_dict(plan.blueprint)).specs
+    specs = graph_builder.build(Blueprint.from_dict(plan.blueprint)).specs
     wanted = specs[function["logical_id"]].properties
     assert wanted["code_sha256"] == packaging.code_sha256(stored.read_bytes())
     assert wanted["handler"] == "app.handler" and wanted["code"]["path"] == str(stored)
 
-    deploy = services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False)
-    done = runner.run_deployment(deploy.pk)
+    deploy = run_services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False)
+    done = execution.run_deployment(deploy.pk)
     assert done is not None and done.status == "SUCCEEDED", done and done.error
     name = DeployedResource.objects.get(stage=stage, type="lambda:function").physical_id
     aws = boto3.client(
@@ -214,8 +218,8 @@ def test_an_uploaded_zip_is_stored_planned_and_deployed_with_its_handler(
 def test_services_refuse_code_outside_the_root_from_any_caller(
     acme: Project, alice: Any, code_root: Path
 ) -> None:
-    with pytest.raises(services.ServiceError, match="outside") as refused:
-        services.agent_create(
+    with pytest.raises(errors.ServiceError, match="outside") as refused:
+        project_services.agent_create(
             project=acme,
             user=alice,
             data={

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from dashboard import services
-from dashboard.blueprint import blueprint_for_stage
 from dashboard.models import Agent, Project
+from dashboard.projects import services as project_services
+from dashboard.projects.blueprint import blueprint_for_stage
 
 pytestmark = pytest.mark.django_db
 
@@ -78,10 +78,12 @@ def test_a_retrieve_tool_needs_its_knowledge_base(
 def test_a_session_link_makes_the_bucket_the_agents_conversation_store(
     acme: Project, alice: Any
 ) -> None:
-    services.agent_create(project=acme, user=alice, data={"name": "support"})
-    services.component_create(project=acme, user=alice, kind="bucket", name="chats", settings={})
+    project_services.agent_create(project=acme, user=alice, data={"name": "support"})
+    project_services.component_create(
+        project=acme, user=alice, kind="bucket", name="chats", settings={}
+    )
 
-    services.link_create(
+    project_services.link_create(
         project=acme, user=alice, source="agent:support", target="bucket:chats", kind="sessions"
     )
 

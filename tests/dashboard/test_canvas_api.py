@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from dashboard import services
 from dashboard.models import Agent, Component, DeployedResource, Deployment, Link, Project
+from dashboard.projects import services as project_services
 from tests.dashboard.view_fixtures import (  # noqa: F401 (fixtures)
     htmx,
     owner_client_fixture,
@@ -173,7 +173,7 @@ def test_deleting_a_node_takes_its_links_and_undo_restores_both(canvas: Canvas) 
     canvas.add("agent")
     canvas.add("http_api")
     canvas.link("http_api:api-1", "agent:agent-1")
-    services.agent_update(
+    project_services.agent_update(
         agent=Agent.objects.get(), user=None, data={"memory_mb": 2048, "tools": ["calculator"]}
     )
     node = canvas.node("agent:agent-1")

@@ -7,11 +7,14 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from dashboard import runner, services, services_chat
+from dashboard.errors import ServiceError
 from dashboard.models import DeployedResource, Project
-from dashboard.services import ServiceError
+from dashboard.projects import chat
+from dashboard.projects import services as project_services
+from dashboard.runs import execution
+from dashboard.runs import services as run_services
 from provisioning import engine
-from provisioning.try_agent import LOCAL_RUNS_OFF
+from provisioning.strands.try_agent import LOCAL_RUNS_OFF
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,16 +22,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def deployed(acme: Project, alice: Any, sandbox: str) -> Project:
     """acme with agent "support" (a tool, a session bucket) deployed to the sandbox."""
-    services.agent_create(
+    project_services.agent_create(
         project=acme,
         user=alice,
         data={"name": "support", "tools": ["current_time"], "session_bucket": "chats"},
     )
-    services.component_create(project=acme, user=alice, kind="bucket", name="chats", settings={})
-    deployment = services.deployment_start(
+    project_services.component_create(
+        project=acme, user=alice, kind="bucket", name="chats", settings={}
+    )
+    deployment = run_services.deployment_start(
         stage=acme.stages.get(), kind="deploy", user=alice, enqueue=False
     )
-    done = runner.run_deployment(deployment.pk)
+    done = execution.run_deployment(deployment.pk)
     assert done is not None and done.status == "SUCCEEDED", done and done.error
     return acme
 
@@ -58,10 +63,10 @@ def test_the_local_run_keeps_the_conversation_in_the_sandbox_bucket(
 ) -> None:
     agent, stage = deployed.agents.get(), deployed.stages.get()
 
-    first = services_chat.agent_ask(
+    first = chat.agent_ask(
         agent=agent, stage=stage, user=alice, prompt="remember 42", session_id="t-2"
     )
-    second = services_chat.agent_ask(
+    second = chat.agent_ask(
         agent=agent, stage=stage, user=alice, prompt="what was it?", session_id="t-2"
     )
 
@@ -74,7 +79,7 @@ def test_with_local_runs_switched_off_the_sandbox_chat_refuses_and_runs_nothing(
 ) -> None:
     # Given an operator who switched local runs of uploaded code off, and a deployed agent
     settings.LOCAL_AGENT_RUNS = False
-    services.agent_create(project=acme, user=alice, data={"name": "support"})
+    project_services.agent_create(project=acme, user=alice, data={"name": "support"})
     DeployedResource.objects.create(
         stage=acme.stages.get(), logical_id="agent/support/function", type="lambda:function",
         physical_id="acme-dev-support", properties={"name": "acme-dev-support"},
@@ -97,14 +102,14 @@ def test_with_local_runs_switched_off_the_sandbox_chat_refuses_and_runs_nothing(
 def test_an_agent_not_deployed_yet_is_a_clear_error(
     acme: Project, alice: Any, sandbox: str
 ) -> None:
-    agent = services.agent_create(project=acme, user=alice, data={"name": "support"})
+    agent = project_services.agent_create(project=acme, user=alice, data={"name": "support"})
 
     with pytest.raises(ServiceError, match="not deployed to dev yet"):
-        services_chat.agent_ask(agent=agent, stage=acme.stages.get(), user=alice, prompt="hi")
+        chat.agent_ask(agent=agent, stage=acme.stages.get(), user=alice, prompt="hi")
 
 
 def test_the_agent_page_offers_the_chat_panel(acme: Project, alice: Any, client: Client) -> None:
-    services.agent_create(project=acme, user=alice, data={"name": "support"})
+    project_services.agent_create(project=acme, user=alice, data={"name": "support"})
     client.force_login(alice)
 
     page = client.get("/projects/acme/agents/support/edit/").content.decode()

@@ -11,10 +11,11 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from dashboard import runner, services
 from dashboard.asgi import application
 from dashboard.models import Deployment, Project
-from dashboard.progress import DbProgressSink
+from dashboard.runs import lifecycle
+from dashboard.runs import services as run_services
+from dashboard.runs.progress import DbProgressSink
 from provisioning.events import Event, EventStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,7 +46,7 @@ def resource_event(n: int) -> Event:
 
 @pytest.fixture
 def running(acme: Project, alice: Any) -> Deployment:
-    deployment = services.deployment_start(
+    deployment = run_services.deployment_start(
         stage=acme.stages.get(), kind="deploy", user=alice, enqueue=False
     )
     Deployment.objects.filter(pk=deployment.pk).update(status="RUNNING")
@@ -105,8 +106,8 @@ def test_the_end_of_a_run_is_announced_once_after_its_last_event(
     async def scenario() -> None:
         socket = connect(running.pk, cookie)
         assert (await socket.connect())[0]
-        outcome = runner.Outcome("SUCCEEDED", counts={"succeeded": 3, "total": 3})
-        await database_sync_to_async(runner.finish)(running, outcome)
+        outcome = lifecycle.Outcome("SUCCEEDED", counts={"succeeded": 3, "total": 3})
+        await database_sync_to_async(lifecycle.finish)(running, outcome)
         event = await socket.receive_json_from(timeout=5)
         final = await socket.receive_json_from(timeout=5)
         assert (event["resource"], event["status"]) == (None, "succeeded")

@@ -29,10 +29,11 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboard import forms, forms_access
+from dashboard.access import forms as access_forms
 from dashboard.models import Agent, Component, Project
-from dashboard.services import AGENT_FIELDS
-from dashboard.validation import COMPONENT_SETTINGS, LINK_RULES
+from dashboard.projects import forms as project_forms
+from dashboard.projects.services import AGENT_FIELDS
+from dashboard.projects.validation import COMPONENT_SETTINGS, LINK_RULES
 from tests.dashboard.test_permissions_matrix import ALL_URLS, RULES
 from tests.dashboard.test_permissions_matrix import _url as matrix_url
 from tests.dashboard.test_permissions_matrix import world as world
@@ -155,7 +156,7 @@ def _bodies(edit: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[str]:
 
 def _form_field_names() -> list[str]:
     names: set[str] = {"stage", "prompt", "session_id", "logical_id", "property", "arn", "hours"}
-    for module in (forms, forms_access):
+    for module in (project_forms, access_forms):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, django_forms.Form):
                 names |= set(value.base_fields)

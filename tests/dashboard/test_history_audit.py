@@ -13,8 +13,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from dashboard import selectors_history, services
+from dashboard.history import selectors as history_selectors
 from dashboard.models import AppendOnlyError, Deployment, DeploymentEvent, Membership, Project
+from dashboard.projects import services as project_services
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def event(run: Deployment, seq: int, status: str = "succeeded") -> DeploymentEve
     )
 
 
-def ids(page: selectors_history.Page) -> list[int]:
+def ids(page: history_selectors.Page) -> list[int]:
     return [r.pk for r in page.runs]
 
 
@@ -58,8 +59,8 @@ def test_history_filters_by_stage_status_user_kind_and_date(acme: Project, alice
     d = make_run(acme, 30, stage=acme.stages.get(name="prod"), stage_name="prod")
 
     def page(**filters: str) -> list[int]:
-        cleaned = selectors_history.clean_filters(filters)
-        return ids(selectors_history.history_page(user=alice, project=acme, filters=cleaned))
+        cleaned = history_selectors.clean_filters(filters)
+        return ids(history_selectors.history_page(user=alice, project=acme, filters=cleaned))
 
     assert page() == [d.pk, c.pk, b.pk, a.pk]
     assert page(stage="prod") == [d.pk]
@@ -75,14 +76,14 @@ def test_history_pages_newest_first_without_gaps_or_repeats(acme: Project, alice
     runs = [make_run(acme, i) for i in range(12)]
     seen: list[int] = []
 
-    page = selectors_history.history_page(user=alice, project=acme, size=5)
+    page = history_selectors.history_page(user=alice, project=acme, size=5)
     seen += ids(page)
     while page.older:
-        page = selectors_history.history_page(
+        page = history_selectors.history_page(
             user=alice, project=acme, size=5, older_than=page.older
         )
         seen += ids(page)
-    back = selectors_history.history_page(user=alice, project=acme, size=5, newer_than=page.newer)
+    back = history_selectors.history_page(user=alice, project=acme, size=5, newer_than=page.newer)
 
     assert seen == [r.pk for r in reversed(runs)]
     assert ids(back) == [r.pk for r in reversed(runs)][5:10]
@@ -91,7 +92,7 @@ def test_history_pages_newest_first_without_gaps_or_repeats(acme: Project, alice
 def test_history_across_projects_shows_only_the_users_projects(
     acme: Project, alice: Any, bob: Any, client: Client
 ) -> None:
-    other = services.project_create(name="other", user=bob)
+    other = project_services.project_create(name="other", user=bob)
     mine = make_run(acme, 1)
     theirs = make_run(other, 2)
     client.force_login(alice)
@@ -169,7 +170,7 @@ def test_deleting_a_project_keeps_its_deployments_and_events(
     run = make_run(acme, 1)
     event(run, 1)
 
-    services.project_delete(project=acme, user=alice)
+    project_services.project_delete(project=acme, user=alice)
 
     run.refresh_from_db()
     assert (run.stage_id, run.project_name, run.stage_name) == (None, "acme", "dev")
@@ -202,7 +203,7 @@ def test_the_export_command_writes_json_and_csv_even_after_the_project_is_gone(
 ) -> None:
     run = make_run(acme, 1)
     event(run, 1)
-    services.project_delete(project=acme, user=alice)
+    project_services.project_delete(project=acme, user=alice)
 
     out = io.StringIO()
     call_command("export", "acme", "--format", "json", "--events", stdout=out)

@@ -11,10 +11,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from dashboard import runner, services, services_drift
+from dashboard import errors
+from dashboard.history import drift as drift_services
 from dashboard.models import DeployedResource, Deployment, Project
+from dashboard.projects import services as project_services
+from dashboard.runs import execution
+from dashboard.runs import services as run_services
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-from provisioning.naming import physical_name
+from provisioning.model.naming import physical_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,16 +28,18 @@ def text(response: Any) -> str:
 
 
 def finish(run: Deployment) -> Deployment:
-    done = runner.run_deployment(run.pk)
+    done = execution.run_deployment(run.pk)
     assert done is not None and done.status == "SUCCEEDED", done and done.error
     return done
 
 
 @pytest.fixture
 def deployed(acme: Project, alice: Any, sandbox: str) -> Project:
-    services.agent_create(project=acme, user=alice, data={"name": "support", "memory_mb": 1024})
+    project_services.agent_create(
+        project=acme, user=alice, data={"name": "support", "memory_mb": 1024}
+    )
     stage = acme.stages.get()
-    finish(services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False))
+    finish(run_services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False))
     return acme
 
 
@@ -52,7 +58,7 @@ def change_memory_outside(sandbox: str, memory_mb: int) -> None:
 
 def refresh(project: Project, user: Any) -> Deployment:
     stage = project.stages.get()
-    return finish(services_drift.drift_refresh_start(stage=stage, user=user, enqueue=False))
+    return finish(drift_services.drift_refresh_start(stage=stage, user=user, enqueue=False))
 
 
 def test_an_out_of_band_change_shows_as_drift_and_revert_clears_it(
@@ -94,9 +100,9 @@ def test_accepting_the_live_memory_takes_it_into_the_project(
     )
 
     assert deployed.agents.get().memory_mb == 512
-    assert not services_drift.stage_drift(stage=deployed.stages.get())
+    assert not drift_services.stage_drift(stage=deployed.stages.get())
     plan = finish(
-        services.deployment_start(
+        run_services.deployment_start(
             stage=deployed.stages.get(), kind="plan", user=alice, enqueue=False
         )
     )
@@ -111,8 +117,8 @@ def test_a_property_the_project_does_not_own_is_refused_with_a_reason(
         drift=[{"name": "handler", "recorded": "handler.handler", "live": "x.y"}]
     )
 
-    with pytest.raises(services.ServiceError, match="not a setting you own: revert it instead"):
-        services_drift.drift_accept(
+    with pytest.raises(errors.ServiceError, match="not a setting you own: revert it instead"):
+        drift_services.drift_accept(
             stage=stage, logical_id="agent/support/function", name="handler", user=alice
         )
 
@@ -121,14 +127,14 @@ def test_a_drift_check_every_n_hours_is_off_by_default_and_due_once_set(
     deployed: Project, alice: Any
 ) -> None:
     stage = deployed.stages.get()
-    assert services_drift.stages_due() == []
+    assert drift_services.stages_due() == []
 
-    services_drift.drift_schedule(stage=stage, hours=6, user=alice)
-    started = services_drift.drift_check_due(enqueue=False)
+    drift_services.drift_schedule(stage=stage, hours=6, user=alice)
+    started = drift_services.drift_check_due(enqueue=False)
 
     assert [r.kind for r in started] == ["refresh"]
     assert started[0].triggered_by_name == "scheduler (every 6 h)"
-    assert services_drift.stages_due() == []  # the refresh just queued counts as the last one
+    assert drift_services.stages_due() == []  # the refresh just queued counts as the last one
 
 
 def test_a_drifted_resource_marks_its_node_on_the_canvas(

@@ -14,8 +14,8 @@ from django.db.models import ProtectedError
 from django.test import Client
 from django.urls import reverse
 
-from dashboard import services
 from dashboard.models import Deployment, DeploymentEvent, Project
+from dashboard.projects import services as project_services
 
 pytestmark = pytest.mark.django_db
 
@@ -39,14 +39,14 @@ def run_of(project: Project, who: str, **fields: Any) -> Deployment:
 def old_runs(acme: Project, alice: Any) -> list[Deployment]:
     """Given alice's "acme" with two runs, deleted by alice."""
     runs = [run_of(acme, "alice"), run_of(acme, "alice", kind="plan", status="SUCCEEDED")]
-    services.project_delete(project=acme, user=alice)
+    project_services.project_delete(project=acme, user=alice)
     return runs
 
 
 @pytest.fixture
 def new_acme(old_runs: list[Deployment], bob: Any) -> Project:
     """Then bob creates a new "acme"."""
-    return services.project_create(name="acme", user=bob)
+    return project_services.project_create(name="acme", user=bob)
 
 
 def page_ids(response: Any) -> str:
@@ -153,7 +153,7 @@ def test_the_export_command_exports_one_identity_and_asks_which_when_several(
 
     live = export()
     old = export("--id", str(old_runs[0].project_id))
-    services.project_delete(project=new_acme, user=bob)
+    project_services.project_delete(project=new_acme, user=bob)
 
     assert live == [mine.pk]
     assert old == [run.pk for run in reversed(old_runs)]

@@ -10,8 +10,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from dashboard import runner, services, services_history
+from dashboard import errors
+from dashboard.history import services as history_services
 from dashboard.models import DeployedResource, Deployment, Project
+from dashboard.projects import services as project_services
+from dashboard.runs import execution
+from dashboard.runs import services as run_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,18 +27,24 @@ def text(response: Any) -> str:
 @pytest.fixture
 def deployed(acme: Project, alice: Any, sandbox: str) -> Project:
     """acme with agent "support" (1024 MB) behind an HTTP API, deployed to the sandbox."""
-    services.agent_create(project=acme, user=alice, data={"name": "support", "memory_mb": 1024})
-    services.component_create(project=acme, user=alice, kind="http_api", name="public", settings={})
-    services.link_create(project=acme, user=alice, source="http_api:public", target="agent:support")
+    project_services.agent_create(
+        project=acme, user=alice, data={"name": "support", "memory_mb": 1024}
+    )
+    project_services.component_create(
+        project=acme, user=alice, kind="http_api", name="public", settings={}
+    )
+    project_services.link_create(
+        project=acme, user=alice, source="http_api:public", target="agent:support"
+    )
     run(acme, alice, "deploy")
     return acme
 
 
 def run(project: Project, user: Any, kind: str) -> Deployment:
-    started = services.deployment_start(
+    started = run_services.deployment_start(
         stage=project.stages.get(), kind=kind, user=user, enqueue=False
     )
-    done = runner.run_deployment(started.pk)
+    done = execution.run_deployment(started.pk)
     assert done is not None and done.status == "SUCCEEDED", done and done.error
     return done
 
@@ -49,7 +59,7 @@ def test_plan_page_shows_the_memory_diff_and_what_a_nat_gateway_adds_a_month(
 ) -> None:
     # given more memory for the agent and a network with one NAT gateway on the stage
     agent = deployed.agents.get()
-    services.agent_update(agent=agent, user=alice, data={"memory_mb": 2048})
+    project_services.agent_update(agent=agent, user=alice, data={"memory_mb": 2048})
     stage = deployed.stages.get()
     stage.settings = {"network": {"enabled": True, "cidr": "10.20.0.0/16", "nat": "single"}}
     stage.save()
@@ -61,7 +71,7 @@ def test_plan_page_shows_the_memory_diff_and_what_a_nat_gateway_adds_a_month(
     # then she sees the property change, the NAT gateway to create, and the cost change
     assert "memory_mb : 1024 → 2048" in page
     assert "network/nat/0 ec2:nat-gateway network CREATE" in page
-    estimate = services_history.plan_cost(plan)
+    estimate = history_services.plan_cost(plan)
     nat = next(r for r in estimate.rows if r["logical_id"] == "network/nat/0")
     function = next(r for r in estimate.rows if r["logical_id"] == "agent/support/function")
     assert nat["before"] == 0 and nat["after"] == pytest.approx(730 * 0.045 + 10 * 0.045)
@@ -77,7 +87,7 @@ def test_plan_page_shows_the_memory_diff_and_what_a_nat_gateway_adds_a_month(
 def test_deploy_this_plan_deploys_the_reviewed_plan_and_names_it(
     deployed: Project, alice: Any, client: Client
 ) -> None:
-    services.agent_update(agent=deployed.agents.get(), user=alice, data={"memory_mb": 2048})
+    project_services.agent_update(agent=deployed.agents.get(), user=alice, data={"memory_mb": 2048})
     plan = run(deployed, alice, "plan")
 
     response = logged_in(client, alice).post(reverse("deploy_plan", args=[plan.pk]))
@@ -91,7 +101,7 @@ def test_deploy_this_plan_deploys_the_reviewed_plan_and_names_it(
 def test_a_stale_plan_is_refused(deployed: Project, alice: Any, client: Client) -> None:
     # given a reviewed plan, then an edit to the project
     plan = run(deployed, alice, "plan")
-    services.agent_update(agent=deployed.agents.get(), user=alice, data={"timeout_s": 30})
+    project_services.agent_update(agent=deployed.agents.get(), user=alice, data={"timeout_s": 30})
 
     # when alice presses "Deploy this plan"
     response = logged_in(client, alice).post(reverse("deploy_plan", args=[plan.pk]), follow=True)
@@ -106,7 +116,7 @@ def test_deploy_this_plan_while_a_deploy_runs_sends_the_user_to_that_run(
 ) -> None:
     # given a reviewed plan, and a deploy (from another tab) that has already moved the state
     plan = run(deployed, alice, "plan")
-    other = services.deployment_start(
+    other = run_services.deployment_start(
         stage=deployed.stages.get(), kind="deploy", user=alice, enqueue=False
     )
     DeployedResource.objects.filter(logical_id="agent/support/function").update(properties_hash="x")
@@ -122,31 +132,31 @@ def test_deploy_this_plan_while_a_deploy_runs_sends_the_user_to_that_run(
 
 def test_a_plan_is_stale_once_the_recorded_state_moves(deployed: Project, alice: Any) -> None:
     plan = run(deployed, alice, "plan")
-    assert services_history.plan_is_current(plan)
+    assert history_services.plan_is_current(plan)
 
     DeployedResource.objects.filter(logical_id="agent/support/function").update(properties_hash="x")
 
-    with pytest.raises(services.ServiceError, match="plan again"):
-        services_history.deployment_deploy_plan(plan=plan, user=alice)
+    with pytest.raises(errors.ServiceError, match="plan again"):
+        history_services.deployment_deploy_plan(plan=plan, user=alice)
 
 
 def test_redeploy_plans_the_past_snapshot_and_names_its_source(
     deployed: Project, alice: Any, client: Client
 ) -> None:
     first = Deployment.objects.get(kind="deploy")
-    services.agent_update(agent=deployed.agents.get(), user=alice, data={"memory_mb": 2048})
+    project_services.agent_update(agent=deployed.agents.get(), user=alice, data={"memory_mb": 2048})
     run(deployed, alice, "deploy")
 
     response = logged_in(client, alice).post(reverse("redeploy", args=[first.pk]))
 
     plan = Deployment.objects.get(kind="plan", source_deployment=first)
     assert response.url == reverse("deployment_detail", args=[plan.pk])
-    done = runner.run_deployment(plan.pk)
+    done = execution.run_deployment(plan.pk)
     assert done is not None and done.status == "SUCCEEDED"
     changes = {c["logical_id"]: c for c in done.plan["changes"]}
     memory = changes["agent/support/function"]["changes"]
     assert [(c["name"], c["old"], c["new"]) for c in memory] == [("memory_mb", 2048, 1024)]
-    redeploy = services_history.deployment_deploy_plan(plan=done, user=alice)
+    redeploy = history_services.deployment_deploy_plan(plan=done, user=alice)
     redeploy.refresh_from_db()
     assert (redeploy.source_deployment_id, redeploy.blueprint) == (first.pk, first.blueprint)
 
@@ -154,7 +164,7 @@ def test_redeploy_plans_the_past_snapshot_and_names_its_source(
 def test_a_deploy_page_shows_the_snapshot_diff_and_the_timeline(
     deployed: Project, alice: Any, client: Client
 ) -> None:
-    services.agent_update(
+    project_services.agent_update(
         agent=deployed.agents.get(), user=alice,
         data={"memory_mb": 2048, "system_prompt": "Be brief."},
     )  # fmt: skip

@@ -7,9 +7,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from dashboard import json_input, services
+from dashboard import json_input
+from dashboard.errors import ServiceError
 from dashboard.models import Agent, Project
-from dashboard.services import ServiceError
+from dashboard.projects import services as project_services
 from tests.dashboard.view_fixtures import (  # noqa: F401 (fixtures)
     owner_client_fixture,
     owner_fixture,
@@ -107,7 +108,9 @@ def test_a_service_refuses_to_store_nul_whoever_calls_it(project: Project) -> No
     # When an agent with NUL in its prompt or its environment is saved
     for data in ({"system_prompt": "be\x00kind"}, {"environment": {"KEY": "a\x00b"}}):
         with pytest.raises(ServiceError) as refused:
-            services.agent_create(project=project, user=None, data={"name": "cli-bot", **data})
+            project_services.agent_create(
+                project=project, user=None, data={"name": "cli-bot", **data}
+            )
         # Then it is refused with the field named, and nothing is stored
         assert refused.value.field in data and "NUL" in refused.value.message
     assert not Agent.objects.filter(name="cli-bot").exists()

@@ -14,9 +14,10 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
-from dashboard import services, services_access
+from dashboard.access import services as access_services
 from dashboard.models import Deployment, Membership, Project
-from dashboard.progress import DbProgressSink
+from dashboard.runs import services as run_services
+from dashboard.runs.progress import DbProgressSink
 from provisioning.events import Event, EventStatus
 
 
@@ -83,7 +84,7 @@ def test_the_last_owner_can_neither_be_demoted_nor_leave(
     assert _membership(acme, alice).role == "owner"
 
     # With a second owner, the first may step down.
-    services_access.member_invite(project=acme, user=alice, username="bob", role="owner")
+    access_services.member_invite(project=acme, user=alice, username="bob", role="owner")
     owner.post(reverse("member_role", args=["acme", mine.pk]), {"role": "viewer"})
     assert _membership(acme, alice).role == "viewer"
 
@@ -93,7 +94,7 @@ def test_a_member_may_leave_but_not_remove_others(acme: Project, alice: Any, bob
     Membership.objects.create(project=acme, user=bob, role="deployer")
 
     with pytest.raises(PermissionDenied):
-        services_access.member_remove(membership=_membership(acme, alice), user=bob)
+        access_services.member_remove(membership=_membership(acme, alice), user=bob)
     left = _login(bob).post(reverse("member_remove", args=["acme", _membership(acme, bob).pk]))
 
     assert left.status_code == 302 and left["Location"] == reverse("project_list")
@@ -108,7 +109,7 @@ def _event(n: int) -> Event:
 
 @pytest.fixture
 def running(acme: Project, alice: Any) -> Deployment:
-    deployment = services.deployment_start(
+    deployment = run_services.deployment_start(
         stage=acme.stages.get(), kind="plan", user=alice, enqueue=False
     )
     Deployment.objects.filter(pk=deployment.pk).update(status="RUNNING")

@@ -19,9 +19,10 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.test import Client
 
-from dashboard import actors, live, runner, services
 from dashboard.asgi import application
 from dashboard.models import Deployment, Project
+from dashboard.runs import actors, live, queue
+from dashboard.runs import services as run_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,12 +42,14 @@ def test_embedded_the_web_process_runs_queued_work_in_its_own_threads(
     acme: Project, alice: Any, sandbox: str, settings: Any
 ) -> None:
     settings.EMBEDDED_WORKER_THREADS = 2
-    queued_before_boot = services.deployment_start(stage=acme.stages.get(), kind="plan", user=alice)
+    queued_before_boot = run_services.deployment_start(
+        stage=acme.stages.get(), kind="plan", user=alice
+    )
     application.started = False
     try:
         async_to_sync(HttpCommunicator(application, "GET", "/no-such-page/").get_response)()
         assert actors._worker is not None
-        queued_after_boot = services.deployment_start(
+        queued_after_boot = run_services.deployment_start(
             stage=acme.stages.get(), kind="plan", user=alice
         )
 
@@ -61,7 +64,7 @@ def test_embedded_worker_threads_stream_live_to_a_socket_on_the_servers_loop(
     acme: Project, alice: Any, sandbox: str, settings: Any
 ) -> None:
     settings.EMBEDDED_WORKER_THREADS = 1
-    deployment = services.deployment_start(
+    deployment = run_services.deployment_start(
         stage=acme.stages.get(), kind="plan", user=alice, enqueue=False
     )
     client = Client()
@@ -75,7 +78,7 @@ def test_embedded_worker_threads_stream_live_to_a_socket_on_the_servers_loop(
             headers=[(b"origin", b"http://localhost"), (b"cookie", cookie)],
         )
         assert (await socket.connect())[0]
-        await database_sync_to_async(runner.enqueue)(deployment)
+        await database_sync_to_async(queue.enqueue)(deployment)
         messages = [await socket.receive_json_from(timeout=30)]
         while messages[-1].get("type") != "deployment":
             messages.append(await socket.receive_json_from(timeout=30))
@@ -111,12 +114,12 @@ def test_services_a_worker_process_runs_a_deploy_the_cli_follows(
 def test_services_the_worker_sends_each_event_live_then_the_end(
     dramatiq_worker: Any, sandbox: str, alice: Any, acme: Project
 ) -> None:
-    deployment = services.deployment_start(
+    deployment = run_services.deployment_start(
         stage=acme.stages.get(), kind="plan", user=alice, enqueue=False
     )
     heard = listen(live.group_name(deployment.pk))
 
-    runner.enqueue(deployment)
+    queue.enqueue(deployment)
 
     assert wait_until_ended(deployment).status == "SUCCEEDED"
     messages = heard()

@@ -22,9 +22,10 @@ from django.db import transaction
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
-from dashboard import services
 from dashboard.models import Agent, Component, Deployment, Link, Membership
+from dashboard.projects import services as project_services
 from dashboard.routing import websocket_urlpatterns
+from dashboard.runs import services as run_services
 
 PROJECT = "hidden-acme"
 PERSONAS = ("anonymous", "stranger", "viewer", "deployer", "owner", "staff")
@@ -136,7 +137,7 @@ def world(django_user_model: Any, settings: Any) -> dict[str, Any]:
         "owner": make("owner", password=None),
         "staff": make("staff", password=None, is_staff=True, is_superuser=True),
     }
-    project = services.project_create(name=PROJECT, user=people["owner"])
+    project = project_services.project_create(name=PROJECT, user=people["owner"])
     for role in ("viewer", "deployer"):
         Membership.objects.create(project=project, user=people[role], role=role)
     extra = Membership.objects.create(
@@ -154,7 +155,7 @@ def world(django_user_model: Any, settings: Any) -> dict[str, Any]:
         status="SUCCEEDED",
         triggered_by=people["deployer"],
         triggered_by_name="deployer",
-        blueprint=services.blueprint_for_stage(stage).to_dict(),
+        blueprint=run_services.blueprint_for_stage(stage).to_dict(),
     )
     samples = {
         "name": PROJECT,

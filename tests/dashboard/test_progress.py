@@ -6,16 +6,17 @@ from typing import Any
 
 import pytest
 
-from dashboard import selectors, services
 from dashboard.models import Project
-from dashboard.progress import DbProgressSink
+from dashboard.runs import selectors as run_selectors
+from dashboard.runs import services as run_services
+from dashboard.runs.progress import DbProgressSink
 from provisioning.events import Event, EventStatus
 
 pytestmark = pytest.mark.django_db
 
 
 def test_events_get_increasing_seq_and_read_back_as_event_json(acme: Project, alice: Any) -> None:
-    deployment = services.deployment_start(
+    deployment = run_services.deployment_start(
         stage=acme.stages.get(), kind="deploy", user=alice, enqueue=False
     )
     sink = DbProgressSink(deployment)
@@ -26,7 +27,7 @@ def test_events_get_increasing_seq_and_read_back_as_event_json(acme: Project, al
     )
     DbProgressSink(deployment).emit(Event(None, None, "PLAN", EventStatus.INFO, "plan: 1 create"))
 
-    events = selectors.deployment_events(deployment=deployment)
+    events = run_selectors.deployment_events(deployment=deployment)
     assert [e["seq"] for e in events] == [1, 2, 3]
     assert events[1] == {
         "seq": 2,
@@ -41,4 +42,4 @@ def test_events_get_increasing_seq_and_read_back_as_event_json(acme: Project, al
     }
     assert events[1]["at"].endswith("Z")
     assert events[2]["resource"] is None
-    assert selectors.deployment_events(deployment=deployment, after=2) == events[2:]
+    assert run_selectors.deployment_events(deployment=deployment, after=2) == events[2:]

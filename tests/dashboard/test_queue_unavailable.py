@@ -19,8 +19,10 @@ from django.test import Client
 from django.urls import reverse
 from dramatiq.brokers.redis import RedisBroker
 
-from dashboard import actors, runner, selectors, services
 from dashboard.models import Deployment, Project
+from dashboard.runs import actors, queue
+from dashboard.runs import selectors as run_selectors
+from dashboard.runs import services as run_services
 from tests.dashboard.view_fixtures import (  # noqa: F401 (fixtures)
     owner_client_fixture,
     owner_fixture,
@@ -52,7 +54,7 @@ def the_only_run(project: Project) -> Deployment:
 def assert_failed_for_the_queue(run: Deployment) -> None:
     assert run.status == "FAILED" and run.error.startswith(f"{QUEUE_DOWN}: "), run.error
     assert "connecting to 127.0.0.1" in run.error  # what the broker said, for the operator
-    final = selectors.deployment_events(deployment=run)[-1]
+    final = run_selectors.deployment_events(deployment=run)[-1]
     assert final["resource"] is None and final["status"] == "failed"
     assert QUEUE_DOWN in final["message"]
 
@@ -74,7 +76,7 @@ def test_deploy_clicked_while_the_queue_is_down_answers_503_and_frees_the_stage(
     # and the run is not left QUEUED holding the stage: it failed, saying why
     assert_failed_for_the_queue(run)
     stage = project.stages.get()
-    assert selectors.deployment_active(stage=stage) is None
+    assert run_selectors.deployment_active(stage=stage) is None
 
     # A second click is refused for the same reason, not as "already queued or running"
     again = owner_client.post(deploy_url)
@@ -111,12 +113,12 @@ def test_a_run_started_inside_a_callers_transaction_still_reports_the_queue_down
     # "Deploy this plan" and approvals start their run inside their own transaction:
     # the message goes out when that commits, and the refusal must still reach them.
     stage = acme.stages.get()
-    with pytest.raises(runner.QueueUnavailable, match=QUEUE_DOWN) as refused, transaction.atomic():
-        services.deployment_start(stage=stage, kind="plan", user=alice)
+    with pytest.raises(queue.QueueUnavailable, match=QUEUE_DOWN) as refused, transaction.atomic():
+        run_services.deployment_start(stage=stage, kind="plan", user=alice)
 
     run = Deployment.objects.get(pk=refused.value.deployment_id)
     assert_failed_for_the_queue(run)
-    assert services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False)
+    assert run_services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False)
 
 
 def test_the_command_line_says_the_queue_is_down_and_exits_non_zero(

@@ -17,8 +17,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from dashboard import services
 from dashboard.models import Agent, Project
+from dashboard.projects import services as project_services
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +112,7 @@ def test_the_canvas_refuses_a_url_path_or_option_and_stores_nothing(
     acme: Project, alice: Any, client: Client, line: str, reason: str
 ) -> None:
     # Given an agent on the canvas
-    services.agent_create(project=acme, user=alice, data={"name": "support"})
+    project_services.agent_create(project=acme, user=alice, data={"name": "support"})
     client.force_login(alice)
 
     # When an edit sends a requirement pip must not see
@@ -152,7 +152,7 @@ def test_the_canvas_refuses_requirements_on_a_new_node_too(
 def test_the_canvas_refuses_requirements_that_are_not_lines_of_text(
     acme: Project, alice: Any, client: Client, shape: Any
 ) -> None:
-    services.agent_create(project=acme, user=alice, data={"name": "support"})
+    project_services.agent_create(project=acme, user=alice, data={"name": "support"})
     client.force_login(alice)
 
     response = _canvas_edit(client, acme, "agent:support", {"requirements": shape})
@@ -165,7 +165,7 @@ def test_the_canvas_refuses_requirements_that_are_not_lines_of_text(
 def test_the_canvas_keeps_names_extras_versions_and_markers(
     acme: Project, alice: Any, client: Client
 ) -> None:
-    services.agent_create(project=acme, user=alice, data={"name": "support"})
+    project_services.agent_create(project=acme, user=alice, data={"name": "support"})
     client.force_login(alice)
 
     response = _canvas_edit(client, acme, "agent:support", {"requirements": ACCEPTED})

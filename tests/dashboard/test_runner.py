@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
-from dashboard import runner, selectors, services
 from dashboard.models import DeployedResource, Deployment, Project
+from dashboard.projects import services as project_services
+from dashboard.runs import execution
+from dashboard.runs import selectors as run_selectors
+from dashboard.runs import services as run_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,27 +19,31 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def support(acme: Project, alice: Any) -> Project:
     """acme with one agent behind an HTTP API."""
-    services.agent_create(project=acme, user=alice, data={"name": "support"})
-    services.component_create(project=acme, user=alice, kind="http_api", name="public", settings={})
-    services.link_create(project=acme, user=alice, source="http_api:public", target="agent:support")
+    project_services.agent_create(project=acme, user=alice, data={"name": "support"})
+    project_services.component_create(
+        project=acme, user=alice, kind="http_api", name="public", settings={}
+    )
+    project_services.link_create(
+        project=acme, user=alice, source="http_api:public", target="agent:support"
+    )
     return acme
 
 
 def test_a_deploy_runs_once_even_if_its_message_comes_twice(
     support: Project, alice: Any, sandbox: str
 ) -> None:
-    deployment = services.deployment_start(
+    deployment = run_services.deployment_start(
         stage=support.stages.get(), kind="deploy", user=alice, enqueue=False
     )
 
-    first = runner.run_deployment(deployment.pk)
-    events_after_first = selectors.deployment_events(deployment=deployment)
-    second = runner.run_deployment(deployment.pk)
+    first = execution.run_deployment(deployment.pk)
+    events_after_first = run_selectors.deployment_events(deployment=deployment)
+    second = execution.run_deployment(deployment.pk)
 
     assert first is not None and first.status == "SUCCEEDED", first and first.error
     assert first.counts["succeeded"] == first.counts["total"] > 0
     assert second is None
-    assert selectors.deployment_events(deployment=deployment) == events_after_first
+    assert run_selectors.deployment_events(deployment=deployment) == events_after_first
     assert DeployedResource.objects.filter(stage__project=support).count() == first.counts["total"]
     assert (
         events_after_first[0]["status"] == "started" and events_after_first[0]["resource"] is None
@@ -48,11 +55,11 @@ def test_a_deploy_runs_once_even_if_its_message_comes_twice(
 
 
 def test_a_plan_writes_no_state(support: Project, alice: Any, sandbox: str) -> None:
-    deployment = services.deployment_start(
+    deployment = run_services.deployment_start(
         stage=support.stages.get(), kind="plan", user=alice, enqueue=False
     )
 
-    done = runner.run_deployment(deployment.pk)
+    done = execution.run_deployment(deployment.pk)
 
     assert done is not None and done.status == "SUCCEEDED"
     assert done.plan["summary"]["CREATE"] > 0
@@ -63,29 +70,29 @@ def test_without_the_sandbox_the_run_fails_saying_how_to_start_it(
     support: Project, alice: Any, settings: Any
 ) -> None:
     settings.SANDBOX_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
-    deployment = services.deployment_start(
+    deployment = run_services.deployment_start(
         stage=support.stages.get(), kind="deploy", user=alice, enqueue=False
     )
 
-    done = runner.run_deployment(deployment.pk)
+    done = execution.run_deployment(deployment.pk)
 
     assert done is not None and done.status == "FAILED"
     assert "not answering at http://127.0.0.1:9" in done.error
     assert "`make run` or `python manage.py sandbox`" in done.error
-    assert selectors.deployment_active(stage=support.stages.get()) is None
+    assert run_selectors.deployment_active(stage=support.stages.get()) is None
 
 
 def test_the_watch_sees_a_cancel_request_and_writes_heartbeats(acme: Project, alice: Any) -> None:
-    deployment = services.deployment_start(
+    deployment = run_services.deployment_start(
         stage=acme.stages.get(), kind="deploy", user=alice, enqueue=False
     )
     Deployment.objects.filter(pk=deployment.pk).update(status="RUNNING")
-    db = runner.DbThread("test-db")
+    db = execution.DbThread("test-db")
     try:
-        with runner.Watch(deployment.pk, db, poll_s=0.1) as watch:
+        with execution.Watch(deployment.pk, db, poll_s=0.1) as watch:
             time.sleep(0.3)
             assert not watch.cancelled()
-            services.deployment_cancel(deployment=deployment, user=alice)
+            run_services.deployment_cancel(deployment=deployment, user=alice)
             deadline = time.monotonic() + 5
             while not watch.cancelled() and time.monotonic() < deadline:
                 time.sleep(0.05)

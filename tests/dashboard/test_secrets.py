@@ -13,10 +13,14 @@ from cryptography.fernet import Fernet
 from django.test import Client
 from django.urls import reverse
 
-from dashboard import runner, secrets, services
+from dashboard import errors
+from dashboard.access import secrets
 from dashboard.models import Agent, DeployedResource, Deployment, DeploymentEvent, Project
+from dashboard.projects import services as project_services
+from dashboard.runs import execution
+from dashboard.runs import services as run_services
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
-from provisioning.naming import physical_name
+from provisioning.model.naming import physical_name
 
 SECRET = "sk-live-S3cr3t-value-0042"
 
@@ -143,7 +147,7 @@ def test_a_secret_variable_is_deployed_encrypted_and_leaks_nowhere(
 ) -> None:
     # Given an agent with a secret variable next to a plain one
     caplog.set_level(logging.DEBUG)
-    agent = services.agent_create(
+    agent = project_services.agent_create(
         project=acme,
         user=alice,
         data={
@@ -155,10 +159,10 @@ def test_a_secret_variable_is_deployed_encrypted_and_leaks_nowhere(
     stage = acme.stages.get()
 
     # When it is planned, deployed, exported and its pages are read
-    plan = services.deployment_start(stage=stage, kind="plan", user=alice, enqueue=False)
-    runner.run_deployment(plan.pk)
-    deploy = services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False)
-    done = runner.run_deployment(deploy.pk)
+    plan = run_services.deployment_start(stage=stage, kind="plan", user=alice, enqueue=False)
+    execution.run_deployment(plan.pk)
+    deploy = run_services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False)
+    done = execution.run_deployment(deploy.pk)
     client = Client()
     client.force_login(alice)
     pages = [
@@ -200,18 +204,22 @@ def test_a_secret_variable_is_deployed_encrypted_and_leaks_nowhere(
 def test_saving_the_masked_form_keeps_the_secret_and_a_new_value_replaces_it(
     acme: Project, alice: Any
 ) -> None:
-    agent = services.agent_create(
+    agent = project_services.agent_create(
         project=acme, user=alice, data={"name": "a", "secret_environment": {"KEY": SECRET}}
     )
     first = agent.secret_environment["KEY"]
 
-    services.agent_update(agent=agent, user=alice, data={"secret_environment": {"KEY": None}})
+    project_services.agent_update(
+        agent=agent, user=alice, data={"secret_environment": {"KEY": None}}
+    )
     kept = agent.secret_environment["KEY"]
-    services.agent_update(agent=agent, user=alice, data={"secret_environment": {"KEY": "new-1"}})
+    project_services.agent_update(
+        agent=agent, user=alice, data={"secret_environment": {"KEY": "new-1"}}
+    )
 
     assert kept == first
     assert secrets.open_(agent.secret_environment["KEY"]) == "new-1"
-    services.agent_update(agent=agent, user=alice, data={"secret_environment": {}})
+    project_services.agent_update(agent=agent, user=alice, data={"secret_environment": {}})
     assert agent.secret_environment == {}
 
 
@@ -228,8 +236,8 @@ def test_saving_the_masked_form_keeps_the_secret_and_a_new_value_replaces_it(
 def test_bad_secret_variables_are_refused_with_a_reason(
     acme: Project, alice: Any, given: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(services.ServiceError, match=message) as refused:
-        services.agent_create(
+    with pytest.raises(errors.ServiceError, match=message) as refused:
+        project_services.agent_create(
             project=acme,
             user=alice,
             data={"name": "a", "environment": {"MODE": "x"}, "secret_environment": given},

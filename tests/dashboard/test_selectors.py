@@ -10,8 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
-from dashboard import selectors, services
 from dashboard.models import Deployment, Membership, Project
+from dashboard.projects import selectors as project_selectors
+from dashboard.projects import services as project_services
+from dashboard.runs import selectors as run_selectors
+from dashboard.runs import services as run_services
 
 pytestmark = pytest.mark.django_db
 
@@ -20,57 +23,61 @@ def test_a_stranger_gets_404_and_a_viewer_is_denied_a_deployer_page(
     acme: Project, bob: Any, staff: Any
 ) -> None:
     with pytest.raises(Http404):
-        selectors.project_for_user(user=bob, name="acme")
+        project_selectors.project_for_user(user=bob, name="acme")
     Membership.objects.create(project=acme, user=bob, role="viewer")
 
-    assert selectors.project_for_user(user=bob, name="acme") == (acme, "viewer")
+    assert project_selectors.project_for_user(user=bob, name="acme") == (acme, "viewer")
     with pytest.raises(PermissionDenied):
-        selectors.project_for_user(user=bob, name="acme", min_role="deployer")
-    assert selectors.project_for_user(user=staff, name="acme", min_role="owner")[0] == acme
+        project_selectors.project_for_user(user=bob, name="acme", min_role="deployer")
+    assert project_selectors.project_for_user(user=staff, name="acme", min_role="owner")[0] == acme
 
 
 def test_project_list_shows_only_the_users_projects(acme: Project, alice: Any, bob: Any) -> None:
-    services.project_create(name="bobs", user=bob)
+    project_services.project_create(name="bobs", user=bob)
 
-    assert [p.name for p in selectors.project_list_for_user(user=alice)] == ["acme"]
+    assert [p.name for p in project_selectors.project_list_for_user(user=alice)] == ["acme"]
 
 
 def test_a_stranger_cannot_see_a_deployment(acme: Project, alice: Any, bob: Any) -> None:
-    deployment = services.deployment_start(
+    deployment = run_services.deployment_start(
         stage=acme.stages.get(), kind="plan", user=alice, enqueue=False
     )
 
     with pytest.raises(Http404):
-        selectors.deployment_for_user(user=bob, deployment_id=deployment.pk)
-    assert selectors.deployment_for_user(user=alice, deployment_id=deployment.pk) == deployment
+        run_selectors.deployment_for_user(user=bob, deployment_id=deployment.pk)
+    assert run_selectors.deployment_for_user(user=alice, deployment_id=deployment.pk) == deployment
 
 
 def test_a_run_without_heartbeat_for_90s_is_failed_on_page_load_and_frees_the_stage(
     acme: Project, alice: Any
 ) -> None:
     stage = acme.stages.get()
-    deployment = services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False)
+    deployment = run_services.deployment_start(
+        stage=stage, kind="deploy", user=alice, enqueue=False
+    )
     long_ago = timezone.now() - timedelta(seconds=91)
     Deployment.objects.filter(pk=deployment.pk).update(
         status="RUNNING", started_at=long_ago, heartbeat_at=long_ago
     )
 
-    seen = selectors.deployment_for_user(user=alice, deployment_id=deployment.pk)
+    seen = run_selectors.deployment_for_user(user=alice, deployment_id=deployment.pk)
 
     assert (seen.status, seen.error) == ("FAILED", "interrupted: worker stopped")
-    assert selectors.deployment_active(stage=stage) is None
-    services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False)
+    assert run_selectors.deployment_active(stage=stage) is None
+    run_services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False)
 
 
 def test_a_run_with_a_recent_heartbeat_is_left_running(acme: Project, alice: Any) -> None:
     stage = acme.stages.get()
-    deployment = services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False)
+    deployment = run_services.deployment_start(
+        stage=stage, kind="deploy", user=alice, enqueue=False
+    )
     Deployment.objects.filter(pk=deployment.pk).update(
         status="RUNNING",
         started_at=timezone.now() - timedelta(hours=1),
         heartbeat_at=timezone.now(),
     )
 
-    assert [d.status for d in selectors.deployment_list(project=acme)] == ["RUNNING"]
-    with pytest.raises(services.StageBusy):
-        services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False)
+    assert [d.status for d in run_selectors.deployment_list(project=acme)] == ["RUNNING"]
+    with pytest.raises(run_services.StageBusy):
+        run_services.deployment_start(stage=stage, kind="deploy", user=alice, enqueue=False)

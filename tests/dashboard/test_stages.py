@@ -16,9 +16,14 @@ from django.test import Client
 from django.urls import reverse
 from moto import mock_aws
 
-from dashboard import credentials, runner, secrets, services, services_access
+from dashboard import errors
+from dashboard.access import credentials, secrets
+from dashboard.access import services as access_services
 from dashboard.models import Deployment, Membership, Project, Stage
-from provisioning import graph
+from dashboard.projects import services as project_services
+from dashboard.runs import execution
+from dashboard.runs import services as run_services
+from provisioning.graph import builder as graph_builder
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = "arn:aws:iam::123456789012:role/deployer"
@@ -68,7 +73,7 @@ def test_bad_aws_fields_are_refused_next_to_the_field(
 def test_settings_reach_the_blueprint_and_every_role_carries_the_boundary(
     acme: Project, alice: Any
 ) -> None:
-    services.agent_create(project=acme, user=alice, data={"name": "support"})
+    project_services.agent_create(project=acme, user=alice, data={"name": "support"})
 
     saved = _login(alice).post(_settings_url(), _form())
 
@@ -77,8 +82,10 @@ def test_settings_reach_the_blueprint_and_every_role_carries_the_boundary(
     assert (stage.target, stage.region, stage.role_arn, stage.external_id) == (
         "aws", "eu-west-1", ROLE, "team-42"
     )  # fmt: skip
-    blueprint = services.blueprint_for_stage(stage)
-    roles = [s for s in graph.build(blueprint).specs.values() if s.resource_type == "iam:role"]
+    blueprint = run_services.blueprint_for_stage(stage)
+    roles = [
+        s for s in graph_builder.build(blueprint).specs.values() if s.resource_type == "iam:role"
+    ]
     assert roles and all(r.properties["permissions_boundary"] == BOUNDARY for r in roles)
 
 
@@ -122,7 +129,7 @@ def test_check_access_assumes_the_role_with_a_session_naming_the_caller(
 ) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
-    services_access.stage_update(
+    access_services.stage_update(
         stage=acme.stages.get(),
         user=alice,
         data={"target": "aws", "role_arn": ROLE, "external_id": "team-42"},
@@ -138,10 +145,10 @@ def test_check_access_assumes_the_role_with_a_session_naming_the_caller(
 @pytest.mark.django_db
 def test_a_deploys_sts_session_names_the_deployment(acme: Project, alice: Any) -> None:
     stage = acme.stages.get()
-    services_access.stage_update(stage=stage, user=alice, data={"target": "aws", "role_arn": ROLE})
-    deployment = services.deployment_start(stage=stage, kind="plan", user=alice, enqueue=False)
+    access_services.stage_update(stage=stage, user=alice, data={"target": "aws", "role_arn": ROLE})
+    deployment = run_services.deployment_start(stage=stage, kind="plan", user=alice, enqueue=False)
 
-    aws = runner.aws_context(deployment, Stage.objects.get(pk=stage.pk))
+    aws = execution.aws_context(deployment, Stage.objects.get(pk=stage.pk))
 
     assert aws.target.session_name == f"strands-deploy-acme-dev-{deployment.pk}"
     assert aws.target.role_arn == ROLE and aws.target.endpoint_url is None
@@ -152,12 +159,12 @@ def test_a_deploys_sts_session_names_the_deployment(acme: Project, alice: Any) -
 def protected(acme: Project, alice: Any, bob: Any) -> Stage:
     Membership.objects.create(project=acme, user=bob, role="deployer")
     stage = acme.stages.get()
-    services_access.stage_update(stage=stage, user=alice, data={"protected": True})
+    access_services.stage_update(stage=stage, user=alice, data={"protected": True})
     return Stage.objects.get(pk=stage.pk)
 
 
 def _finished_plan(stage: Stage, user: Any) -> Deployment:
-    plan = services.deployment_start(stage=stage, kind="plan", user=user, enqueue=False)
+    plan = run_services.deployment_start(stage=stage, kind="plan", user=user, enqueue=False)
     Deployment.objects.filter(pk=plan.pk).update(status="SUCCEEDED")
     plan.refresh_from_db()
     return plan
@@ -167,14 +174,14 @@ def _finished_plan(stage: Stage, user: Any) -> Deployment:
 def test_a_protected_stage_deploys_only_a_plan_a_second_owner_approved(
     protected: Stage, alice: Any, bob: Any
 ) -> None:
-    with pytest.raises(services.ServiceError, match="protected"):
-        services.deployment_start(stage=protected, kind="deploy", user=bob, enqueue=False)
-    with pytest.raises(services.ServiceError, match="protected"):
-        services.deployment_start(stage=protected, kind="destroy", user=alice, enqueue=False)
+    with pytest.raises(errors.ServiceError, match="protected"):
+        run_services.deployment_start(stage=protected, kind="deploy", user=bob, enqueue=False)
+    with pytest.raises(errors.ServiceError, match="protected"):
+        run_services.deployment_start(stage=protected, kind="destroy", user=alice, enqueue=False)
     plan = _finished_plan(protected, bob)
 
     with pytest.raises(PermissionDenied):
-        services_access.deployment_approve(plan=plan, user=bob)  # a deployer, and the asker
+        access_services.deployment_approve(plan=plan, user=bob)  # a deployer, and the asker
     page = _login(alice).get(reverse("deployment_detail", args=[plan.pk]))
     approved = _login(alice).post(reverse("deployment_approve", args=[plan.pk]))
 

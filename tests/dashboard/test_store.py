@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.models import DeployedResource, Project
-from dashboard.store import DbStateStore
+from dashboard.runs.store import DbStateStore
 from provisioning.state import RecordedResource
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from dashboard import actors, runner, selectors, services, sweeper
 from dashboard.models import Deployment, DeploymentEvent, Project
+from dashboard.projects import services as project_services
+from dashboard.runs import actors, lifecycle, sweeper
+from dashboard.runs import selectors as run_selectors
+from dashboard.runs import services as run_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,7 +35,7 @@ def _no_lease_left() -> Iterator[None]:
 
 def running(project: Project, *, silent_for_s: float) -> Deployment:
     """A deploy its worker started, then went silent `silent_for_s` ago (died)."""
-    deployment = services.deployment_start(
+    deployment = run_services.deployment_start(
         stage=project.stages.get(), kind="deploy", user=None, enqueue=False
     )
     last_beat = timezone.now() - timedelta(seconds=silent_for_s)
@@ -74,17 +77,17 @@ def test_two_sweeps_at_once_fail_each_dead_run_once_with_one_final_event(
 ) -> None:
     settings.DEPLOYMENT_STALE_AFTER_S = 60
     dead = [
-        running(services.project_create(name=f"p{i}", user=alice), silent_for_s=61)
+        running(project_services.project_create(name=f"p{i}", user=alice), silent_for_s=61)
         for i in range(3)
     ]
-    alive = running(services.project_create(name="alive", user=alice), silent_for_s=5)
+    alive = running(project_services.project_create(name="alive", user=alice), silent_for_s=5)
 
-    failed = all_at_once(2, runner.fail_stale_runs)
+    failed = all_at_once(2, lifecycle.fail_stale_runs)
 
     assert sum(failed) == 3
     for deployment in dead:
         deployment.refresh_from_db()
-        assert (deployment.status, deployment.error) == ("FAILED", runner.INTERRUPTED)
+        assert (deployment.status, deployment.error) == ("FAILED", lifecycle.INTERRUPTED)
         assert len(final_events(deployment)) == 1
     alive.refresh_from_db()
     assert alive.status == "RUNNING" and final_events(alive) == []
@@ -127,8 +130,8 @@ def test_the_embedded_worker_fails_a_dead_run_with_nobody_looking(
         actors.stop_embedded_worker()
 
     # then it was failed as interrupted within stale + period (+ margin for a busy machine)
-    assert (row["status"], row["error"]) == ("FAILED", runner.INTERRUPTED)
+    assert (row["status"], row["error"]) == ("FAILED", lifecycle.INTERRUPTED)
     latency = (row["finished_at"] - row["heartbeat_at"]).total_seconds()
     assert 1 <= latency <= 1 + 1 + 2, latency
     assert len(final_events(dead)) == 1
-    assert selectors.deployment_active(stage=stage) is None  # the stage is free
+    assert run_selectors.deployment_active(stage=stage) is None  # the stage is free

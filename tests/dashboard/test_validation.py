@@ -10,8 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from dashboard import services
+from dashboard import errors
 from dashboard.models import Agent, Project
+from dashboard.projects import services as project_services
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def test_the_agent_form_refuses_a_model_region_that_is_no_region(
 def test_the_canvas_api_refuses_a_bad_model_region_and_keeps_the_old_one(
     acme: Project, alice: Any, client: Client
 ) -> None:
-    agent = services.agent_create(project=acme, user=alice, data={"name": "support"})
+    agent = project_services.agent_create(project=acme, user=alice, data={"name": "support"})
     client.force_login(alice)
     acme.refresh_from_db()
 
@@ -72,7 +73,7 @@ def test_the_canvas_api_refuses_a_bad_model_region_and_keeps_the_old_one(
 
 
 def test_a_valid_model_and_region_are_saved(acme: Project, alice: Any) -> None:
-    agent = services.agent_create(
+    agent = project_services.agent_create(
         project=acme,
         user=alice,
         data={
@@ -89,13 +90,13 @@ def test_a_valid_model_and_region_are_saved(acme: Project, alice: Any) -> None:
 def test_switching_the_provider_checks_the_model_id_against_that_provider(
     acme: Project, alice: Any
 ) -> None:
-    agent = services.agent_create(
+    agent = project_services.agent_create(
         project=acme,
         user=alice,
         data={"name": "support", "model_provider": "openai", "model_id": "gpt-4o"},
     )
 
-    with pytest.raises(services.ServiceError) as refused:
-        services.agent_update(agent=agent, user=alice, data={"model_provider": "bedrock"})
+    with pytest.raises(errors.ServiceError) as refused:
+        project_services.agent_update(agent=agent, user=alice, data={"model_provider": "bedrock"})
 
     assert refused.value.field == "model_id"

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from dashboard import services
 from dashboard.models import Agent, Component, Link, Project
+from dashboard.projects import services as project_services
 from tests.dashboard.view_fixtures import (  # noqa: F401 (fixtures)
     htmx,
     owner_client_fixture,
@@ -250,9 +250,11 @@ def test_a_viewer_cannot_open_the_agent_form(viewer_client: Client) -> None:
 def test_deleting_a_component_removes_its_links_too(
     owner_client: Client, project: Project, owner: Any
 ) -> None:
-    services.component_create(project=project, user=owner, kind="bucket", name="docs", settings={})
+    project_services.component_create(
+        project=project, user=owner, kind="bucket", name="docs", settings={}
+    )
     _post(owner_client, reverse("agent_create", args=["acme"]), AGENT)
-    services.link_create(
+    project_services.link_create(
         project=project, user=owner, source="agent:support", target="bucket:docs", kind="read"
     )
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from dashboard import services
 from dashboard.models import Membership, Project
+from dashboard.projects import services as project_services
 
 PASSWORD = "correct-horse-battery"
 
@@ -24,7 +24,7 @@ def owner_fixture(django_user_model: Any) -> Any:
 
 @pytest.fixture(name="project")
 def project_fixture(owner: Any) -> Project:
-    return services.project_create(name="acme", description="Support bots", user=owner)
+    return project_services.project_create(name="acme", description="Support bots", user=owner)
 
 
 @pytest.fixture(name="owner_client")

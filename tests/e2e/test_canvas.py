@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from dashboard.projects import services as project_services
 from tests.e2e.conftest import ARTIFACTS, E2E_PASSWORD
 from tests.e2e.test_journey import RUN_TIMEOUT_MS, create_project, log_in
 
@@ -191,18 +192,17 @@ def _has(css_class: str) -> Any:
 @pytest.fixture
 def shared_project(e2e_user: Any, django_user_model: Any) -> Any:
     """Project "shared" of jo with an agent behind an HTTP API, and vic as a viewer."""
-    from dashboard import services
     from dashboard.models import Membership
 
     viewer = django_user_model.objects.create_user("vic", password=E2E_PASSWORD)
-    project = services.project_create(name="shared", user=e2e_user)
-    services.agent_create(
+    project = project_services.project_create(name="shared", user=e2e_user)
+    project_services.agent_create(
         project=project, user=e2e_user, data={"name": "helper", "x": 300, "y": 100}
     )
-    services.component_create(
+    project_services.component_create(
         project=project, user=e2e_user, kind="http_api", name="web", x=20, y=100
     )
-    services.link_create(
+    project_services.link_create(
         project=project, user=e2e_user, source="http_api:web", target="agent:helper"
     )
     Membership.objects.create(project=project, user=viewer, role=Membership.Role.VIEWER)
@@ -290,10 +290,9 @@ def test_the_canvas_works_with_the_keyboard_alone(shared_project: Any, page: Pag
 @pytest.fixture
 def hundred_nodes(e2e_user: Any) -> Any:
     """Project "big": 40 agents and 60 components (12 of each kind), 116 links."""
-    from dashboard import services
     from dashboard.models import Agent, Component, Link
 
-    project = services.project_create(name="big", user=e2e_user)
+    project = project_services.project_create(name="big", user=e2e_user)
     Agent.objects.bulk_create(
         Agent(project=project, name=f"a{i}", x=(i % 10) * 220, y=(i // 10) * 100) for i in range(40)
     )

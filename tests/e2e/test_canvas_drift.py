@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboard import runner, services, services_drift
+from dashboard.history import drift as drift_services
 from dashboard.models import Deployment, Project
+from dashboard.projects import services as project_services
+from dashboard.runs import execution
+from dashboard.runs import services as run_services
 from tests.dashboard.test_history_drift import change_memory_outside
 from tests.e2e.test_canvas import node
 from tests.e2e.test_journey import log_in
@@ -20,17 +23,17 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def drifted(e2e_user: Any, sandbox: str) -> Project:
     """Deployed, then its function's memory changed out of band and a refresh run."""
-    project = services.project_create(name="acme", user=e2e_user)
-    services.agent_create(project=project, user=e2e_user, data={"name": "support"})
+    project = project_services.project_create(name="acme", user=e2e_user)
+    project_services.agent_create(project=project, user=e2e_user, data={"name": "support"})
     stage = project.stages.get()
-    run(services.deployment_start(stage=stage, kind="deploy", user=e2e_user, enqueue=False))
+    run(run_services.deployment_start(stage=stage, kind="deploy", user=e2e_user, enqueue=False))
     change_memory_outside(sandbox, 512)  # the function of agent support
-    run(services_drift.drift_refresh_start(stage=stage, user=e2e_user, enqueue=False))
+    run(drift_services.drift_refresh_start(stage=stage, user=e2e_user, enqueue=False))
     return project
 
 
 def run(deployment: Deployment) -> None:
-    done = runner.run_deployment(deployment.pk)
+    done = execution.run_deployment(deployment.pk)
     assert done is not None and done.status == "SUCCEEDED", done and done.error
 
 

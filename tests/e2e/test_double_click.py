@@ -19,11 +19,11 @@ import pytest
 from django.db import connections
 from playwright.sync_api import Locator, Page, Request, Route, expect
 
-from dashboard import services
 from dashboard.models import Deployment, Stage
+from dashboard.projects import services as project_services
 from provisioning import sandbox as sandbox_server
-from provisioning.faultproxy import FaultProxy
 from tests.e2e.test_journey import RUN_TIMEOUT_MS, log_in
+from tests.support.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.e2e
 
@@ -49,10 +49,12 @@ def sandbox(
 @pytest.fixture
 def stage(e2e_user: Any) -> Stage:
     """jo's project: an agent behind an HTTP API (database work before Playwright's loop)."""
-    project = services.project_create(name="clicky", user=e2e_user)
-    services.agent_create(project=project, user=e2e_user, data={"name": "support"})
-    services.component_create(project=project, user=e2e_user, kind="http_api", name="public")
-    services.link_create(
+    project = project_services.project_create(name="clicky", user=e2e_user)
+    project_services.agent_create(project=project, user=e2e_user, data={"name": "support"})
+    project_services.component_create(
+        project=project, user=e2e_user, kind="http_api", name="public"
+    )
+    project_services.link_create(
         project=project, user=e2e_user, source="http_api:public", target="agent:support"
     )
     return project.stages.get()

@@ -10,7 +10,7 @@ from moto import mock_aws
 
 from provisioning import sandbox
 from provisioning.aws import AwsContext, Target
-from provisioning.faultproxy import FaultProxy
+from tests.support.faultproxy import FaultProxy
 
 
 @pytest.fixture(autouse=True)

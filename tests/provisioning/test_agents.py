@@ -9,18 +9,19 @@ from typing import Any
 
 import pytest
 
-from provisioning import engine, graph
-from provisioning.blueprint import Agent, Blueprint, Component, Link
-from provisioning.spec import resolve, to_jsonable
+from provisioning import engine
+from provisioning.graph import builder as graph_builder
+from provisioning.model.blueprint import Agent, Blueprint, Component, Link
+from provisioning.model.spec import resolve, to_jsonable
 
 OUTPUTS = {"@aws": {"account_id": "123456789012", "region": "eu-west-1", "partition": "aws"}}
 
 
-def build(*agents: Agent, **kwargs: Any) -> graph.ResourceGraph:
-    return graph.build(Blueprint("acme", "dev", "eu-west-1", agents=agents, **kwargs))
+def build(*agents: Agent, **kwargs: Any) -> graph_builder.ResourceGraph:
+    return graph_builder.build(Blueprint("acme", "dev", "eu-west-1", agents=agents, **kwargs))
 
 
-def statements(g: graph.ResourceGraph, agent: str = "support") -> list[dict[str, Any]]:
+def statements(g: graph_builder.ResourceGraph, agent: str = "support") -> list[dict[str, Any]]:
     role = g.specs[f"agent/{agent}/role"].properties
     policy = role["inline_policies"]["agent"]
     outputs = {

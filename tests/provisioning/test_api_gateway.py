@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from provisioning.aws import AwsContext
+from provisioning.model.spec import Ref, resolve
 from provisioning.provisioners.api_gateway import (
     ApiProvisioner,
     IntegrationProvisioner,
@@ -16,7 +17,6 @@ from provisioning.provisioners.api_gateway import (
     build_route,
 )
 from provisioning.provisioners.base import Action
-from provisioning.spec import Ref, resolve
 from provisioning.state import RecordedResource
 from tests.provisioning.lifecycle import apply, changed, replan
 

@@ -6,9 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from provisioning import cost, engine
+from provisioning import engine
+from provisioning.analysis import cost
 from provisioning.aws import AwsContext, Target
-from provisioning.blueprint import Agent, Blueprint
+from provisioning.model.blueprint import Agent, Blueprint
 from provisioning.state import MemoryStateStore, RecordedResource
 
 BASE = Blueprint(project="acme", stage="dev", agents=(Agent("support", memory_mb=1024),))

@@ -10,10 +10,10 @@ import boto3
 from moto import mock_aws
 
 from provisioning import engine
+from provisioning.analysis.deployer_policy import iam_action, policy_document
 from provisioning.aws import AwsContext, Target
-from provisioning.deployer_policy import iam_action, policy_document
 from provisioning.events import ListSink
-from provisioning.examples import kitchen_sink
+from provisioning.model.examples import kitchen_sink
 from provisioning.state import MemoryStateStore
 
 IAM_MANAGED_POLICY_LIMIT = 6144

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from provisioning import drift, engine
+from provisioning import engine
+from provisioning.analysis import drift
 from provisioning.aws import AwsContext
-from provisioning.blueprint import Agent, Blueprint, Component, Link
 from provisioning.events import EventStatus, ListSink
-from provisioning.naming import physical_name
+from provisioning.model.blueprint import Agent, Blueprint, Component, Link
+from provisioning.model.naming import physical_name
 from provisioning.state import MemoryStateStore
 
 BLUEPRINT = Blueprint(

@@ -19,11 +19,11 @@ import pytest
 
 from provisioning import engine
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, TAG_PROJECT, AwsContext, Target
-from provisioning.blueprint import Agent, Blueprint
 from provisioning.events import EventStatus, ListSink
-from provisioning.faultproxy import FaultProxy, is_read
-from provisioning.naming import physical_name
-from provisioning.provisioners.security_group import SecurityGroupProvisioner, build_https_rule
+from provisioning.model.blueprint import Agent, Blueprint
+from provisioning.model.naming import physical_name
+from provisioning.model.security_rules import build_https_rule
+from provisioning.provisioners.security_group import SecurityGroupProvisioner
 from provisioning.provisioners.vpc import (
     InternetGatewayProvisioner,
     RouteTableProvisioner,
@@ -31,6 +31,7 @@ from provisioning.provisioners.vpc import (
     VpcProvisioner,
 )
 from provisioning.state import MemoryStateStore
+from tests.support.faultproxy import FaultProxy, is_read
 
 PROJECT = "netlost"
 EC2_CREATES = (

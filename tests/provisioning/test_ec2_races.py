@@ -14,7 +14,8 @@ import pytest
 
 from provisioning.aws import AwsContext
 from provisioning.errors import ProvisioningError
-from provisioning.provisioners.security_group import SecurityGroupProvisioner, build_https_rule
+from provisioning.model.security_rules import build_https_rule
+from provisioning.provisioners.security_group import SecurityGroupProvisioner
 from provisioning.provisioners.vpc import (
     InternetGatewayProvisioner,
     RouteTableProvisioner,

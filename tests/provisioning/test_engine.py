@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from provisioning import engine
 from provisioning.aws import TAG_PROJECT, AwsContext
-from provisioning.blueprint import Agent, Blueprint, Component, Link
 from provisioning.events import EventStatus, ListSink
-from provisioning.naming import physical_name
+from provisioning.model.blueprint import Agent, Blueprint, Component, Link
+from provisioning.model.naming import physical_name
 from provisioning.state import MemoryStateStore
 
 BLUEPRINT = Blueprint(

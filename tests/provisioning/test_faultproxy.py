@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from provisioning.faultproxy import Call, FaultProxy
+from tests.support.faultproxy import Call, FaultProxy
 
 
 def client(proxy: FaultProxy, service: str, *, attempts: int = 1) -> Any:

@@ -18,7 +18,7 @@ import pytest
 from strands.models import BedrockModel
 from strands.models.model import Model
 
-from provisioning.packaging import package_code
+from provisioning.strands.packaging import package_code
 
 AGENT = {
     "name": "support",

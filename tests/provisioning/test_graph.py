@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from provisioning import engine
-from provisioning import graph as G
-from provisioning.blueprint import Agent, Blueprint, Component, Link
-from provisioning.naming import physical_name
-from provisioning.spec import Ref, iter_refs, to_jsonable
+from provisioning.graph import builder as G
+from provisioning.model.blueprint import Agent, Blueprint, Component, Link
+from provisioning.model.naming import physical_name
+from provisioning.model.spec import Ref, iter_refs, to_jsonable
 
 
 def blueprint(*links: Link, **queue_settings: Any) -> Blueprint:

@@ -7,18 +7,20 @@ import pytest
 
 from provisioning.aws import AwsContext, Target
 from provisioning.errors import ProvisioningError
-from provisioning.faultproxy import FaultProxy
-from provisioning.provisioners.base import Action
-from provisioning.provisioners.iam import (
-    RoleProvisioner,
+from provisioning.model.policy_documents import (
     add_vpc_execution_permissions,
-    build_lambda_assume_role_policy,
-    build_policy_from_permissions,
     build_shared_execution_role_policy,
     split_policy,
 )
+from provisioning.provisioners.base import Action
+from provisioning.provisioners.iam import (
+    RoleProvisioner,
+    build_lambda_assume_role_policy,
+    build_policy_from_permissions,
+)
 from provisioning.state import RecordedResource
 from tests.provisioning.lifecycle import apply, changed, replan
+from tests.support.faultproxy import FaultProxy
 
 LOGICAL_ID = "agent/support/role"
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/acme-dev-orders"

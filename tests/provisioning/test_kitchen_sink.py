@@ -5,8 +5,8 @@ from __future__ import annotations
 from provisioning import engine
 from provisioning.aws import TAG_PROJECT, AwsContext
 from provisioning.events import ListSink
-from provisioning.examples import kitchen_sink
-from provisioning.naming import physical_name
+from provisioning.model.examples import kitchen_sink
+from provisioning.model.naming import physical_name
 from provisioning.state import MemoryStateStore
 
 BLUEPRINT = kitchen_sink(project="acme")

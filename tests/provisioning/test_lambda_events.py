@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 
-from provisioning import packaging
 from provisioning.aws import AwsContext
 from provisioning.provisioners.base import Action
 from provisioning.provisioners.iam import build_lambda_assume_role_policy
@@ -14,6 +13,7 @@ from provisioning.provisioners.lambda_events import (
     PermissionProvisioner,
     function_name_of,
 )
+from provisioning.strands import packaging
 from tests.provisioning.lifecycle import apply, changed, replan
 
 FUNCTION = "acme-dev-support"

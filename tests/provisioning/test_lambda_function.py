@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 
-from provisioning import packaging
 from provisioning.aws import AwsContext
 from provisioning.errors import ProvisioningError
 from provisioning.provisioners.base import Action
@@ -18,6 +17,7 @@ from provisioning.provisioners.lambda_function import (
     calculate_memory_for_workload,
     calculate_timeout_for_workload,
 )
+from provisioning.strands import packaging
 from tests.provisioning.lifecycle import apply, changed, replan
 
 LOGICAL_ID = "agent/support/function"

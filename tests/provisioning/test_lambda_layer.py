@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from provisioning import packaging
+from provisioning.apply.orchestrator import Orchestrator
 from provisioning.aws import AwsContext
 from provisioning.events import ListSink
-from provisioning.orchestrator import Orchestrator
 from provisioning.provisioners.base import Action
 from provisioning.provisioners.lambda_layer import LayerProvisioner
 from provisioning.state import MemoryStateStore
+from provisioning.strands import packaging
 from tests.provisioning.lifecycle import apply, replan
 
 

@@ -7,9 +7,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provisioning.blueprint import Blueprint, Component
-from provisioning.graph import build
-from provisioning.naming import (
+from provisioning.graph.builder import build
+from provisioning.model.blueprint import Blueprint, Component
+from provisioning.model.naming import (
     ACCOUNT_SUFFIX_LEN,
     GLOBAL_KINDS,
     LIMITS,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from provisioning.naming import physical_name
-from provisioning.network import lambda_vpc_config, network_specs, validate_network
+from provisioning.graph.network import lambda_vpc_config, network_specs, validate_network
+from provisioning.model.naming import physical_name
+from provisioning.model.spec import Ref, resolve
 from provisioning.provisioners import provisioner_for
 from provisioning.provisioners.base import Action
-from provisioning.spec import Ref, resolve
 from tests.provisioning.ec2_helpers import apply
 
 SETTINGS = {

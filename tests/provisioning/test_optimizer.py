@@ -10,14 +10,13 @@ from typing import Any
 
 import pytest
 
-from provisioning import optimizer_policies as P
-from provisioning.blueprint import Agent, Blueprint, Component, Link
-from provisioning.graph import ResourceGraph, build
-from provisioning.naming import physical_name
-from provisioning.optimizer import Optimized, optimize
-from provisioning.provisioners.iam import INLINE_POLICY_LIMIT
-from provisioning.provisioners.iam_policy import MANAGED_POLICY_LIMIT
-from provisioning.spec import Ref, ResourceSpec, resolve
+from provisioning.graph.builder import ResourceGraph, build
+from provisioning.model.blueprint import Agent, Blueprint, Component, Link
+from provisioning.model.naming import physical_name
+from provisioning.model.policy_documents import INLINE_POLICY_LIMIT, MANAGED_POLICY_LIMIT
+from provisioning.model.spec import Ref, ResourceSpec, resolve
+from provisioning.optimize import policy_merging as P
+from provisioning.optimize.optimizer import Optimized, optimize
 
 NETWORK = {"enabled": True, "cidr": "10.20.0.0/16", "nat": "none"}
 

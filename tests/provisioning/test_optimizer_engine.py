@@ -15,11 +15,11 @@ from moto import mock_aws
 
 from provisioning import engine
 from provisioning.aws import AwsContext, Target
-from provisioning.blueprint import Agent, Blueprint, Component, Link
 from provisioning.events import ListSink
-from provisioning.faultproxy import is_read
-from provisioning.naming import physical_name
+from provisioning.model.blueprint import Agent, Blueprint, Component, Link
+from provisioning.model.naming import physical_name
 from provisioning.state import MemoryStateStore
+from tests.support.faultproxy import is_read
 
 TWINS = Blueprint(
     project="acme",

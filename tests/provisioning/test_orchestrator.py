@@ -7,15 +7,15 @@ from collections.abc import Iterator
 import pytest
 
 from provisioning import provisioners
+from provisioning.apply.concurrency import AdaptiveLimit
+from provisioning.apply.orchestrator import Orchestrator
 from provisioning.aws import AwsContext
-from provisioning.concurrency import AdaptiveLimit
 from provisioning.errors import RunSuperseded
 from provisioning.events import EventStatus, ListSink
-from provisioning.graph import ResourceGraph
-from provisioning.orchestrator import Orchestrator
-from provisioning.planner import make_plan
+from provisioning.graph.builder import ResourceGraph
+from provisioning.model.spec import Ref, ResourceSpec
+from provisioning.plan.planner import make_plan
 from provisioning.provisioners.base import Action
-from provisioning.spec import Ref, ResourceSpec
 from provisioning.state import MemoryStateStore, RecordedResource
 from tests.provisioning import fakes
 

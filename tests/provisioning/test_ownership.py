@@ -7,10 +7,10 @@ import pytest
 
 from provisioning import engine
 from provisioning.aws import TAG_LOGICAL_ID, TAG_PROJECT, TAG_STAGE, AwsContext, Target
-from provisioning.blueprint import Agent, Blueprint, Component
 from provisioning.errors import BlueprintError
 from provisioning.events import ListSink
-from provisioning.naming import physical_name
+from provisioning.model.blueprint import Agent, Blueprint, Component
+from provisioning.model.naming import physical_name
 from provisioning.state import MemoryStateStore, RecordedResource
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from provisioning.packaging import (
+from provisioning.strands.packaging import (
     MB,
     PLATFORMS,
     PackagingError,
@@ -27,7 +27,7 @@ from provisioning.packaging import (
     unzipped_size,
     zip_files,
 )
-from provisioning.pip_requirements import RequirementRefused
+from provisioning.strands.requirements import RequirementRefused
 
 AGENT: dict[str, Any] = {
     "name": "support",

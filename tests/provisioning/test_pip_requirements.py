@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provisioning.pip_requirements import (
+from provisioning.strands.requirements import (
     RequirementRefused,
     parse_requirements,
     pip_arguments,

@@ -5,21 +5,23 @@ from __future__ import annotations
 import pytest
 
 from provisioning.errors import ProvisioningError
+from provisioning.model.security_rules import (
+    build_https_rule,
+    build_rule_from_port,
+    build_rule_from_port_range,
+    consolidate_security_groups,
+    normalise_rules,
+)
+from provisioning.model.spec import Ref
 from provisioning.provisioners.base import Action
 from provisioning.provisioners.security_group import (
     InsecureRuleError,
     SecurityGroupProvisioner,
     _validate_rules,
     build_http_rule,
-    build_https_rule,
     build_internal_rule,
-    build_rule_from_port,
-    build_rule_from_port_range,
-    consolidate_security_groups,
-    normalise_rules,
 )
 from provisioning.provisioners.vpc import VpcProvisioner
-from provisioning.spec import Ref
 from tests.provisioning.ec2_helpers import apply, changed_names, lifecycle, plan, refuse
 
 

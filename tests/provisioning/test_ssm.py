@@ -11,15 +11,18 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from provisioning import drift, engine, graph
+from provisioning import engine
+from provisioning.analysis import drift
 from provisioning.aws import AwsContext
-from provisioning.blueprint import Agent, Blueprint
 from provisioning.events import ListSink
-from provisioning.naming import physical_name
+from provisioning.graph import builder as graph_builder
+from provisioning.graph.secret_params import policy_problems
+from provisioning.model.blueprint import Agent, Blueprint
+from provisioning.model.naming import physical_name
+from provisioning.model.secret_refs import value_version
+from provisioning.model.spec import ResourceSpec, to_jsonable
 from provisioning.provisioners.base import Action
-from provisioning.provisioners.ssm import SsmParameterProvisioner, value_version
-from provisioning.secret_params import policy_problems
-from provisioning.spec import ResourceSpec, to_jsonable
+from provisioning.provisioners.ssm import SsmParameterProvisioner
 from provisioning.state import MemoryStateStore
 from tests.provisioning.lifecycle import apply, changed, replan
 from tests.provisioning.test_generated_handler import AGENT, unpack
@@ -154,7 +157,7 @@ def test_a_policy_with_a_wildcard_action_is_a_problem_and_does_not_deploy(
     specs = {"r": ResourceSpec("r", "iam:role", {"inline_policies": {"x": wide}}, node="agent:a")}
 
     assert policy_problems(specs)[0][:2] == ("agent:a", "policy")
-    built = graph.build(blueprint())
+    built = graph_builder.build(blueprint())
     assert policy_problems(built.specs) == []
     not_action = {"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]}
     assert policy_problems({"r": replace(specs["r"], properties={"p": not_action})})

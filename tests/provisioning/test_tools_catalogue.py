@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from provisioning import tools_catalogue as catalogue
-from provisioning.spec import Join, to_jsonable
+from provisioning.model.spec import Join, to_jsonable
+from provisioning.strands import tools_catalogue as catalogue
 
 ARN = catalogue.ArnContext(partition="aws", region="eu-west-1", account="123456789012")
 
@@ -77,7 +77,7 @@ def test_api_keys_of_tools_are_secrets_not_plain_variables() -> None:
 
 
 def test_resources_may_be_placeholders_known_only_at_deploy() -> None:
-    from provisioning.graph import ACCOUNT, PARTITION, REGION
+    from provisioning.graph.builder import ACCOUNT, PARTITION, REGION
 
     arn = catalogue.ArnContext(partition=PARTITION, region=REGION, account=ACCOUNT)
     resources = catalogue.CATALOGUE["retrieve"].statements({"knowledge_base_id": "KB1"}, arn)

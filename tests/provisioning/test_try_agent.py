@@ -7,9 +7,9 @@ from typing import Any
 
 import boto3
 
-from provisioning import try_agent
 from provisioning.aws import AwsContext
-from provisioning.packaging import package_code
+from provisioning.strands import try_agent
+from provisioning.strands.packaging import package_code
 
 
 def test_moto_s_function_error_is_reported_as_a_failure_not_an_answer(aws: AwsContext) -> None:

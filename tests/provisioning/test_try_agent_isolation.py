@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from provisioning import isolation, try_agent
 from provisioning.aws import AwsContext
+from provisioning.strands import isolation, try_agent
 
 SERVER_SECRETS = {
     "STRANDS_SECRETS_KEY": "fake-unseal-key-0f3c9a",

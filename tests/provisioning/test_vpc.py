@@ -7,13 +7,9 @@ from botocore.stub import ANY, Stubber
 
 from provisioning.aws import AwsContext
 from provisioning.errors import ProvisioningError
+from provisioning.model.cidr import carve_subnets, cidr_problems
 from provisioning.provisioners.base import Action
-from provisioning.provisioners.vpc import (
-    SubnetProvisioner,
-    VpcProvisioner,
-    carve_subnets,
-    cidr_problems,
-)
+from provisioning.provisioners.vpc import SubnetProvisioner, VpcProvisioner
 from provisioning.provisioners.vpc_gateways import (
     ElasticIpProvisioner,
     InternetGatewayProvisioner,

@@ -1,6 +1,6 @@
 """Scenario fixtures: the fault proxy in front of the sandbox, and a ~20-resource project.
 
-The proxy (provisioning/faultproxy.py) runs in the test process; a worker in another
+The proxy (tests/support/faultproxy.py) runs in the test process; a worker in another
 process reaches the sandbox only through it (SANDBOX_ENDPOINT_URL points at the proxy),
 so faults reach it too, and the test steers them through the proxy's profile.
 Inventories are taken from the sandbox directly, never through the proxy.
@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from provisioning.aws import AwsContext, Target
-from provisioning.blueprint import Agent, Blueprint, Component, Link
-from provisioning.faultproxy import FaultProxy
+from provisioning.model.blueprint import Agent, Blueprint, Component, Link
+from tests.support.faultproxy import FaultProxy
 
 PROJECT = "rely"
 CREATE_ACTIONS = (

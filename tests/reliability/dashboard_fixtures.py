@@ -7,8 +7,8 @@ from collections import Counter
 
 from django.contrib.auth import get_user_model
 
-from dashboard import services
 from dashboard.models import DeployedResource, Deployment, PendingOperation, Stage
+from dashboard.projects import services as project_services
 from tests.reliability.conftest import PROJECT
 
 RUN_TIMEOUT_S = 180
@@ -17,9 +17,9 @@ RUN_TIMEOUT_S = 180
 def make_project(name: str = PROJECT) -> Stage:
     """The same 21 resources as conftest.blueprint(), made through the services by ops."""
     ops, _ = get_user_model().objects.get_or_create(username="ops", defaults={"is_staff": True})
-    project = services.project_create(name=name, user=ops)
+    project = project_services.project_create(name=name, user=ops)
     for agent in ("support", "billing"):
-        services.agent_create(project=project, user=ops, data={"name": agent})
+        project_services.agent_create(project=project, user=ops, data={"name": agent})
     components = [
         ("http_api", "public", {}),
         ("bucket", "docs", {}),
@@ -28,7 +28,7 @@ def make_project(name: str = PROJECT) -> Stage:
         ("topic", "alerts", {}),
     ]
     for kind, component, settings in components:
-        services.component_create(
+        project_services.component_create(
             project=project, user=ops, kind=kind, name=component, settings=settings
         )
     links = [
@@ -40,7 +40,9 @@ def make_project(name: str = PROJECT) -> Stage:
         ("topic:alerts", "queue:jobs", ""),
     ]
     for source, target, kind in links:
-        services.link_create(project=project, user=ops, source=source, target=target, kind=kind)
+        project_services.link_create(
+            project=project, user=ops, source=source, target=target, kind=kind
+        )
     stage = project.stages.get()
     stage.settings = {**(stage.settings or {}), "dependencies": "none"}
     stage.save(update_fields=["settings"])

@@ -15,7 +15,6 @@ import pytest
 from provisioning import engine
 from provisioning.errors import EngineError
 from provisioning.events import EventStatus, ListSink
-from provisioning.faultproxy import FaultProxy, is_read
 from provisioning.state import MemoryStateStore
 from tests.reliability.conftest import (
     CREATE_ACTIONS,
@@ -24,6 +23,7 @@ from tests.reliability.conftest import (
     lost_reply_on_first_call_of_each_create,
 )
 from tests.reliability.inventory import TYPE_TO_KIND, counts, duplicates, inventory, leftovers
+from tests.support.faultproxy import FaultProxy, is_read
 
 THROTTLE_TRIALS = 3
 

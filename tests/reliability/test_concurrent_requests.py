@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from dashboard import services
 from dashboard.models import Deployment
+from dashboard.runs import services as run_services
 from tests.reliability.dashboard_fixtures import make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,9 +39,9 @@ def race(stage: Any, kinds: list[str]) -> list[tuple[str, str]]:
         try:
             barrier.wait()
             try:
-                services.deployment_start(stage=stage, kind=kind, user=None, enqueue=False)
+                run_services.deployment_start(stage=stage, kind=kind, user=None, enqueue=False)
                 answer = ("ok", kind)
-            except services.StageBusy as exc:
+            except run_services.StageBusy as exc:
                 answer = ("busy", exc.message)
             with lock:
                 answers.append(answer)

@@ -1,6 +1,6 @@
 """Scenario 5: the database connection is lost right after AWS made a resource.
 
-In-process runs (`runner.run_deployment`). The save that records the K-th resource
+In-process runs (`execution.run_deployment`). The save that records the K-th resource
 made loses its connection: on PostgreSQL the run's own backend is terminated from
 another connection (`pg_terminate_backend`), so the save fails as it would for real;
 on the embedded SQLite the save raises the OperationalError a lost connection gives.
@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 from django.db import OperationalError, connection
 
-from dashboard import runner, services
 from dashboard.models import Deployment, Stage
-from dashboard.store import DbStateStore
-from provisioning.faultproxy import FaultProxy
+from dashboard.runs import execution
+from dashboard.runs import services as run_services
+from dashboard.runs.store import DbStateStore
 from provisioning.state import RecordedResource
 from tests.reliability.dashboard_fixtures import make_project, pending, recorded_by_type
 from tests.reliability.inventory import TYPE_TO_KIND, counts, duplicates, inventory, leftovers
+from tests.support.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LOSE_AT_SAVE = [4, 15]
@@ -62,8 +63,8 @@ def lost_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
 
 def run(stage: Stage, kind: str = "deploy") -> Deployment:
-    deployment = services.deployment_start(stage=stage, kind=kind, user=None, enqueue=False)
-    done = runner.run_deployment(deployment.pk)
+    deployment = run_services.deployment_start(stage=stage, kind=kind, user=None, enqueue=False)
+    done = execution.run_deployment(deployment.pk)
     assert done is not None
     return done
 

@@ -14,11 +14,11 @@ import pytest
 
 from provisioning import engine
 from provisioning.events import ListSink
-from provisioning.faultproxy import FaultProxy
 from provisioning.provisioners import lambda_function
 from provisioning.state import MemoryStateStore
 from tests.reliability.conftest import blueprint, engine_aws
 from tests.reliability.inventory import duplicates, inventory
+from tests.support.faultproxy import FaultProxy
 
 PROPAGATION_S = 10.0
 SLACK_S = 4.0

@@ -17,14 +17,14 @@ import pytest
 from django.db import connections
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from dashboard import selectors
 from dashboard.models import Deployment, Membership, Stage
+from dashboard.runs import selectors as run_selectors
 from provisioning import sandbox as sandbox_server
-from provisioning.faultproxy import FaultProxy
 from tests.e2e.conftest import e2e_user, page, server_url  # noqa: F401 - fixtures
 from tests.e2e.test_journey import RUN_TIMEOUT_MS, log_in
 from tests.reliability.conftest import slow_writes
 from tests.reliability.dashboard_fixtures import make_project
+from tests.support.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +70,7 @@ def stored_seqs(stage: Stage) -> list[int]:
     def read() -> list[int]:
         try:
             deployment = Deployment.objects.filter(stage=stage, kind="deploy").get()
-            return [e["seq"] for e in selectors.deployment_events(deployment=deployment)]
+            return [e["seq"] for e in run_selectors.deployment_events(deployment=deployment)]
         finally:
             connections.close_all()
 

@@ -25,13 +25,14 @@ import pytest
 from django.db import connection
 from dramatiq.brokers.redis import RedisBroker
 
-from dashboard import actors, runner, services
 from dashboard.models import Deployment, Stage
-from provisioning.faultproxy import FaultProxy
+from dashboard.runs import actors, lifecycle
+from dashboard.runs import services as run_services
 from tests.reliability.conftest import slow_writes
 from tests.reliability.dashboard_fixtures import make_project, wait_end
 from tests.reliability.inventory import duplicates, inventory
 from tests.reliability.workers import Workers, workers
+from tests.support.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STALE_S = 3.0
@@ -106,7 +107,7 @@ def pool(
 
 def send(redis_url: str, stage: Stage, kind: str = "deploy") -> Deployment:
     """Queue a run on the private Redis (the test process's own broker is the shared one)."""
-    deployment = services.deployment_start(stage=stage, kind=kind, user=None, enqueue=False)
+    deployment = run_services.deployment_start(stage=stage, kind=kind, user=None, enqueue=False)
     broker = RedisBroker(url=redis_url)
     try:
         broker.enqueue(actors.actor_for(kind).message(deployment.pk))
@@ -144,11 +145,11 @@ def test_redis_restarted_mid_deploy_leaves_a_true_run_and_a_gapless_history(
     try:
         done = wait_end(deployment, timeout_s=90)
     except AssertionError:  # the run went silent: the stale heartbeat shows it interrupted
-        runner.fail_stale_runs(stage=stage)
+        lifecycle.fail_stale_runs(stage=stage)
         done = Deployment.objects.get(pk=deployment.pk)
     took = time.monotonic() - started
 
-    assert done.status == "SUCCEEDED" or done.error == runner.INTERRUPTED, done.error
+    assert done.status == "SUCCEEDED" or done.error == lifecycle.INTERRUPTED, done.error
     history = seqs(done)
     assert history == list(range(1, len(history) + 1)), history  # no gap, no repeat
     # the worker still consumes from the restarted Redis, and the next deploy converges

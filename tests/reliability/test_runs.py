@@ -1,6 +1,6 @@
 """Scenario 4 (an AWS error at resource k) and fencing (a worker that wakes up too late).
 
-In-process runs (`runner.run_deployment`, as a worker thread would) against the sandbox
+In-process runs (`execution.run_deployment`, as a worker thread would) against the sandbox
 through the fault proxy: what matters here is the database and AWS, not the queue.
 """
 
@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from dashboard import runner, selectors, services
 from dashboard.models import DeployedResource, Deployment
-from provisioning.faultproxy import FaultProxy
+from dashboard.runs import execution, lifecycle
+from dashboard.runs import selectors as run_selectors
+from dashboard.runs import services as run_services
 from tests.reliability.conftest import slow_writes
 from tests.reliability.dashboard_fixtures import make_project, pending, wait_end
 from tests.reliability.inventory import duplicates, inventory
+from tests.support.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REFUSAL = {
@@ -32,8 +34,8 @@ REFUSAL = {
 
 
 def run(stage: Any, kind: str = "deploy") -> Deployment:
-    deployment = services.deployment_start(stage=stage, kind=kind, user=None, enqueue=False)
-    done = runner.run_deployment(deployment.pk)
+    deployment = run_services.deployment_start(stage=stage, kind=kind, user=None, enqueue=False)
+    done = execution.run_deployment(deployment.pk)
     assert done is not None
     return done
 
@@ -53,12 +55,12 @@ def test_an_aws_error_at_one_resource_fails_the_run_with_its_message_and_the_nex
         DeployedResource.objects.filter(stage=stage).values_list("logical_id", flat=True)
     )
     assert len(recorded) >= 15 and not any(lid.startswith("table/") for lid in recorded)
-    events = selectors.deployment_events(deployment=failed)
+    events = run_selectors.deployment_events(deployment=failed)
     skipped = {e["resource"] for e in events if e["status"] == "skipped"}
     assert skipped and all(
         e["resource"] not in recorded for e in events if e["resource"] in skipped
     )
-    assert selectors.deployment_active(stage=stage) is None  # the lock is released
+    assert run_selectors.deployment_active(stage=stage) is None  # the lock is released
 
     proxy.set_profile({})
     proxy.reset()
@@ -67,7 +69,7 @@ def test_an_aws_error_at_one_resource_fails_the_run_with_its_message_and_the_nex
     assert resumed.status == "SUCCEEDED", resumed.error
     created = {
         e["resource"]
-        for e in selectors.deployment_events(deployment=resumed)
+        for e in run_selectors.deployment_events(deployment=resumed)
         if e["action"] == "CREATE" and e["status"] == "started"
     }
     assert created and not created & recorded  # what the failed run made is not made again
@@ -86,26 +88,26 @@ def test_a_worker_that_lost_its_run_stops_writing_state_and_events(
     # Given: a slow deploy is running in a worker thread ...
     stage = make_project()
     proxy.set_profile(slow_writes(0.4))
-    deployment = services.deployment_start(stage=stage, kind="deploy", user=None, enqueue=False)
-    worker = threading.Thread(target=runner.run_deployment, args=(deployment.pk,), daemon=True)
+    deployment = run_services.deployment_start(stage=stage, kind="deploy", user=None, enqueue=False)
+    worker = threading.Thread(target=execution.run_deployment, args=(deployment.pk,), daemon=True)
     worker.start()
     while not DeployedResource.objects.filter(stage=stage).exists():
         time.sleep(0.05)
 
     # ... when it is declared dead (as if it had paused past its heartbeat)
     settings.DEPLOYMENT_STALE_AFTER_S = 0
-    assert runner.fail_stale_runs(stage=stage) == 1
+    assert lifecycle.fail_stale_runs(stage=stage) == 1
     fenced_at = DeployedResource.objects.filter(stage=stage).count()
-    last_seq = selectors.deployment_events(deployment=deployment)[-1]["seq"]
+    last_seq = run_selectors.deployment_events(deployment=deployment)[-1]["seq"]
     worker.join(timeout=60)
 
     # then: it wrote nothing more, neither state nor history, and started nothing new
     assert not worker.is_alive()
     assert DeployedResource.objects.filter(stage=stage).count() == fenced_at
-    after = selectors.deployment_events(deployment=deployment, after=last_seq)
+    after = run_selectors.deployment_events(deployment=deployment, after=last_seq)
     assert after == []
     deployment.refresh_from_db()
-    assert deployment.status == "FAILED" and deployment.error == runner.INTERRUPTED
+    assert deployment.status == "FAILED" and deployment.error == lifecycle.INTERRUPTED
     # and a new run takes over and converges, finding what the lost run made in flight
     settings.DEPLOYMENT_STALE_AFTER_S = 90
     proxy.set_profile({})
@@ -118,14 +120,14 @@ def test_cancel_from_the_command_line_stops_a_queued_run_and_asks_a_running_one(
     sandbox: str,
 ) -> None:
     stage = make_project()
-    queued = services.deployment_start(stage=stage, kind="deploy", user=None, enqueue=False)
+    queued = run_services.deployment_start(stage=stage, kind="deploy", user=None, enqueue=False)
     out = io.StringIO()
 
     call_command("cancel", "rely", "--stage", "dev", stdout=out)
 
     queued.refresh_from_db()
     assert queued.status == "CANCELLED" and "cancelled" in out.getvalue()
-    running = services.deployment_start(stage=stage, kind="deploy", user=None, enqueue=False)
+    running = run_services.deployment_start(stage=stage, kind="deploy", user=None, enqueue=False)
     Deployment.objects.filter(pk=running.pk).update(status="RUNNING")
     call_command("cancel", "rely", stdout=out)
     running.refresh_from_db()

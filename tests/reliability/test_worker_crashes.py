@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 
-from dashboard import runner, services
 from dashboard.models import Deployment, DeploymentEvent, Stage
-from provisioning.faultproxy import FaultProxy, is_read
+from dashboard.runs import lifecycle
+from dashboard.runs import services as run_services
 from tests.reliability.dashboard_fixtures import make_project, pending, recorded_by_type, wait_end
 from tests.reliability.inventory import TYPE_TO_KIND, counts, duplicates, inventory, leftovers
 from tests.reliability.workers import Worker, Workers, workers
+from tests.support.faultproxy import FaultProxy, is_read
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STALE_S = 2.0
@@ -39,16 +40,16 @@ def scenario(proxy: FaultProxy, redis_url: str, settings: Any, tmp_path: Path) -
 def start(pool: Workers, stage: Stage, kind: str, crash: str = "") -> Deployment:
     pool.crash_at(crash)
     worker = pool.ensure()
-    deployment = services.deployment_start(stage=stage, kind=kind, user=None)
+    deployment = run_services.deployment_start(stage=stage, kind=kind, user=None)
     if not crash:
         return wait_end(deployment)
     worker.wait_crash()
     deployment.refresh_from_db()
     assert deployment.status == "RUNNING"  # nobody knows yet: the heartbeat has to go stale
     time.sleep(STALE_S + 0.5)
-    runner.fail_stale_runs(stage=stage)
+    lifecycle.fail_stale_runs(stage=stage)
     deployment.refresh_from_db()
-    assert deployment.status == "FAILED" and deployment.error == runner.INTERRUPTED
+    assert deployment.status == "FAILED" and deployment.error == lifecycle.INTERRUPTED
     return deployment
 
 
@@ -131,7 +132,7 @@ def test_a_killed_workers_run_is_failed_by_the_sweep_with_nobody_looking(
     pool = [Worker(tmp_path, env, n) for n in (1, 2)]
     try:
         stage = make_project()
-        deployment = services.deployment_start(stage=stage, kind="deploy", user=None)
+        deployment = run_services.deployment_start(stage=stage, kind="deploy", user=None)
 
         # ... when the one running the deploy is SIGKILLed mid-run
         deadline = time.monotonic() + 90
@@ -143,7 +144,7 @@ def test_a_killed_workers_run_is_failed_by_the_sweep_with_nobody_looking(
         row = _row_when_ended(deployment.pk, timeout_s=STALE_S + SWEEP_PERIOD_S + 15)
 
         # then the run is failed as interrupted within stale + period (+ a busy machine's margin)
-        assert (row["status"], row["error"]) == ("FAILED", runner.INTERRUPTED)
+        assert (row["status"], row["error"]) == ("FAILED", lifecycle.INTERRUPTED)
         latency = (row["finished_at"] - row["heartbeat_at"]).total_seconds()
         print(f"sweeper latency {latency:.2f} s (stale {STALE_S} s + period {SWEEP_PERIOD_S} s)")
         assert STALE_S <= latency <= STALE_S + SWEEP_PERIOD_S + 3, latency
@@ -151,7 +152,7 @@ def test_a_killed_workers_run_is_failed_by_the_sweep_with_nobody_looking(
         statuses = list(run_level.order_by("seq").values_list("status", flat=True))
         assert statuses[-1] == "failed" and statuses.count("failed") == 1, statuses  # one end
         # and the stage is free: the surviving worker deploys it to the end
-        again = wait_end(services.deployment_start(stage=stage, kind="deploy", user=None))
+        again = wait_end(run_services.deployment_start(stage=stage, kind="deploy", user=None))
         assert again.status == "SUCCEEDED", again.error
     finally:
         for worker in pool:

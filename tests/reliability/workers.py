@@ -1,7 +1,7 @@
 """Real `manage.py rundramatiq` processes the scenarios start, crash and replace.
 
 Each worker runs in its own session so the test can end it and its forked child by
-the group id it started; a crash comes from inside (dashboard/reliability.py's crash
+the group id it started; a crash comes from inside (dashboard/runs/reliability.py's crash
 point: SIGKILL at the K-th AWS write of a run), read from a file at each run start.
 """
 

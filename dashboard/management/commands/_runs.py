@@ -17,8 +17,11 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection
 
-from dashboard import runner, selectors, services
+from dashboard import errors
 from dashboard.models import Deployment, Project, Stage
+from dashboard.runs import execution, queue
+from dashboard.runs import selectors as run_selectors
+from dashboard.runs import services as run_services
 
 Write = Callable[[str], None]
 POLL_S = 0.3
@@ -40,17 +43,17 @@ def find_stage(project_name: str, stage_name: str) -> Stage:
 
 def start(stage: Stage, kind: str) -> Deployment:
     try:
-        return services.deployment_start(
+        return run_services.deployment_start(
             stage=stage, kind=kind, user=None, enqueue=not settings.EMBEDDED
         )
-    except (services.ServiceError, runner.QueueUnavailable) as exc:
+    except (errors.ServiceError, queue.QueueUnavailable) as exc:
         raise CommandError(exc.message) from None
 
 
 def _run_here(deployment_id: int) -> threading.Thread:
     def work() -> None:
         try:
-            runner.run_deployment(deployment_id)
+            execution.run_deployment(deployment_id)
         finally:
             connection.close()
 
@@ -102,7 +105,7 @@ def follow(deployment: Deployment, write: Write | None) -> Deployment:
         try:
             deployment.refresh_from_db()
             ended = not deployment.is_active
-            for event in selectors.deployment_events(deployment=deployment, after=seq):
+            for event in run_selectors.deployment_events(deployment=deployment, after=seq):
                 seq = event["seq"]
                 if progress:
                     progress.show(event)
@@ -117,8 +120,8 @@ def follow(deployment: Deployment, write: Write | None) -> Deployment:
             cancelling = True
             if write:
                 write(f"cancelling #{deployment.pk} (Ctrl-C again to stop following)")
-            with contextlib.suppress(services.ServiceError):
-                services.deployment_cancel(deployment=deployment, user=None)
+            with contextlib.suppress(errors.ServiceError):
+                run_services.deployment_cancel(deployment=deployment, user=None)
 
 
 def run(stage: Stage, kind: str, *, wait: bool, write: Write | None) -> Deployment:

@@ -6,9 +6,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard import runner, services
+from dashboard import errors
 from dashboard.management.commands import _runs
 from dashboard.models import Deployment
+from dashboard.runs import lifecycle
+from dashboard.runs import services as run_services
 
 
 class Command(BaseCommand):
@@ -24,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         stage = _runs.find_stage(options["project"], options["stage"])
-        runner.fail_stale_runs(stage=stage)
+        lifecycle.fail_stale_runs(stage=stage)
         active = (
             Deployment.objects.filter(stage=stage, status__in=Deployment.ACTIVE)
             .order_by("-created_at", "-id")
@@ -33,8 +35,8 @@ class Command(BaseCommand):
         if active is None:
             raise CommandError(f"nothing is running on {stage}")
         try:
-            deployment = services.deployment_cancel(deployment=active, user=None)
-        except services.ServiceError as exc:
+            deployment = run_services.deployment_cancel(deployment=active, user=None)
+        except errors.ServiceError as exc:
             raise CommandError(exc.message) from None
         if not deployment.is_active:
             self.stdout.write(f"{deployment.kind} #{deployment.pk} {deployment.status.lower()}")

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from provisioning.deployer_policy import policy_document
+from provisioning import engine
 
 
 class Command(BaseCommand):
@@ -17,4 +17,4 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write(json.dumps(policy_document(), indent=2))
+        self.stdout.write(json.dumps(engine.deployer_policy(), indent=2))

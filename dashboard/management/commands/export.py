@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard import selectors_history
+from dashboard.history import selectors as history_selectors
 from dashboard.models import Project
 
 
@@ -45,7 +45,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         project = self._project(options["project"], options["id"])
-        rows = selectors_history.export_rows(
+        rows = history_selectors.export_rows(
             user=_Operator(),  # type: ignore[arg-type]
             project=project,
         )
@@ -57,7 +57,7 @@ class Command(BaseCommand):
 
     def _project(self, name: str, project_id: int | None) -> Project:
         """One identity: runs of another project that had the same name are never mixed in."""
-        candidates = selectors_history.projects_named(name)
+        candidates = history_selectors.projects_named(name)
         if project_id is not None:
             chosen = [p for p in candidates if p.pk == project_id]
             if not chosen:
@@ -84,7 +84,7 @@ class Command(BaseCommand):
             self._json(list(rows), out, with_events=options["events"])
 
     def _csv(self, rows: Any, out: Any) -> None:
-        writer = csv.DictWriter(out, fieldnames=selectors_history.EXPORT_COLUMNS)
+        writer = csv.DictWriter(out, fieldnames=history_selectors.EXPORT_COLUMNS)
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, "plan_summary": json.dumps(row["plan_summary"] or {})})
@@ -92,7 +92,7 @@ class Command(BaseCommand):
     def _json(self, rows: list[dict[str, Any]], out: Any, *, with_events: bool) -> None:
         if with_events:
             events: dict[int, list[dict[str, Any]]] = {}
-            for event in selectors_history.export_events([r["id"] for r in rows]):
+            for event in history_selectors.export_events([r["id"] for r in rows]):
                 events.setdefault(int(str(event["deployment"])), []).append(event)
             rows = [{**row, "events": events.get(row["id"], [])} for row in rows]
         json.dump(rows, out, indent=2, default=str)

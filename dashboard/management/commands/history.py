@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard import selectors
 from dashboard.models import Project
+from dashboard.runs import selectors as run_selectors
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         project = Project.objects.filter(name=options["project"]).first()
         if project is None:
             raise CommandError(f"no project named {options['project']!r}")
-        runs = selectors.deployment_list(project=project, limit=options["limit"])
+        runs = run_selectors.deployment_list(project=project, limit=options["limit"])
         if not runs:
             self.stdout.write("no runs yet")
         for run in runs:

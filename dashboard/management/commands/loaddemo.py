@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard import demo
+from dashboard.projects import demo
 
 
 class Command(BaseCommand):

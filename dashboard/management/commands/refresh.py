@@ -10,8 +10,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard import runner, services_drift
+from dashboard.history import drift as drift_services
 from dashboard.management.commands import _runs
+from dashboard.runs import actors, queue
 
 
 class Command(BaseCommand):
@@ -25,15 +26,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["schedule"]:
-            from dashboard import actors
-
             actors.drift_scheduler.send(True)
             self.stdout.write("drift scheduler started: it checks due stages every 15 minutes")
             return
         if options["due"]:
             try:
-                started = services_drift.drift_check_due()
-            except runner.QueueUnavailable as exc:
+                started = drift_services.drift_check_due()
+            except queue.QueueUnavailable as exc:
                 raise CommandError(exc.message) from None
             self.stdout.write(f"{len(started)} refreshes started")
             return
@@ -42,7 +41,7 @@ class Command(BaseCommand):
         stage = _runs.find_stage(options["project"], options["stage"])
         deployment = _runs.run(stage, "refresh", wait=True, write=self.stdout.write)
         _runs.check_outcome(deployment)
-        drifted = services_drift.stage_drift(stage=stage)
+        drifted = drift_services.stage_drift(stage=stage)
         for resource in drifted:
             for item in resource.drift:
                 self.stdout.write(

@@ -4,9 +4,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from dashboard import runner, selectors
 from dashboard.management.commands import _runs
 from dashboard.models import Deployment
+from dashboard.projects import selectors as project_selectors
+from dashboard.runs import lifecycle
 
 
 class Command(BaseCommand):
@@ -18,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         stage = _runs.find_stage(options["project"], options["stage"])
-        runner.fail_stale_runs(stage=stage)
+        lifecycle.fail_stale_runs(stage=stage)
         self.stdout.write(f"{stage}  target={stage.target}  region={stage.region}")
         latest = Deployment.objects.filter(stage=stage).exclude(kind="plan").first()
         if latest is None:
@@ -29,7 +30,7 @@ class Command(BaseCommand):
                 f"at {latest.created_at:%Y-%m-%d %H:%M:%S}"
                 + (f"  error: {latest.error}" if latest.error else "")
             )
-        resources = list(selectors.stage_resources(stage=stage))
+        resources = list(project_selectors.stage_resources(stage=stage))
         self.stdout.write(f"{len(resources)} resources")
         for resource in resources:
             self.stdout.write(f"  {resource.logical_id}  {resource.type}  {resource.physical_id}")

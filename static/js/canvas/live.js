@@ -1,5 +1,5 @@
 // Live deploy colours: the same websocket as the deployment page
-// (/ws/deployments/<id>/?after=<seq>, see dashboard/consumers.py). Every event names a
+// (/ws/deployments/<id>/?after=<seq>, see dashboard/runs/consumers.py). Every event names a
 // resource's logical id; the canvas state maps it to the node it came from. A node is
 // failed if any of its resources failed, in progress while any is working, done when
 // the run ended well (resources left unchanged send no events), pending otherwise.

@@ -1,0 +1,132 @@
+"""Forms for members, stage settings and secret variables (issue 8).
+
+Secrets are write-only: a stored one is shown as a mask, and submitting the mask
+back keeps it; static AWS keys are never rendered at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django import forms
+
+from dashboard.access.secrets import MASK
+from dashboard.models import Membership, Stage
+from dashboard.projects import aws_fields
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+SECRET_HELP = (
+    "One NAME=value per line; stored encrypted, delivered to Lambda as an SSM SecureString "
+    f"and never shown again ({MASK} keeps the stored value)."
+)
+
+
+def secret_environment_field() -> forms.CharField:
+    return forms.CharField(
+        label="Secret variables",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocomplete": "off"}),
+        help_text=SECRET_HELP,
+    )
+
+
+def parse_secret_lines(text: str) -> dict[str, str | None]:
+    """NAME -> value, or None where the mask was left in place (keep the stored value)."""
+    found: dict[str, str | None] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if not sep or not _NAME.match(name):
+            raise forms.ValidationError(f"Line {number} is not NAME=value. {SECRET_HELP}")
+        value = value.strip()
+        found[name] = None if value == MASK else value
+    return found
+
+
+def masked_secret_lines(sealed: Mapping[str, str] | None) -> str:
+    return "\n".join(f"{name}={MASK}" for name in sorted(sealed or {}))
+
+
+def _checked(check: Callable[[str], str]) -> Callable[[str], None]:
+    def validator(value: str) -> None:
+        try:
+            check(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    return validator
+
+
+class StageForm(forms.Form):
+    target = forms.ChoiceField(choices=Stage.Target.choices)
+    region = forms.ChoiceField(choices=())
+    role_arn = forms.CharField(
+        label="Role to assume (ARN)",
+        required=False,
+        max_length=2048,
+        validators=[_checked(aws_fields.clean_role_arn)],
+        help_text="Optional: deploys assume it with short-lived STS credentials.",
+    )
+    external_id = forms.CharField(
+        label="External ID",
+        required=False,
+        max_length=1224,
+        validators=[_checked(aws_fields.clean_external_id)],
+    )
+    permissions_boundary = forms.CharField(
+        label="Permissions boundary (policy ARN)",
+        required=False,
+        max_length=2048,
+        validators=[_checked(aws_fields.clean_policy_arn)],
+        help_text="Every role this stage creates carries it.",
+    )
+    protected = forms.BooleanField(
+        required=False,
+        help_text="Deploys need an owner's approval of the plan; destroy is disabled.",
+    )
+    access_key_id = forms.CharField(
+        label="Static access key id",
+        required=False,
+        max_length=128,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        validators=[_checked(aws_fields.clean_access_key_id)],
+        help_text="Only if your team insists on static keys; blank keeps what is stored.",
+    )
+    secret_access_key = forms.CharField(
+        label="Static secret access key",
+        required=False,
+        max_length=128,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        validators=[_checked(aws_fields.clean_secret_access_key)],
+    )
+    clear_static_keys = forms.BooleanField(required=False, label="Forget the stored static keys")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [(r, r) for r in aws_fields.regions()]
+
+    @staticmethod
+    def initial_for(stage: Stage) -> dict[str, Any]:
+        return {
+            "target": stage.target,
+            "region": stage.region,
+            "role_arn": stage.role_arn,
+            "external_id": stage.external_id,
+            "permissions_boundary": stage.permissions_boundary,
+            "protected": stage.protected,
+        }
+
+
+class MemberInviteForm(forms.Form):
+    username = forms.CharField(
+        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.VIEWER)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices)

@@ -1,0 +1,231 @@
+"""Drift: refresh a stage, mark what AWS no longer matches, revert it or accept it; orphans."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from dashboard import errors
+from dashboard.access import credentials, roles
+from dashboard.models import Agent, Component, DeployedResource, Deployment, Stage
+from dashboard.projects import services as project_services
+from dashboard.runs import queue
+from dashboard.runs import services as run_services
+from provisioning import engine
+
+
+# --- reads ---------------------------------------------------------------------------------
+def stage_drift(*, stage: Stage) -> list[DeployedResource]:
+    return [
+        r for r in DeployedResource.objects.filter(stage=stage).order_by("logical_id") if r.drift
+    ]
+
+
+def drifted_nodes(*, stage: Stage) -> set[str]:
+    """Node keys ("agent:support") with at least one drifted resource: for the canvas."""
+    return {r.node for r in stage_drift(stage=stage) if r.node}
+
+
+def last_refresh(*, stage: Stage) -> Deployment | None:
+    return (
+        Deployment.objects.filter(stage=stage, kind=Deployment.Kind.REFRESH)
+        .defer("blueprint")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def stage_orphans(*, stage: Stage) -> list[dict[str, Any]]:
+    """Orphans the last successful refresh found (for this stage, or untagged by stage)."""
+    refresh = (
+        Deployment.objects.filter(
+            stage=stage, kind=Deployment.Kind.REFRESH, status=Deployment.Status.SUCCEEDED
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if refresh is None:
+        return []
+    orphans = (refresh.plan or {}).get("orphans") or []
+    return [o for o in orphans if o.get("stage") in ("", stage.name)]
+
+
+# --- accept a live value -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Owner:
+    """Where the project keeps a property: an agent field or a component setting."""
+
+    kind: str  # "agent" or "component"
+    field: str
+    convert: Callable[[Any, DeployedResource, Any], Any] = lambda live, _row, _node: live
+
+
+def _user_environment(live: Any, row: DeployedResource, node: Any) -> dict[str, str]:
+    # The engine adds link variables (TABLE_NOTES=...) of its own: keep only the user's.
+    recorded = dict(row.properties.get("environment") or {})
+    generated = set(recorded) - set(node.environment or {})
+    return {k: str(v) for k, v in dict(live or {}).items() if k not in generated}
+
+
+AGENT_OWNED = {
+    name: Owner("agent", name)
+    for name in ("memory_mb", "timeout_s", "reserved_concurrency", "runtime", "architecture")
+}
+
+
+AGENT_OWNED["environment"] = Owner("agent", "environment", _user_environment)
+
+
+AGENT_OWNED["tracing"] = Owner("agent", "tracing", lambda live, _r, _n: live == "Active")
+
+
+OWNED: dict[str, dict[str, Owner]] = {
+    "lambda:function": AGENT_OWNED,
+    "sqs:queue": {
+        name: Owner("component", name)
+        for name in (
+            "visibility_timeout_s",
+            "message_retention_s",
+            "receive_wait_time_s",
+            "delay_s",
+            "content_based_deduplication",
+        )
+    },
+    "s3:bucket": {"versioning": Owner("component", "versioning")},
+    "dynamodb:table": {
+        name: Owner("component", name)
+        for name in ("billing_mode", "read_capacity", "write_capacity", "point_in_time_recovery")
+    },
+    "lambda:event-source-mapping": {"batch_size": Owner("component", "batch_size")},
+}
+
+
+def owner_of(row: DeployedResource, name: str) -> Owner | None:
+    if row.type == "sqs:queue" and row.logical_id.endswith("/dlq"):
+        return None  # the dead-letter queue's settings are the tool's, not the user's
+    return OWNED.get(row.type, {}).get(name)
+
+
+def refusal(row: DeployedResource, name: str) -> str:
+    return (
+        f"{name} of {row.logical_id} is set by Strands Deploy from the project, not a setting "
+        "you own: revert it instead"
+    )
+
+
+def _node_for(row: DeployedResource, stage: Stage) -> Agent | Component | None:
+    kind, _, name = (row.node or "").partition(":")
+    if kind == "agent":
+        return Agent.objects.filter(project=stage.project, name=name).first()
+    return Component.objects.filter(project=stage.project, kind=kind, name=name).first()
+
+
+def drift_accept(*, stage: Stage, logical_id: str, name: str, user: Any) -> str:
+    """Take AWS's value of one drifted property into the project; returns what changed."""
+
+    row = DeployedResource.objects.filter(stage=stage, logical_id=logical_id).first()
+    item = next((d for d in (row.drift if row else []) if d.get("name") == name), None)
+    if row is None or item is None:
+        raise errors.ServiceError(f"{logical_id} has no drift in {name!r} (refresh again?)")
+    owner = owner_of(row, name)
+    node = _node_for(row, stage)
+    if owner is None or node is None or (owner.kind == "agent") != isinstance(node, Agent):
+        raise errors.ServiceError(refusal(row, name))
+    value = owner.convert(item["live"], row, node)
+    with transaction.atomic():
+        if isinstance(node, Agent):
+            project_services.agent_update(agent=node, user=user, data={owner.field: value})
+        else:
+            project_services.component_update(
+                component=node, user=user, name=node.name, settings={owner.field: value}
+            )
+        _take_into_state(row, name, item["live"])
+    return f"{node}: {owner.field} is now {value!r}"
+
+
+def _take_into_state(row: DeployedResource, name: str, live: Any) -> None:
+    properties = {**row.properties, name: live}
+    remaining = [d for d in row.drift if d.get("name") != name]
+    DeployedResource.objects.filter(pk=row.pk).update(
+        properties=properties, properties_hash=engine.properties_hash(properties), drift=remaining
+    )
+
+
+# --- start a refresh; the periodic check -------------------------------------------------------
+def drift_refresh_start(*, stage: Stage, user: Any, enqueue: bool = True) -> Deployment:
+
+    active = Deployment.objects.filter(
+        stage=stage, status__in=Deployment.ACTIVE, kind__in=["deploy", "destroy", "refresh"]
+    ).first()
+    if active is not None:
+        raise run_services.StageBusy(f"a {active.kind} of {stage} is in progress (#{active.pk})")
+    return run_services.deployment_start(stage=stage, kind="refresh", user=user, enqueue=enqueue)
+
+
+def stages_due(now: Any = None) -> list[Stage]:
+    """Stages with a drift check every N hours whose last refresh is older than N hours."""
+    now = now or timezone.now()
+    due = []
+    for stage in Stage.objects.filter(drift_check_hours__gt=0).select_related("project"):
+        last = last_refresh(stage=stage)
+        hours = timedelta(hours=int(stage.drift_check_hours or 0))
+        stale = last is None or last.created_at <= now - hours
+        if stale and DeployedResource.objects.filter(stage=stage).exists():
+            due.append(stage)
+    return due
+
+
+def drift_check_due(*, enqueue: bool = True) -> list[Deployment]:
+    """Start a refresh of every stage that is due (the scheduler actor and `refresh --due`)."""
+
+    started = []
+    for stage in stages_due():
+        try:
+            run = drift_refresh_start(stage=stage, user=None, enqueue=False)
+        except errors.ServiceError:
+            continue  # busy: the next tick tries again
+        who = f"scheduler (every {stage.drift_check_hours} h)"
+        Deployment.objects.filter(pk=run.pk).update(triggered_by_name=who)
+        run.triggered_by_name = who
+        if enqueue:
+            queue.enqueue(run)
+        started.append(run)
+    return started
+
+
+# --- orphans and the schedule ------------------------------------------------------------------
+def orphan_delete(*, stage: Stage, arn: str, user: Any) -> str:
+    """Delete one orphan the last refresh listed (owners only); returns what was removed."""
+
+    roles.require_role(project=stage.project, user=user, role="owner")
+    listed = next((o for o in stage_orphans(stage=stage) if o.get("arn") == arn), None)
+    if listed is None:
+        raise errors.ServiceError("that resource is not among the orphans found: refresh again")
+    orphan = engine.Orphan(
+        arn=arn, service=listed["service"], name=listed["name"], logical_id=listed["logical_id"]
+    )
+    if not engine.deletable(orphan):
+        raise errors.ServiceError(f"{arn} cannot be deleted from here: use the AWS console")
+    aws = credentials.stage_aws(
+        stage, run="orphans", project=stage.project.name, stage_name=stage.name
+    )
+    try:
+        engine.delete_orphan(aws, orphan)
+    except Exception as exc:
+        raise errors.ServiceError(f"deleting {arn}: {exc}") from None
+    return f"deleted {orphan.service} {orphan.name}"
+
+
+def drift_schedule(*, stage: Stage, hours: int | None, user: Any) -> Stage:
+
+    roles.require_role(project=stage.project, user=user, role="owner")
+    if hours is not None and not 1 <= hours <= 720:
+        raise errors.ServiceError("every 1 to 720 hours, or empty for off", field="hours")
+    Stage.objects.filter(pk=stage.pk).update(drift_check_hours=hours)
+    stage.drift_check_hours = hours
+    return stage

@@ -1,0 +1,68 @@
+"""Models -> `provisioning.blueprint.Blueprint`: the only place the two shapes meet."""
+
+from __future__ import annotations
+
+from dashboard.models import Agent, Component, Link, Stage
+from provisioning.model import blueprint as bp
+
+
+def agent_to_blueprint(agent: Agent) -> bp.Agent:
+    return bp.Agent(
+        name=agent.name,
+        model_id=agent.model_id,
+        description=agent.description,
+        system_prompt=agent.system_prompt,
+        tools=tuple(str(t) for t in agent.tools or ()),
+        runtime=agent.runtime,
+        architecture=agent.architecture,
+        memory_mb=agent.memory_mb,
+        timeout_s=agent.timeout_s,
+        environment={str(k): str(v) for k, v in (agent.environment or {}).items()},
+        # Sealed tokens, never values: the worker opens each only to hand it to SSM.
+        secrets={str(k): str(v) for k, v in (agent.secret_environment or {}).items()},
+        reserved_concurrency=agent.reserved_concurrency,
+        tracing=agent.tracing,
+        model_provider=agent.model_provider,
+        model_region=agent.model_region,
+        max_tokens=agent.max_tokens,
+        temperature=agent.temperature,
+        tool_settings={str(k): str(v) for k, v in (agent.tool_settings or {}).items()},
+        session_bucket=agent.session_bucket,
+        code={str(k): str(v) for k, v in (agent.code or {}).items()},
+        requirements=tuple(str(r) for r in agent.requirements or ()),
+        layers=tuple(str(arn) for arn in agent.layers or ()),
+    )
+
+
+def component_to_blueprint(component: Component) -> bp.Component:
+    return bp.Component(kind=component.kind, name=component.name, settings=dict(component.settings))
+
+
+def link_to_blueprint(link: Link) -> bp.Link:
+    return bp.Link(source=link.source, target=link.target, kind=link.kind)
+
+
+def blueprint_for_stage(stage: Stage) -> bp.Blueprint:
+    """What the project's canvas asks for, as deployed to `stage`."""
+    project = stage.project
+    return bp.Blueprint(
+        project=project.name,
+        stage=stage.name,
+        region=stage.region,
+        agents=tuple(agent_to_blueprint(a) for a in Agent.objects.filter(project=project)),
+        components=tuple(
+            component_to_blueprint(c) for c in Component.objects.filter(project=project)
+        ),
+        links=tuple(
+            link_to_blueprint(link)
+            for link in Link.objects.filter(project=project).order_by("source", "target")
+        ),
+        settings=_stage_settings(stage),
+    )
+
+
+def _stage_settings(stage: Stage) -> dict[str, object]:
+    settings = dict(stage.settings or {})
+    if stage.permissions_boundary:
+        settings["permissions_boundary"] = stage.permissions_boundary
+    return settings

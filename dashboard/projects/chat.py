@@ -1,0 +1,59 @@
+"""Try the agent: send one prompt to the agent as deployed to a stage (the chat panel).
+
+The answer comes from `provisioning.engine.ask_agent`: the deployed function on AWS, or
+in the sandbox its package run locally with a stand-in model (and a note saying so) -
+unless the operator switched local runs of uploaded code off (settings.LOCAL_AGENT_RUNS).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from dashboard.access import credentials
+from dashboard.access.roles import require_role
+from dashboard.errors import ServiceError
+from dashboard.models import Agent, DeployedResource, Membership, Stage
+from provisioning import engine
+
+User = AbstractBaseUser | AnonymousUser
+MAX_PROMPT = 4000
+
+
+def agent_ask(
+    *, agent: Agent, stage: Stage, user: User | None, prompt: str, session_id: str = ""
+) -> engine.Answer:
+    """Deployers only: on AWS every prompt is a paid model call."""
+    require_role(project=agent.project, user=user, role=Membership.Role.DEPLOYER)
+    prompt = prompt.strip()
+    if not prompt:
+        raise ServiceError("type a prompt first", field="prompt")
+    if len(prompt) > MAX_PROMPT:
+        raise ServiceError(f"a prompt is at most {MAX_PROMPT} characters", field="prompt")
+    function = DeployedResource.objects.filter(
+        stage=stage, logical_id=f"agent/{agent.name}/function"
+    ).first()
+    if function is None:
+        raise ServiceError(f"{agent.name} is not deployed to {stage.name} yet: deploy it first")
+    who = getattr(user, "username", "") or "cli"
+    aws = credentials.stage_aws(
+        stage, run=f"chat-{who}", project=agent.project.name, stage_name=stage.name
+    )
+    if aws.target.is_sandbox and not settings.LOCAL_AGENT_RUNS:
+        raise ServiceError(engine.LOCAL_RUNS_OFF)
+    return engine.ask_agent(
+        aws,
+        function.properties,
+        prompt,
+        session_id=session_id.strip() or None,
+        layer_keys=_layer_keys(stage, function.properties.get("layers") or []),
+        allow_local=settings.LOCAL_AGENT_RUNS,
+        hide=[str(settings.BASE_DIR), str(settings.VAR_DIR), str(settings.AGENT_CODE_ROOT)],
+    )
+
+
+def _layer_keys(stage: Stage, arns: list[str]) -> list[str]:
+    rows = DeployedResource.objects.filter(stage=stage, type="lambda:layer-version")
+    return [
+        str(row.properties.get("key")) for row in rows if (row.outputs or {}).get("arn") in arns
+    ]

@@ -1,0 +1,37 @@
+"""Reads of projects and stages on behalf of a user: the access rule for every page."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from dashboard.access.roles import ROLE_RANK, User, require_role, role_for
+from dashboard.models import DeployedResource, Project, Stage
+from dashboard.projects.blueprint import blueprint_for_stage as _blueprint_for_stage
+from provisioning.model.blueprint import Blueprint
+
+
+def project_list_for_user(*, user: User) -> QuerySet[Project]:
+    if getattr(user, "is_staff", False):
+        return Project.objects.all()
+    if not user.is_authenticated:
+        return Project.objects.none()
+    return Project.objects.filter(memberships__user=user).distinct()
+
+
+def project_for_user(*, user: User, name: str, min_role: str = "viewer") -> tuple[Project, str]:
+    project = Project.objects.filter(name=name).first()
+    role = role_for(project=project, user=user) if project is not None else None
+    if project is None or role is None:
+        raise Http404(f"no project named {name!r}")
+    if ROLE_RANK[role] < ROLE_RANK[min_role]:
+        require_role(project=project, user=user, role=min_role)
+    return project, role
+
+
+def stage_resources(*, stage: Stage) -> QuerySet[DeployedResource]:
+    return DeployedResource.objects.filter(stage=stage).order_by("node", "logical_id")
+
+
+def blueprint_for_stage(*, stage: Stage) -> Blueprint:
+    return _blueprint_for_stage(stage)

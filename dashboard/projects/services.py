@@ -1,0 +1,338 @@
+"""Writes to a project's blueprint: the project, its agents, components and links, and canvas moves.
+
+Every edit takes the project's row lock and bumps its version, so two tabs editing at once
+get a clear refusal instead of a silent overwrite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import CASCADE, F, JSONField, Model, Q
+from django.utils import timezone
+
+from dashboard.access.roles import EDIT_ROLE, User, require_role
+from dashboard.access.services import clean_secret_environment
+from dashboard.errors import ServiceError, StaleWrite
+from dashboard.json_input import value_problem
+from dashboard.models import (
+    Agent,
+    Component,
+    Deployment,
+    Link,
+    Membership,
+    Project,
+    Stage,
+)
+from dashboard.projects.agent_code import CodeError, clean_code
+from dashboard.projects.validation import (
+    RuleError,
+    clean_component_settings,
+    clean_environment,
+    clean_link_kind,
+    clean_model,
+    clean_node_name,
+    clean_requirements,
+    clean_tools,
+)
+from dashboard.runs.services import StageBusy
+
+AGENT_FIELDS = frozenset(
+    {
+        "name", "description", "model_id", "system_prompt", "tools", "runtime", "architecture",
+        "memory_mb", "timeout_s", "environment", "reserved_concurrency", "tracing", "x", "y",
+        "secret_environment",
+        "model_provider", "model_region", "max_tokens", "temperature", "tool_settings",
+        "session_bucket", "code", "requirements", "layers",
+    }
+)  # fmt: skip
+
+
+def _lock_project(project_id: int, version: int | None) -> Project:
+    project = Project.objects.select_for_update().get(pk=project_id)
+    if version is not None and int(version) != project.version:
+        raise StaleWrite(
+            f"{project.name} was changed by someone else since you opened it "
+            f"(version {version}, now {project.version}): reload to see their changes"
+        )
+    return project
+
+
+def _bump(project: Project) -> None:
+    Project.objects.filter(pk=project.pk).update(version=F("version") + 1)
+    project.refresh_from_db(fields=["version"])
+
+
+def _edit(project: Project, user: User | None, version: int | None) -> Project:
+    """Call inside a transaction: check the role, lock the row, refuse stale writes, bump."""
+    require_role(project=project, user=user, role=EDIT_ROLE)
+    locked = _lock_project(project.pk, version)
+    _bump(locked)
+    project.version = locked.version
+    return locked
+
+
+def _save(instance: Model) -> None:
+    """full_clean (fields and constraints) then save, as one ServiceError per first problem."""
+    _refuse_unstorable(instance)
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        field = None if field == "__all__" else field
+        message = messages[0]
+        if "already exists" in message or "constraint" in message:
+            name = getattr(instance, "name", "")
+            message = f"the name {name!r} is already used in this project"
+            field = "name"
+        raise ServiceError(message, field=field) from None
+    instance.save()
+
+
+def _refuse_unstorable(instance: Model) -> None:
+    # Forms refuse NUL and fill in blanks, but the canvas API, project files and the CLI
+    # bypass them, and full_clean does not look at a blank field's null, [] or {}. The
+    # database refuses those where it wants a number or NOT NULL, and PostgreSQL refuses
+    # NUL in text and in JSON: each would be a 500, not a message.
+    for field in instance._meta.concrete_fields:
+        value = field.value_from_object(instance)
+        automatic = field.primary_key or any(
+            getattr(field, flag, False) for flag in ("auto_now", "auto_now_add")
+        )
+        if value is None and not field.null and not automatic:
+            raise ServiceError(f"{field.name}: must have a value, not null", field=field.name)
+        if isinstance(value, list | dict) and not isinstance(field, JSONField):
+            raise ServiceError(
+                f"{field.name}: must be a single value, not a list or an object", field=field.name
+            )
+        where, problem = value_problem(value)
+        if problem:
+            where = f"{field.name}.{where}" if where else field.name
+            raise ServiceError(f"{where}: {problem}", field=field.name)
+
+
+def _rule(exc: RuleError) -> ServiceError:
+    return ServiceError(exc.message, field=exc.field)
+
+
+# --- projects --------------------------------------------------------------------------------
+@transaction.atomic
+def project_create(*, name: str, description: str = "", user: User | None) -> Project:
+    owner = user if user is not None and user.is_authenticated else None
+    if user is not None and owner is None:
+        raise PermissionDenied("log in to create a project")
+    if Project.objects.filter(name=name).exists():
+        raise ServiceError(f"a project named {name!r} already exists", field="name")
+    project = Project(name=name, description=description, created_by=owner)
+    _save(project)
+    Stage.objects.create(
+        project=project, name="dev", region="us-east-1", target=Stage.Target.SANDBOX
+    )
+    if owner is not None:
+        Membership.objects.create(project=project, user=owner, role=Membership.Role.OWNER)
+    return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project, user: User | None) -> None:
+    require_role(project=project, user=user, role=Membership.Role.OWNER)
+    busy = Deployment.objects.filter(stage__project=project, status__in=Deployment.ACTIVE).first()
+    if busy is not None:
+        raise StageBusy(f"{project.name} has a {busy.kind} in progress (#{busy.pk}): wait for it")
+    _delete_contents(project)
+    project.deleted_at = timezone.now()
+    project.save(update_fields=["deleted_at"])
+
+
+def _delete_contents(project: Project) -> None:
+    """Everything that belongs to the project goes (stages, members, canvas); the row stays
+    as the tombstone its runs point at, so its name is free and its id is never reused."""
+    for relation in Project._meta.related_objects:
+        if relation.on_delete is CASCADE:
+            rows = relation.related_model._base_manager.filter(**{relation.field.name: project})
+            rows.delete()
+
+
+# --- agents ----------------------------------------------------------------------------------
+def _apply_agent_data(agent: Agent, data: dict[str, Any]) -> None:
+    unknown = sorted(set(data) - AGENT_FIELDS)
+    if unknown:
+        raise ServiceError(f"an agent has no field {unknown[0]!r}", field=unknown[0])
+    try:
+        if "name" in data:
+            data = {**data, "name": clean_node_name(data["name"])}
+        if "environment" in data:
+            data = {**data, "environment": clean_environment(data["environment"])}
+        if "tools" in data:
+            data = {**data, "tools": clean_tools(data["tools"])}
+        if data.keys() & {"model_provider", "model_id", "model_region"}:
+            clean_model(
+                provider=data.get("model_provider", agent.model_provider),
+                model_id=data.get("model_id", agent.model_id),
+                model_region=data.get("model_region", agent.model_region),
+            )
+        if "requirements" in data:  # checked on every save: pip must never see an option
+            data = {**data, "requirements": clean_requirements(data["requirements"])}
+    except RuleError as exc:
+        raise _rule(exc) from None
+    if "code" in data:  # custom code only from under AGENT_CODE_ROOT, whoever calls
+        try:
+            data = {**data, "code": clean_code(data["code"] or {})}
+        except CodeError as exc:
+            raise ServiceError(exc.message, field=exc.field) from None
+    if "secret_environment" in data:  # sealed here: values never reach the row in clear
+        plain = data.get("environment", agent.environment) or {}
+        sealed = clean_secret_environment(
+            data["secret_environment"], agent.secret_environment or {}, plain
+        )
+        data = {**data, "secret_environment": sealed}
+    for name, value in data.items():
+        setattr(agent, name, value)
+
+
+@transaction.atomic
+def agent_create(
+    *, project: Project, user: User | None, data: dict[str, Any], version: int | None = None
+) -> Agent:
+    _edit(project, user, version)
+    agent = Agent(project=project)
+    _apply_agent_data(agent, data)
+    _save(agent)
+    return agent
+
+
+@transaction.atomic
+def agent_update(
+    *, agent: Agent, user: User | None, data: dict[str, Any], version: int | None = None
+) -> Agent:
+    _edit(agent.project, user, version)
+    old_key = agent.key
+    _apply_agent_data(agent, data)
+    _save(agent)
+    _rename_links(agent.project, old_key, agent.key)
+    return agent
+
+
+@transaction.atomic
+def agent_delete(*, agent: Agent, user: User | None, version: int | None = None) -> None:
+    _edit(agent.project, user, version)
+    _delete_links_of(agent.project, agent.key)
+    agent.delete()
+
+
+# --- components ------------------------------------------------------------------------------
+@transaction.atomic
+def component_create(
+    *,
+    project: Project,
+    user: User | None,
+    kind: str,
+    name: str,
+    settings: dict[str, Any] | None = None,
+    x: int = 0,
+    y: int = 0,
+    version: int | None = None,
+) -> Component:
+    _edit(project, user, version)
+    try:
+        clean_node_name(name)
+        cleaned = clean_component_settings(kind, settings)
+    except RuleError as exc:
+        raise _rule(exc) from None
+    component = Component(project=project, kind=kind, name=name, settings=cleaned, x=x, y=y)
+    _save(component)
+    return component
+
+
+@transaction.atomic
+def component_update(
+    *,
+    component: Component,
+    user: User | None,
+    name: str,
+    settings: dict[str, Any],
+    version: int | None = None,
+) -> Component:
+    _edit(component.project, user, version)
+    try:
+        clean_node_name(name)
+        cleaned = clean_component_settings(component.kind, {**component.settings, **settings})
+    except RuleError as exc:
+        raise _rule(exc) from None
+    old_key = component.key
+    component.name = name
+    component.settings = cleaned
+    _save(component)
+    _rename_links(component.project, old_key, component.key)
+    return component
+
+
+@transaction.atomic
+def component_delete(
+    *, component: Component, user: User | None, version: int | None = None
+) -> None:
+    _edit(component.project, user, version)
+    _delete_links_of(component.project, component.key)
+    component.delete()
+
+
+# --- links and the canvas --------------------------------------------------------------------
+def _node(project: Project, key: str) -> Agent | Component | None:
+    kind, _, name = key.partition(":")
+    if kind == "agent":
+        return Agent.objects.filter(project=project, name=name).first()
+    return Component.objects.filter(project=project, kind=kind, name=name).first()
+
+
+def _rename_links(project: Project, old: str, new: str) -> None:
+    if old != new:
+        Link.objects.filter(project=project, source=old).update(source=new)
+        Link.objects.filter(project=project, target=old).update(target=new)
+
+
+def _delete_links_of(project: Project, key: str) -> None:
+    Link.objects.filter(Q(source=key) | Q(target=key), project=project).delete()
+
+
+@transaction.atomic
+def link_create(
+    *,
+    project: Project,
+    user: User | None,
+    source: str,
+    target: str,
+    kind: str = "",
+    version: int | None = None,
+) -> Link:
+    _edit(project, user, version)
+    for field, key in (("source", source), ("target", target)):
+        if _node(project, key) is None:
+            raise ServiceError(f"{project.name} has no node {key!r}", field=field)
+    try:
+        kind = clean_link_kind(source, target, kind)
+    except RuleError as exc:
+        raise _rule(exc) from None
+    if Link.objects.filter(project=project, source=source, target=target).exists():
+        raise ServiceError(f"{source} is already linked to {target}", field="target")
+    if source.startswith("queue:") and Link.objects.filter(project=project, source=source).exists():
+        raise ServiceError(f"{source} already triggers an agent: a queue feeds one", field="target")
+    return Link.objects.create(project=project, source=source, target=target, kind=kind)
+
+
+@transaction.atomic
+def link_delete(*, link: Link, user: User | None, version: int | None = None) -> None:
+    _edit(link.project, user, version)
+    link.delete()
+
+
+@transaction.atomic
+def node_move(
+    *, project: Project, user: User | None, key: str, x: int, y: int, version: int | None = None
+) -> None:
+    _edit(project, user, version)
+    node = _node(project, key)
+    if node is None:
+        raise ServiceError(f"{project.name} has no node {key!r}")
+    type(node).objects.filter(pk=node.pk).update(x=int(x), y=int(y))

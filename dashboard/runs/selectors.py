@@ -1,0 +1,62 @@
+"""Reads of runs on behalf of a user: lists, one run, its events, a stage's active run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+
+from dashboard.access.roles import User, role_for
+from dashboard.models import Deployment, DeploymentEvent, Project, Stage
+from dashboard.runs import lifecycle
+
+
+def deployment_list(
+    *, project: Project, limit: int = 50, offset: int = 0, stage: Stage | None = None
+) -> list[Deployment]:
+    """Newest first. Looking also fails runs whose worker died (their heartbeat stopped)."""
+    lifecycle.fail_stale_runs()
+    runs = Deployment.objects.filter(project=project).select_related("stage")
+    if stage is not None:
+        runs = runs.filter(stage=stage)
+    return list(runs[offset : offset + limit])
+
+
+def deployment_for_user(*, user: User, deployment_id: int) -> Deployment:
+    """The run if the user may see its project, by identity: a run of a deleted project is
+    staff-only, whoever now owns a project of the same name."""
+    deployment = (
+        Deployment.objects.select_related("stage__project", "project")
+        .filter(pk=deployment_id)
+        .first()
+    )
+    if deployment is None:
+        raise Http404("no such deployment")
+    project = deployment.project
+    if project.is_deleted:
+        if not getattr(user, "is_staff", False):
+            raise Http404("no such deployment")
+    elif role_for(project=project, user=user) is None:
+        raise Http404("no such deployment")
+    running = deployment.status == Deployment.Status.RUNNING
+    if (
+        running
+        and deployment.stage is not None
+        and lifecycle.fail_stale_runs(stage=deployment.stage)
+    ):
+        deployment.refresh_from_db()
+    return deployment
+
+
+def deployment_events(*, deployment: Deployment, after: int = 0) -> list[dict[str, Any]]:
+    """The DESIGN.md event JSON of every event with seq > after, in order."""
+    rows = DeploymentEvent.objects.filter(deployment=deployment, seq__gt=after).order_by("seq")
+    return [row.as_message() for row in rows]
+
+
+def deployment_active(*, stage: Stage) -> Deployment | None:
+    """The deploy or destroy holding the stage lock, if any."""
+    lifecycle.fail_stale_runs(stage=stage)
+    return Deployment.objects.filter(
+        stage=stage, status__in=Deployment.ACTIVE, kind__in=["deploy", "destroy"]
+    ).first()
