@@ -39,7 +39,9 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from dashboard.models import Deployment, DeploymentEvent, Membership, Project, Stage  # noqa: E402
+from dashboard.access.models import Membership  # noqa: E402
+from dashboard.projects.models import Project, Stage  # noqa: E402
+from dashboard.runs.models import Deployment, DeploymentEvent  # noqa: E402
 
 PROJECTS = 10
 KINDS = ("deploy", "plan", "deploy", "refresh", "destroy")

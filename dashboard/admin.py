@@ -8,17 +8,9 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from dashboard.models import (
-    Agent,
-    Component,
-    DeployedResource,
-    Deployment,
-    DeploymentEvent,
-    Link,
-    Membership,
-    Project,
-    Stage,
-)
+from dashboard.access.models import Membership
+from dashboard.projects.models import Agent, Component, Link, Project, Stage
+from dashboard.runs.models import DeployedResource, Deployment, DeploymentEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from dashboard.access import secrets
-from dashboard.models import Stage
+from dashboard.projects.models import Stage
 from provisioning.aws import AwsContext, Target, make_session
 
 _SESSION_UNSAFE = re.compile(r"[^\w+=,.@-]")

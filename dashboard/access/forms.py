@@ -12,9 +12,10 @@ from typing import Any
 
 from django import forms
 
+from dashboard.access.models import Membership
 from dashboard.access.secrets import MASK
-from dashboard.models import Membership, Stage
 from dashboard.projects import aws_fields
+from dashboard.projects.models import Stage
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 SECRET_HELP = (

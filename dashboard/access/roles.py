@@ -5,10 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 
-from dashboard.models import (
-    Membership,
-    Project,
-)
+from dashboard.access.models import Membership
+from dashboard.projects.models import Project
 
 User = AbstractBaseUser | AnonymousUser
 

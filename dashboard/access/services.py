@@ -18,11 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from dashboard.access import secrets
+from dashboard.access.models import Membership
 from dashboard.access.roles import User, require_role, role_for
 from dashboard.errors import ServiceError
-from dashboard.models import Deployment, Membership, Project, Stage
 from dashboard.projects import aws_fields
+from dashboard.projects.models import Project, Stage
 from dashboard.projects.validation import RuleError, clean_environment
+from dashboard.runs.models import Deployment
 from dashboard.runs.services import deployment_start, started_by
 
 OWNER = Membership.Role.OWNER

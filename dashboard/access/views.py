@@ -11,8 +11,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.access import services as access_services
 from dashboard.access.forms import MemberInviteForm, MemberRoleForm
+from dashboard.access.models import Membership
 from dashboard.errors import ServiceError
-from dashboard.models import Membership, Project
+from dashboard.projects.models import Project
 from dashboard.web.helpers import (
     add_service_error,
     banner_service_error,

@@ -13,19 +13,11 @@ from typing import Any
 from django.urls import reverse
 
 from dashboard.history import drift as drift_services
-from dashboard.models import (
-    Agent,
-    Component,
-    DeployedResource,
-    Deployment,
-    DeploymentEvent,
-    Link,
-    Project,
-    Stage,
-)
 from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Agent, Component, Link, Project, Stage
 from dashboard.runs import selectors as run_selectors
+from dashboard.runs.models import DeployedResource, Deployment, DeploymentEvent
 from provisioning import engine
 from provisioning.model import links
 

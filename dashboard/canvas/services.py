@@ -14,8 +14,8 @@ from django.db import transaction
 
 from dashboard.access.roles import User
 from dashboard.errors import ServiceError
-from dashboard.models import Agent, Component, Link, Project
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Agent, Component, Link, Project
 
 NAME_PREFIX = {"agent": "agent", "http_api": "api"}
 

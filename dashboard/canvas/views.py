@@ -27,9 +27,9 @@ from dashboard.canvas import selectors as canvas_selectors
 from dashboard.canvas import services as canvas_services
 from dashboard.errors import ServiceError, StaleWrite
 from dashboard.json_input import JsonRefused
-from dashboard.models import Agent, Component, Project
 from dashboard.projects import services as project_services
 from dashboard.projects.forms import COMPONENT_FORMS, AgentForm, ComponentForm
+from dashboard.projects.models import Agent, Component, Project
 from dashboard.runs import services as run_services
 from dashboard.web.helpers import add_service_error, project_or_404, role_at_least
 

@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from dashboard import errors
 from dashboard.access import credentials, roles
-from dashboard.models import Agent, Component, DeployedResource, Deployment, Stage
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Agent, Component, Stage
 from dashboard.runs import queue
 from dashboard.runs import services as run_services
+from dashboard.runs.models import DeployedResource, Deployment
 from provisioning import engine
 
 

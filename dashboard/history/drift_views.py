@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard.errors import ServiceError
 from dashboard.history import drift as drift_services
-from dashboard.models import Project, Stage
+from dashboard.projects.models import Project, Stage
 from dashboard.web.helpers import banner_service_error, project_or_404, render_page, role_at_least
 
 

@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from dashboard.access.roles import User
-from dashboard.models import Deployment, DeploymentEvent, Project
+from dashboard.projects.models import Project
+from dashboard.runs.models import Deployment, DeploymentEvent
 
 LIST_FIELDS = (
     "id", "stage_id", "project_id", "project_name", "stage_name", "kind", "status",

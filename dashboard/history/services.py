@@ -17,9 +17,9 @@ from django.db import transaction
 from dashboard.access import roles
 from dashboard.access.roles import User
 from dashboard.errors import ServiceError
-from dashboard.models import Deployment
 from dashboard.projects.blueprint import blueprint_for_stage
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 from dashboard.runs.store import DbStateStore
 from provisioning import engine
 

@@ -21,8 +21,9 @@ from dashboard.errors import ServiceError
 from dashboard.history import detail as history_detail
 from dashboard.history import selectors as history_selectors
 from dashboard.history import services as history_services
-from dashboard.models import Deployment, Project
+from dashboard.projects.models import Project
 from dashboard.runs import selectors as run_selectors
+from dashboard.runs.models import Deployment
 from dashboard.web.helpers import banner_service_error, project_or_404, refused_run, render_page
 
 PAGE_SIZE = 20

@@ -12,8 +12,8 @@ from typing import Any
 
 from django import forms
 
-from dashboard.models import Agent
 from dashboard.projects import validation
+from dashboard.projects.models import Agent
 from provisioning import engine
 
 _LINE_KEY = re.compile(r"^[a-z][a-z0-9_]*$")

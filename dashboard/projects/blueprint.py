@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.models import Agent, Component, Link, Stage
+from dashboard.projects.models import Agent, Component, Link, Stage
 from provisioning.model import blueprint as bp
 
 

@@ -11,9 +11,11 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from dashboard.access import credentials
+from dashboard.access.models import Membership
 from dashboard.access.roles import require_role
 from dashboard.errors import ServiceError
-from dashboard.models import Agent, DeployedResource, Membership, Stage
+from dashboard.projects.models import Agent, Stage
+from dashboard.runs.models import DeployedResource
 from provisioning import engine
 
 User = AbstractBaseUser | AnonymousUser

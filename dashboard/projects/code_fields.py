@@ -11,8 +11,8 @@ from typing import Any
 
 from django import forms
 
-from dashboard.models import Agent
 from dashboard.projects import agent_code
+from dashboard.projects.models import Agent
 from provisioning import engine
 
 GENERATED, DIRECTORY, ZIP = "generated", "directory", "zip"

@@ -9,8 +9,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from dashboard.models import Membership, Project, Stage
+from dashboard.access.models import Membership
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Project, Stage
 from provisioning.model import examples
 
 DEMO_USER = "demo"

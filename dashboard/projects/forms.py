@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 from django import forms
 
 from dashboard.access.forms import masked_secret_lines, parse_secret_lines, secret_environment_field
-from dashboard.models import NAME_HELP, Agent, Component, name_validator
 from dashboard.projects.agent_fields import TOOLS_HELP, AgentSettingsFields
 from dashboard.projects.code_fields import AgentCodeFields
+from dashboard.projects.models import NAME_HELP, Agent, Component, name_validator
 
 ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 ENV_HELP = (

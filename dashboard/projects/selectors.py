@@ -6,8 +6,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from dashboard.access.roles import ROLE_RANK, User, require_role, role_for
-from dashboard.models import DeployedResource, Project, Stage
 from dashboard.projects.blueprint import blueprint_for_stage as _blueprint_for_stage
+from dashboard.projects.models import Project, Stage
+from dashboard.runs.models import DeployedResource
 from provisioning.model.blueprint import Blueprint
 
 

@@ -13,20 +13,13 @@ from django.db import transaction
 from django.db.models import CASCADE, F, JSONField, Model, Q
 from django.utils import timezone
 
+from dashboard.access.models import Membership
 from dashboard.access.roles import EDIT_ROLE, User, require_role
 from dashboard.access.services import clean_secret_environment
 from dashboard.errors import ServiceError, StaleWrite
 from dashboard.json_input import value_problem
-from dashboard.models import (
-    Agent,
-    Component,
-    Deployment,
-    Link,
-    Membership,
-    Project,
-    Stage,
-)
 from dashboard.projects.agent_code import CodeError, clean_code
+from dashboard.projects.models import Agent, Component, Link, Project, Stage
 from dashboard.projects.validation import (
     RuleError,
     clean_component_settings,
@@ -37,6 +30,7 @@ from dashboard.projects.validation import (
     clean_requirements,
     clean_tools,
 )
+from dashboard.runs.models import Deployment
 from dashboard.runs.services import StageBusy
 
 AGENT_FIELDS = frozenset(

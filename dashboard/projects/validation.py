@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from dashboard.models import Component
 from dashboard.projects.aws_fields import clean_public_url
+from dashboard.projects.models import Component
 from provisioning import engine
 from provisioning.model import links
 from provisioning.model.naming import reserved_name_problem

@@ -20,8 +20,8 @@ import dramatiq
 from django.conf import settings
 
 from dashboard.history import drift as drift_services
-from dashboard.models import Deployment
 from dashboard.runs import execution, queue
+from dashboard.runs.models import Deployment
 from dashboard.runs.queue import QUEUE
 
 log = logging.getLogger(__name__)

@@ -31,9 +31,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from dashboard.models import Deployment, DeploymentEvent
 from dashboard.runs import live
 from dashboard.runs import selectors as run_selectors
+from dashboard.runs.models import Deployment, DeploymentEvent
 from dashboard.runs.progress import final_message
 from dashboard.runs.socket_access import AccessGuard
 

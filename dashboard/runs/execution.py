@@ -26,9 +26,10 @@ from django.db import connections
 from django.utils import timezone
 
 from dashboard.access import credentials
-from dashboard.models import Deployment, Stage
+from dashboard.projects.models import Stage
 from dashboard.runs import reliability, results
 from dashboard.runs.lifecycle import Outcome, fail_stale_runs, finish, heartbeat_s
+from dashboard.runs.models import Deployment
 from dashboard.runs.progress import DbProgressSink
 from dashboard.runs.store import DbStateStore
 from provisioning import engine, sandbox

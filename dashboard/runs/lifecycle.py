@@ -17,7 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dashboard.access.secrets import redact
-from dashboard.models import Deployment, Stage
+from dashboard.projects.models import Stage
+from dashboard.runs.models import Deployment
 from dashboard.runs.progress import DbProgressSink, send_final
 
 log = logging.getLogger(__name__)

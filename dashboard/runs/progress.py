@@ -13,8 +13,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from dashboard.access.secrets import redact
-from dashboard.models import Deployment, DeploymentEvent
 from dashboard.runs import live
+from dashboard.runs.models import Deployment, DeploymentEvent
 from provisioning.events import Event
 
 EVENT_MESSAGE = "deployment.event"

@@ -14,8 +14,8 @@ import dramatiq
 from dramatiq.errors import BrokerError
 from redis.exceptions import RedisError
 
-from dashboard.models import Deployment
 from dashboard.runs.lifecycle import Outcome, finish
+from dashboard.runs.models import Deployment
 
 log = logging.getLogger(__name__)
 QUEUE = "deployments"

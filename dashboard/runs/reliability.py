@@ -24,7 +24,8 @@ from typing import Any
 
 from django.db import transaction
 
-from dashboard.models import Deployment, PendingOperation, Stage
+from dashboard.projects.models import Stage
+from dashboard.runs.models import Deployment, PendingOperation
 from provisioning.errors import RunSuperseded
 from provisioning.state import RecordedResource
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dashboard.models import DeployedResource, Deployment, Stage
+from dashboard.projects.models import Stage
+from dashboard.runs.models import DeployedResource, Deployment
 
 MISSING_MARK = "(resource)"
 

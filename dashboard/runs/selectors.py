@@ -7,8 +7,9 @@ from typing import Any
 from django.http import Http404
 
 from dashboard.access.roles import User, role_for
-from dashboard.models import Deployment, DeploymentEvent, Project, Stage
+from dashboard.projects.models import Project, Stage
 from dashboard.runs import lifecycle
+from dashboard.runs.models import Deployment, DeploymentEvent
 
 
 def deployment_list(

@@ -6,15 +6,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from dashboard.access.models import Membership
 from dashboard.access.roles import DEPLOY_ROLE, User, require_role
 from dashboard.errors import ServiceError
-from dashboard.models import (
-    Deployment,
-    Membership,
-    Stage,
-)
 from dashboard.projects.blueprint import blueprint_for_stage
+from dashboard.projects.models import Stage
 from dashboard.runs import execution, lifecycle, queue
+from dashboard.runs.models import Deployment
 from provisioning.model.blueprint import Blueprint
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from dashboard.models import DeployedResource, Deployment, Stage
+from dashboard.projects.models import Stage
+from dashboard.runs.models import DeployedResource, Deployment
 from provisioning.state import RecordedResource
 
 

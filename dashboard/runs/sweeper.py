@@ -38,7 +38,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections, connections
 
-
 log = logging.getLogger(__name__)
 LEASE_KEY = "strands-deploy:runs:sweep-lease"
 

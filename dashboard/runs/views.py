@@ -15,11 +15,12 @@ from dashboard.access import roles
 from dashboard.access import services as access_services
 from dashboard.errors import ServiceError
 from dashboard.history import views as history_views
-from dashboard.models import Deployment, Project, Stage
 from dashboard.projects import selectors as project_selectors
 from dashboard.projects.forms import DestroyConfirmForm
+from dashboard.projects.models import Project, Stage
 from dashboard.runs import selectors as run_selectors
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 from dashboard.runs.services import StageBusy
 from dashboard.web.helpers import (
     banner_service_error,

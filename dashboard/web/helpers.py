@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseClientRedirect
 
 from dashboard.errors import ServiceError
-from dashboard.models import Project
 from dashboard.projects import selectors as project_selectors
+from dashboard.projects.models import Project
 
 ROLE_ORDER = ("viewer", "deployer", "owner")
 

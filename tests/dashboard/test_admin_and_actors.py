@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from dashboard.models import Deployment, DeploymentEvent, Project
+from dashboard.projects.models import Project
 from dashboard.runs import actors
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment, DeploymentEvent
 from dashboard.runs.progress import DbProgressSink
 
 pytestmark = pytest.mark.django_db

@@ -17,10 +17,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from dashboard import errors
-from dashboard.models import Agent, DeployedResource, Project
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Agent, Project
 from dashboard.runs import execution
 from dashboard.runs import services as run_services
+from dashboard.runs.models import DeployedResource
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from provisioning.graph import builder as graph_builder
 from provisioning.model.blueprint import Blueprint

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from dashboard.models import Agent, Project
 from dashboard.projects import services as project_services
 from dashboard.projects.blueprint import blueprint_for_stage
+from dashboard.projects.models import Agent, Project
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from dashboard import json_input
-from dashboard.models import Agent, Component, Link, Project
+from dashboard.projects.models import Agent, Component, Link, Project
 from tests.dashboard.view_fixtures import (  # noqa: F401 (fixtures)
     owner_client_fixture,
     owner_fixture,

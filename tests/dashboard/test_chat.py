@@ -8,11 +8,12 @@ import pytest
 from django.test import Client
 
 from dashboard.errors import ServiceError
-from dashboard.models import DeployedResource, Project
 from dashboard.projects import chat
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Project
 from dashboard.runs import execution
 from dashboard.runs import services as run_services
+from dashboard.runs.models import DeployedResource
 from provisioning import engine
 from provisioning.strands.try_agent import LOCAL_RUNS_OFF
 

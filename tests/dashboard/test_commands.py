@@ -12,7 +12,8 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-from dashboard.models import DeployedResource, Deployment, Project
+from dashboard.projects.models import Project
+from dashboard.runs.models import DeployedResource, Deployment
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, TAG_PROJECT
 
 pytestmark = pytest.mark.django_db(transaction=True)

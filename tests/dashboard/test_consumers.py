@@ -12,9 +12,10 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from dashboard.asgi import application
-from dashboard.models import Deployment, Project
+from dashboard.projects.models import Project
 from dashboard.runs import lifecycle
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 from dashboard.runs.progress import DbProgressSink
 from provisioning.events import Event, EventStatus
 

@@ -30,8 +30,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboard.access import forms as access_forms
-from dashboard.models import Agent, Component, Project
 from dashboard.projects import forms as project_forms
+from dashboard.projects.models import Agent, Component, Project
 from dashboard.projects.services import AGENT_FIELDS
 from dashboard.projects.validation import COMPONENT_SETTINGS, LINK_RULES
 from tests.dashboard.test_permissions_matrix import ALL_URLS, RULES

@@ -13,9 +13,11 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from dashboard.access.models import Membership
 from dashboard.history import selectors as history_selectors
-from dashboard.models import AppendOnlyError, Deployment, DeploymentEvent, Membership, Project
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Project
+from dashboard.runs.models import AppendOnlyError, Deployment, DeploymentEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,11 @@ from django.urls import reverse
 
 from dashboard import errors
 from dashboard.history import drift as drift_services
-from dashboard.models import DeployedResource, Deployment, Project
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Project
 from dashboard.runs import execution
 from dashboard.runs import services as run_services
+from dashboard.runs.models import DeployedResource, Deployment
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from provisioning.model.naming import physical_name
 

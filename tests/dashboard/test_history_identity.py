@@ -14,8 +14,9 @@ from django.db.models import ProtectedError
 from django.test import Client
 from django.urls import reverse
 
-from dashboard.models import Deployment, DeploymentEvent, Project
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Project
+from dashboard.runs.models import Deployment, DeploymentEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,11 @@ from django.urls import reverse
 
 from dashboard import errors
 from dashboard.history import services as history_services
-from dashboard.models import DeployedResource, Deployment, Project
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Project
 from dashboard.runs import execution
 from dashboard.runs import services as run_services
+from dashboard.runs.models import DeployedResource, Deployment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

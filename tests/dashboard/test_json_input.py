@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from dashboard import json_input
 from dashboard.errors import ServiceError
-from dashboard.models import Agent, Project
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Agent, Project
 from tests.dashboard.view_fixtures import (  # noqa: F401 (fixtures)
     owner_client_fixture,
     owner_fixture,

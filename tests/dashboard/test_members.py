@@ -15,8 +15,10 @@ from django.test import Client
 from django.urls import reverse
 
 from dashboard.access import services as access_services
-from dashboard.models import Deployment, Membership, Project
+from dashboard.access.models import Membership
+from dashboard.projects.models import Project
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 from dashboard.runs.progress import DbProgressSink
 from provisioning.events import Event, EventStatus
 

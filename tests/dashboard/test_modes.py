@@ -20,9 +20,10 @@ from django.core.management import call_command
 from django.test import Client
 
 from dashboard.asgi import application
-from dashboard.models import Deployment, Project
+from dashboard.projects.models import Project
 from dashboard.runs import actors, live, queue
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

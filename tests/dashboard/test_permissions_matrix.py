@@ -22,10 +22,12 @@ from django.db import transaction
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
-from dashboard.models import Agent, Component, Deployment, Link, Membership
+from dashboard.access.models import Membership
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Agent, Component, Link
 from dashboard.routing import websocket_urlpatterns
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 
 PROJECT = "hidden-acme"
 PERSONAS = ("anonymous", "stranger", "viewer", "deployer", "owner", "staff")

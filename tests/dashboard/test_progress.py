@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dashboard.models import Project
+from dashboard.projects.models import Project
 from dashboard.runs import selectors as run_selectors
 from dashboard.runs import services as run_services
 from dashboard.runs.progress import DbProgressSink

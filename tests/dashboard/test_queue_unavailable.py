@@ -19,10 +19,11 @@ from django.test import Client
 from django.urls import reverse
 from dramatiq.brokers.redis import RedisBroker
 
-from dashboard.models import Deployment, Project
+from dashboard.projects.models import Project
 from dashboard.runs import actors, queue
 from dashboard.runs import selectors as run_selectors
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 from tests.dashboard.view_fixtures import (  # noqa: F401 (fixtures)
     owner_client_fixture,
     owner_fixture,

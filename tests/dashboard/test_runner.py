@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from dashboard.models import DeployedResource, Deployment, Project
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Project
 from dashboard.runs import execution
 from dashboard.runs import selectors as run_selectors
 from dashboard.runs import services as run_services
+from dashboard.runs.models import DeployedResource, Deployment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,10 +15,11 @@ from django.urls import reverse
 
 from dashboard import errors
 from dashboard.access import secrets
-from dashboard.models import Agent, DeployedResource, Deployment, DeploymentEvent, Project
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Agent, Project
 from dashboard.runs import execution
 from dashboard.runs import services as run_services
+from dashboard.runs.models import DeployedResource, Deployment, DeploymentEvent
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from provisioning.model.naming import physical_name
 

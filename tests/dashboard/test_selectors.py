@@ -10,11 +10,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
-from dashboard.models import Deployment, Membership, Project
+from dashboard.access.models import Membership
 from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Project
 from dashboard.runs import selectors as run_selectors
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 
 pytestmark = pytest.mark.django_db
 

@@ -8,17 +8,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from dashboard import errors
-from dashboard.models import (
-    Agent,
-    Component,
-    Deployment,
-    DeploymentEvent,
-    Link,
-    Membership,
-    Project,
-)
+from dashboard.access.models import Membership
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Agent, Component, Link, Project
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment, DeploymentEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -19,10 +19,12 @@ from moto import mock_aws
 from dashboard import errors
 from dashboard.access import credentials, secrets
 from dashboard.access import services as access_services
-from dashboard.models import Deployment, Membership, Project, Stage
+from dashboard.access.models import Membership
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Project, Stage
 from dashboard.runs import execution
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 from provisioning.graph import builder as graph_builder
 
 ROOT = Path(__file__).resolve().parents[2]

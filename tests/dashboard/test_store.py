@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.models import DeployedResource, Project
+from dashboard.projects.models import Project
+from dashboard.runs.models import DeployedResource
 from dashboard.runs.store import DbStateStore
 from provisioning.state import RecordedResource
 

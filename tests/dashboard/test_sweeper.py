@@ -17,11 +17,12 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from dashboard.models import Deployment, DeploymentEvent, Project
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Project
 from dashboard.runs import actors, lifecycle, sweeper
 from dashboard.runs import selectors as run_selectors
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment, DeploymentEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from dashboard import errors
-from dashboard.models import Agent, Project
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Agent, Project
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from dashboard.models import Deployment, DeploymentEvent, Project
+from dashboard.projects.models import Project
+from dashboard.runs.models import Deployment, DeploymentEvent
 from tests.dashboard.view_fixtures import (  # noqa: F401 (fixtures)
     htmx,
     owner_client_fixture,

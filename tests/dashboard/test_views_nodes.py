@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from dashboard.models import Agent, Component, Link, Project
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Agent, Component, Link, Project
 from tests.dashboard.view_fixtures import (  # noqa: F401 (fixtures)
     htmx,
     owner_client_fixture,

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from dashboard.models import NAME_HELP, Project
+from dashboard.projects.models import NAME_HELP, Project
 from tests.dashboard.view_fixtures import (  # noqa: F401 (fixtures)
     PASSWORD,
     htmx,

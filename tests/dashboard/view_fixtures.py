@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from dashboard.models import Membership, Project
+from dashboard.access.models import Membership
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Project
 
 PASSWORD = "correct-horse-battery"
 

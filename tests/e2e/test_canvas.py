@@ -192,7 +192,7 @@ def _has(css_class: str) -> Any:
 @pytest.fixture
 def shared_project(e2e_user: Any, django_user_model: Any) -> Any:
     """Project "shared" of jo with an agent behind an HTTP API, and vic as a viewer."""
-    from dashboard.models import Membership
+    from dashboard.access.models import Membership
 
     viewer = django_user_model.objects.create_user("vic", password=E2E_PASSWORD)
     project = project_services.project_create(name="shared", user=e2e_user)
@@ -290,7 +290,7 @@ def test_the_canvas_works_with_the_keyboard_alone(shared_project: Any, page: Pag
 @pytest.fixture
 def hundred_nodes(e2e_user: Any) -> Any:
     """Project "big": 40 agents and 60 components (12 of each kind), 116 links."""
-    from dashboard.models import Agent, Component, Link
+    from dashboard.projects.models import Agent, Component, Link
 
     project = project_services.project_create(name="big", user=e2e_user)
     Agent.objects.bulk_create(

@@ -9,10 +9,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.history import drift as drift_services
-from dashboard.models import Deployment, Project
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Project
 from dashboard.runs import execution
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 from tests.dashboard.test_history_drift import change_memory_outside
 from tests.e2e.test_canvas import node
 from tests.e2e.test_journey import log_in

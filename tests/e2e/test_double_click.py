@@ -19,8 +19,9 @@ import pytest
 from django.db import connections
 from playwright.sync_api import Locator, Page, Request, Route, expect
 
-from dashboard.models import Deployment, Stage
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Stage
+from dashboard.runs.models import Deployment
 from provisioning import sandbox as sandbox_server
 from tests.e2e.test_journey import RUN_TIMEOUT_MS, log_in
 from tests.support.faultproxy import FaultProxy

@@ -7,8 +7,9 @@ from collections import Counter
 
 from django.contrib.auth import get_user_model
 
-from dashboard.models import DeployedResource, Deployment, PendingOperation, Stage
 from dashboard.projects import services as project_services
+from dashboard.projects.models import Stage
+from dashboard.runs.models import DeployedResource, Deployment, PendingOperation
 from tests.reliability.conftest import PROJECT
 
 RUN_TIMEOUT_S = 180

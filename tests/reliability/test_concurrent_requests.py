@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from dashboard.models import Deployment
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 from tests.reliability.dashboard_fixtures import make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from django.db import OperationalError, connection
 
-from dashboard.models import Deployment, Stage
+from dashboard.projects.models import Stage
 from dashboard.runs import execution
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 from dashboard.runs.store import DbStateStore
 from provisioning.state import RecordedResource
 from tests.reliability.dashboard_fixtures import make_project, pending, recorded_by_type

@@ -17,8 +17,10 @@ import pytest
 from django.db import connections
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from dashboard.models import Deployment, Membership, Stage
+from dashboard.access.models import Membership
+from dashboard.projects.models import Stage
 from dashboard.runs import selectors as run_selectors
+from dashboard.runs.models import Deployment
 from provisioning import sandbox as sandbox_server
 from tests.e2e.conftest import e2e_user, page, server_url  # noqa: F401 - fixtures
 from tests.e2e.test_journey import RUN_TIMEOUT_MS, log_in

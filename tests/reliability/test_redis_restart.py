@@ -25,9 +25,10 @@ import pytest
 from django.db import connection
 from dramatiq.brokers.redis import RedisBroker
 
-from dashboard.models import Deployment, Stage
+from dashboard.projects.models import Stage
 from dashboard.runs import actors, lifecycle
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 from tests.reliability.conftest import slow_writes
 from tests.reliability.dashboard_fixtures import make_project, wait_end
 from tests.reliability.inventory import duplicates, inventory

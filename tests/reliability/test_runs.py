@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from dashboard.models import DeployedResource, Deployment
 from dashboard.runs import execution, lifecycle
 from dashboard.runs import selectors as run_selectors
 from dashboard.runs import services as run_services
+from dashboard.runs.models import DeployedResource, Deployment
 from tests.reliability.conftest import slow_writes
 from tests.reliability.dashboard_fixtures import make_project, pending, wait_end
 from tests.reliability.inventory import duplicates, inventory

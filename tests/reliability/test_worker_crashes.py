@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from dashboard.models import Deployment, DeploymentEvent, Stage
+from dashboard.projects.models import Stage
 from dashboard.runs import lifecycle
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment, DeploymentEvent
 from tests.reliability.dashboard_fixtures import make_project, pending, recorded_by_type, wait_end
 from tests.reliability.inventory import TYPE_TO_KIND, counts, duplicates, inventory, leftovers
 from tests.reliability.workers import Worker, Workers, workers

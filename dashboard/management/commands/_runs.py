@@ -18,10 +18,11 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from dashboard import errors
-from dashboard.models import Deployment, Project, Stage
+from dashboard.projects.models import Project, Stage
 from dashboard.runs import execution, queue
 from dashboard.runs import selectors as run_selectors
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 
 Write = Callable[[str], None]
 POLL_S = 0.3

@@ -8,9 +8,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard import errors
 from dashboard.management.commands import _runs
-from dashboard.models import Deployment
 from dashboard.runs import lifecycle
 from dashboard.runs import services as run_services
+from dashboard.runs.models import Deployment
 
 
 class Command(BaseCommand):

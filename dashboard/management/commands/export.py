@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard.history import selectors as history_selectors
-from dashboard.models import Project
+from dashboard.projects.models import Project
 
 
 class _Operator:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard.models import Project
+from dashboard.projects.models import Project
 from dashboard.runs import selectors as run_selectors
 
 

@@ -5,9 +5,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from dashboard.management.commands import _runs
-from dashboard.models import Deployment
 from dashboard.projects import selectors as project_selectors
 from dashboard.runs import lifecycle
+from dashboard.runs.models import Deployment
 
 
 class Command(BaseCommand):

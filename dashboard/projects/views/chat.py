@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods
 
 from dashboard.errors import ServiceError
-from dashboard.models import Project, Stage
 from dashboard.projects import chat
+from dashboard.projects.models import Project, Stage
 from dashboard.web.helpers import project_or_404, render_page
 
 

@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.errors import ServiceError
-from dashboard.models import Component, Project
 from dashboard.projects import services as project_services
 from dashboard.projects.forms import (
     COMPONENT_FORMS,
@@ -20,6 +19,7 @@ from dashboard.projects.forms import (
     LinkForm,
     node_choices,
 )
+from dashboard.projects.models import Component, Project
 from dashboard.projects.views.projects import project_context
 from dashboard.web.helpers import (
     add_service_error,

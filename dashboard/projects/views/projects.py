@@ -11,10 +11,10 @@ from django.views.decorators.http import require_http_methods
 
 from dashboard.errors import ServiceError
 from dashboard.history import drift as drift_services
-from dashboard.models import Agent, Component, Link, Project, Stage
 from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
 from dashboard.projects.forms import LinkForm, ProjectForm, node_choices
+from dashboard.projects.models import Agent, Component, Link, Project, Stage
 from dashboard.runs import selectors as run_selectors
 from dashboard.web.helpers import (
     add_service_error,

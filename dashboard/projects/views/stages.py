@@ -15,7 +15,7 @@ from dashboard.access import credentials
 from dashboard.access import services as access_services
 from dashboard.access.forms import StageForm
 from dashboard.errors import ServiceError
-from dashboard.models import Project, Stage
+from dashboard.projects.models import Project, Stage
 from dashboard.runs import selectors as run_selectors
 from dashboard.web.helpers import (
     add_service_error,
