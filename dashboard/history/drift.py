@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,12 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from dashboard import errors
-from dashboard.access import credentials, roles
+from dashboard.access import roles
 from dashboard.projects import services as project_services
 from dashboard.projects.models import Agent, Component, Stage
 from dashboard.runs import queue
 from dashboard.runs import services as run_services
-from dashboard.runs.models import DeployedResource, Deployment
+from dashboard.runs.models import DeployedResource, Deployment, DeploymentEvent
 from provisioning import engine
 
 
@@ -53,7 +53,29 @@ def stage_orphans(*, stage: Stage) -> list[dict[str, Any]]:
     if refresh is None:
         return []
     orphans = (refresh.plan or {}).get("orphans") or []
-    return [o for o in orphans if o.get("stage") in ("", stage.name)]
+    swept = _swept_since(stage, refresh)
+    return [o for o in orphans if o.get("stage") in ("", stage.name) and o.get("arn") not in swept]
+
+
+def _swept_since(stage: Stage, refresh: Deployment) -> set[str]:
+    """ARNs a sweep deleted after that refresh (its succeeded events carry the ARN)."""
+    sweeps = Deployment.objects.filter(
+        stage=stage, kind=Deployment.Kind.SWEEP, created_at__gt=refresh.created_at
+    )
+    return set(
+        DeploymentEvent.objects.filter(
+            deployment__in=sweeps, status="succeeded", resource__isnull=False
+        ).values_list("message", flat=True)
+    )
+
+
+def deletable_orphans(*, stage: Stage) -> set[str]:
+    """The ARNs of the listed orphans a sweep can delete (the rest need the AWS console)."""
+    return {
+        str(o["arn"])
+        for o in stage_orphans(stage=stage)
+        if engine.deletable(engine.Orphan(arn=str(o["arn"]), service=o["service"], name=o["name"]))
+    }
 
 
 # --- accept a live value -----------------------------------------------------------------------
@@ -200,26 +222,26 @@ def drift_check_due(*, enqueue: bool = True) -> list[Deployment]:
 
 
 # --- orphans and the schedule ------------------------------------------------------------------
-def orphan_delete(*, stage: Stage, arn: str, user: Any) -> str:
-    """Delete one orphan the last refresh listed (owners only); returns what was removed."""
-
-    roles.require_role(project=stage.project, user=user, role="owner")
-    listed = next((o for o in stage_orphans(stage=stage) if o.get("arn") == arn), None)
-    if listed is None:
-        raise errors.ServiceError("that resource is not among the orphans found: refresh again")
-    orphan = engine.Orphan(
-        arn=arn, service=listed["service"], name=listed["name"], logical_id=listed["logical_id"]
+def orphans_sweep(*, stage: Stage, arns: Iterable[str], user: Any) -> Deployment:
+    """Start a sweep that deletes these orphans of the last refresh (owners only): a run of
+    its own, with an event per orphan, so the history shows what left AWS and who asked."""
+    wanted = list(dict.fromkeys(arn for arn in arns if arn))
+    if not wanted:
+        raise errors.ServiceError("choose an orphan to delete")
+    listed = {str(o.get("arn")): o for o in stage_orphans(stage=stage)}
+    for arn in wanted:
+        found = listed.get(arn)
+        if found is None:
+            raise errors.ServiceError(f"{arn} is not among the orphans found: refresh again")
+        orphan = engine.Orphan(arn=arn, service=found["service"], name=found["name"])
+        if not engine.deletable(orphan):
+            raise errors.ServiceError(f"{arn} cannot be deleted from here: use the AWS console")
+    return run_services.deployment_start(
+        stage=stage,
+        kind=Deployment.Kind.SWEEP,
+        user=user,
+        orphans=[listed[arn] for arn in wanted],
     )
-    if not engine.deletable(orphan):
-        raise errors.ServiceError(f"{arn} cannot be deleted from here: use the AWS console")
-    aws = credentials.stage_aws(
-        stage, run="orphans", project=stage.project.name, stage_name=stage.name
-    )
-    try:
-        engine.delete_orphan(aws, orphan)
-    except Exception as exc:
-        raise errors.ServiceError(f"deleting {arn}: {exc}") from None
-    return f"deleted {orphan.service} {orphan.name}"
 
 
 def drift_schedule(*, stage: Stage, hours: int | None, user: Any) -> Stage:

@@ -44,6 +44,7 @@ def stage_drift(request: HttpRequest, name: str, stage: str) -> HttpResponse:
         "rows": _rows(stage_obj),
         "last_refresh": drift_services.last_refresh(stage=stage_obj),
         "orphans": drift_services.stage_orphans(stage=stage_obj),
+        "deletable": drift_services.deletable_orphans(stage=stage_obj),
     }
     return render_page(request, "history/drift.html", context, "drift")
 
@@ -85,16 +86,19 @@ def drift_accept(request: HttpRequest, name: str, stage: str) -> HttpResponse:
 @login_required
 @require_POST
 def orphan_delete(request: HttpRequest, name: str, stage: str) -> HttpResponse:
+    """Delete one orphan (`arn`) or every deletable one (`all`): a sweep run, shown live."""
     project, _role = project_or_404(request, name, min_role="owner")
+    stage_obj = _stage(project, stage)
+    if request.POST.get("all"):
+        arns = sorted(drift_services.deletable_orphans(stage=stage_obj))
+    else:
+        arns = [request.POST.get("arn", "")]
     try:
-        done = drift_services.orphan_delete(
-            stage=_stage(project, stage), arn=request.POST.get("arn", ""), user=request.user
-        )
+        run = drift_services.orphans_sweep(stage=stage_obj, arns=arns, user=request.user)
     except ServiceError as exc:
         banner_service_error(request, exc)
-    else:
-        messages.success(request, done.capitalize() + ".")
-    return _back(name, stage)
+        return _back(name, stage)
+    return redirect("deployment_detail", run.pk)
 
 
 @login_required

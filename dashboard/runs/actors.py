@@ -48,6 +48,11 @@ def refresh(deployment_id: int) -> None:
     execution.run_deployment(deployment_id)
 
 
+@dramatiq.actor(**OPTIONS)
+def sweep(deployment_id: int) -> None:
+    execution.run_deployment(deployment_id)
+
+
 DRIFT_TICK_MS = 15 * 60 * 1000
 
 
@@ -69,6 +74,7 @@ ACTORS = {
     Deployment.Kind.DEPLOY: deploy,
     Deployment.Kind.DESTROY: destroy,
     Deployment.Kind.REFRESH: refresh,
+    Deployment.Kind.SWEEP: sweep,
 }
 
 

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -180,6 +181,75 @@ def aws_context(deployment: Deployment, stage: Stage) -> AwsContext:
     )
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every kind of run is handed: the row, the engine's wiring and the cancel flag."""
+
+    deployment: Deployment
+    stage: Stage
+    aws: AwsContext
+    store: _StoreOnDbThread
+    sink: _SinkOnDbThread
+    db: DbThread
+    options: engine.EngineSettings
+    cancelled: Callable[[], bool]
+
+
+def _outcome(result: engine.RunResult) -> Outcome:
+    return Outcome(result.status, error=result.error, counts=dict(result.counts), plan=result.plan)
+
+
+def _plan(run: _Run) -> Outcome:
+    records = run.store.load()
+    preview = MemoryStateStore(records)  # a plan must never write state
+    blueprint = run.deployment.blueprint
+    plan = engine.plan(Blueprint.from_dict(blueprint), preview, run.aws, settings=run.options)
+    # What "Deploy this plan" will compare against, and the facts its cost estimate needs.
+    fingerprint = engine.fingerprint(blueprint, records)
+    run.db.call(results.record_fingerprint, run.deployment.pk, fingerprint)
+    return Outcome(
+        Status.SUCCEEDED,
+        plan={**plan.as_dict(), "cost_inputs": engine.cost_inputs(plan, records)},
+    )
+
+
+def _refresh(run: _Run) -> Outcome:
+    result = engine.refresh(run.store, run.sink, run.aws, settings=run.options)
+    run.db.call(results.record_drift, run.stage, result.plan.get("drift", []))
+    return _outcome(result)
+
+
+def _deploy(run: _Run) -> Outcome:
+    blueprint = Blueprint.from_dict(run.deployment.blueprint)
+    return _outcome(
+        engine.deploy(
+            blueprint, run.store, run.sink, run.aws, settings=run.options, cancelled=run.cancelled
+        )
+    )
+
+
+def _destroy(run: _Run) -> Outcome:
+    return _outcome(
+        engine.destroy(run.store, run.sink, run.aws, settings=run.options, cancelled=run.cancelled)
+    )
+
+
+def _sweep(run: _Run) -> Outcome:
+    orphans = list(run.deployment.plan.get("orphans") or [])
+    outcome = _outcome(engine.sweep_orphans(orphans, run.sink, run.aws, cancelled=run.cancelled))
+    outcome.plan = {"orphans": orphans}
+    return outcome
+
+
+_KINDS: dict[str, Callable[[_Run], Outcome]] = {
+    Deployment.Kind.PLAN: _plan,
+    Deployment.Kind.REFRESH: _refresh,
+    Deployment.Kind.DEPLOY: _deploy,
+    Deployment.Kind.DESTROY: _destroy,
+    Deployment.Kind.SWEEP: _sweep,
+}
+
+
 def _engine_run(deployment: Deployment, stage: Stage, db: DbThread, watch: Watch) -> Outcome:
     aws = aws_context(deployment, stage)
     crash = reliability.crash_hook()  # only ever set by the reliability scenarios
@@ -188,35 +258,17 @@ def _engine_run(deployment: Deployment, stage: Stage, db: DbThread, watch: Watch
     options = engine.EngineSettings(
         max_workers=settings.ENGINE_MAX_WORKERS, pip_index_url=settings.PIP_INDEX_URL
     )
-    store = _StoreOnDbThread(DbStateStore(stage, deployment), db)
-    sink = _SinkOnDbThread(DbProgressSink(deployment), db)
-    if deployment.kind == Deployment.Kind.PLAN:
-        records = store.load()
-        preview = MemoryStateStore(records)  # a plan must never write state
-        plan = engine.plan(
-            Blueprint.from_dict(deployment.blueprint), preview, aws, settings=options
-        )
-        # What "Deploy this plan" will compare against, and the facts its cost estimate needs.
-        fingerprint = engine.fingerprint(deployment.blueprint, records)
-        db.call(results.record_fingerprint, deployment.pk, fingerprint)
-        return Outcome(
-            Status.SUCCEEDED,
-            plan={**plan.as_dict(), "cost_inputs": engine.cost_inputs(plan, records)},
-        )
-    if deployment.kind == Deployment.Kind.REFRESH:
-        result = engine.refresh(store, sink, aws, settings=options)
-        db.call(results.record_drift, stage, result.plan.get("drift", []))
-        return Outcome(
-            result.status, error=result.error, counts=dict(result.counts), plan=result.plan
-        )
-    if deployment.kind == Deployment.Kind.DEPLOY:
-        result = engine.deploy(
-            Blueprint.from_dict(deployment.blueprint), store, sink, aws,
-            settings=options, cancelled=watch.cancelled,
-        )  # fmt: skip
-    else:
-        result = engine.destroy(store, sink, aws, settings=options, cancelled=watch.cancelled)
-    return Outcome(result.status, error=result.error, counts=dict(result.counts), plan=result.plan)
+    run = _Run(
+        deployment=deployment,
+        stage=stage,
+        aws=aws,
+        store=_StoreOnDbThread(DbStateStore(stage, deployment), db),
+        sink=_SinkOnDbThread(DbProgressSink(deployment), db),
+        db=db,
+        options=options,
+        cancelled=watch.cancelled,
+    )
+    return _KINDS[deployment.kind](run)
 
 
 def _execute(deployment: Deployment) -> Outcome:

@@ -47,6 +47,7 @@ class Deployment(models.Model):
         DEPLOY = "deploy", "Deploy"
         DESTROY = "destroy", "Destroy"
         REFRESH = "refresh", "Refresh"
+        SWEEP = "sweep", "Orphan sweep"
 
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Queued"

@@ -15,6 +15,9 @@ from dashboard.runs import execution, lifecycle, queue
 from dashboard.runs.models import Deployment
 from provisioning.model.blueprint import Blueprint
 
+OWNER_KINDS = frozenset({Deployment.Kind.DESTROY, Deployment.Kind.SWEEP})
+"""Runs that delete from AWS: owners only, and never on a protected stage."""
+
 
 class StageBusy(ServiceError):
     def __init__(self, message: str, active: Deployment | None = None) -> None:
@@ -43,9 +46,10 @@ def check_protection(*, stage: Stage, kind: str, audit: dict[str, Any] | None) -
     """What a protected stage refuses."""
     if not stage.protected:
         return
-    if kind == Deployment.Kind.DESTROY:
+    if kind in OWNER_KINDS:
         raise ServiceError(
-            f"{stage} is protected: an owner must turn protection off before it can be destroyed"
+            f"{stage} is protected: an owner must turn protection off before anything in it "
+            "can be deleted"
         )
     if kind == Deployment.Kind.DEPLOY and not (audit or {}).get("approved_by"):
         raise ServiceError(
@@ -62,6 +66,7 @@ def deployment_start(
     enqueue: bool = True,
     snapshot: dict[str, Any] | None = None,
     audit: dict[str, Any] | None = None,
+    orphans: list[dict[str, Any]] | None = None,
 ) -> Deployment:
     """Snapshot the blueprint, take the stage lock and queue the run once this commits.
 
@@ -70,9 +75,10 @@ def deployment_start(
     the broker refuses it, the run is ended FAILED there and `queue.QueueUnavailable`
     propagates from that commit, for the caller to report (a 503 for web requests).
     `snapshot` (a past run's blueprint) and `audit` (from_plan, source_deployment) serve
-    "deploy this plan" and "redeploy this version" (dashboard/history/services.py).
+    "deploy this plan" and "redeploy this version" (dashboard/history/services.py);
+    `orphans` (as the last refresh listed them) are what a sweep deletes.
     """
-    needed = Membership.Role.OWNER if kind == Deployment.Kind.DESTROY else DEPLOY_ROLE
+    needed = Membership.Role.OWNER if kind in OWNER_KINDS else DEPLOY_ROLE
     require_role(project=stage.project, user=user, role=needed)
     if kind not in Deployment.Kind.values:
         raise ServiceError(f"unknown kind of run {kind!r}", field="kind")
@@ -96,6 +102,7 @@ def deployment_start(
                     triggered_by=triggered_by,
                     triggered_by_name=name,
                     blueprint=blueprint.to_dict(),
+                    plan={"orphans": orphans} if orphans else {},
                     **(audit or {}),
                 )
         except IntegrityError:

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from dashboard import errors
+from dashboard.access import services as access_services
 from dashboard.history import drift as drift_services
 from dashboard.projects import services as project_services
 from dashboard.projects.models import Project
@@ -150,3 +151,60 @@ def test_a_drifted_resource_marks_its_node_on_the_canvas(
 
     state = client.get(reverse("canvas_state", args=["acme"])).json()
     assert {n["key"]: n["drifted"] for n in state["nodes"]} == {"agent:support": True}
+
+
+def sandbox_sqs(sandbox: str) -> Any:
+    return boto3.client(
+        "sqs",
+        endpoint_url=sandbox,
+        region_name="us-east-1",
+        aws_access_key_id=SANDBOX_ACCESS_KEY,
+        aws_secret_access_key=SANDBOX_SECRET_KEY,
+    )
+
+
+def test_deleting_an_orphan_is_a_sweep_run_in_the_history_with_its_events(
+    deployed: Project, alice: Any, sandbox: str
+) -> None:
+    # given a queue tagged as acme's that the state does not know, found by a refresh
+    sqs = sandbox_sqs(sandbox)
+    url = sqs.create_queue(QueueName="acme-dev-stray", tags={"strands-deploy:project": "acme"})[
+        "QueueUrl"
+    ]
+    refresh(deployed, alice)
+    stage = deployed.stages.get()
+    stray = next(
+        o for o in drift_services.stage_orphans(stage=stage) if o["name"] == "acme-dev-stray"
+    )
+    client = Client()
+    client.force_login(alice)
+
+    # when the owner deletes it from the drift page
+    response = client.post(reverse("orphan_delete", args=["acme", "dev"]), {"arn": stray["arn"]})
+
+    # then a sweep run is started and shown; once run, the queue is gone, the history
+    # lists the sweep with an event naming the ARN, and the drift page no longer lists it
+    sweep = Deployment.objects.get(kind=Deployment.Kind.SWEEP)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("deployment_detail", args=[sweep.pk])
+    finish(sweep)
+    assert url not in sqs.list_queues().get("QueueUrls", [])
+    events = list(sweep.events.values_list("status", "message"))
+    assert ("succeeded", stray["arn"]) in events
+    history = text(client.get(reverse("deployment_history", args=["acme"])))
+    assert "Orphan sweep" in history
+    assert stray["arn"] not in text(client.get(reverse("stage_drift", args=["acme", "dev"])))
+
+
+def test_a_deployer_cannot_sweep_and_an_unlisted_arn_is_refused(
+    deployed: Project, alice: Any, bob: Any, sandbox: str
+) -> None:
+
+    access_services.member_invite(project=deployed, user=alice, username="bob", role="deployer")
+    stage = deployed.stages.get()
+
+    with pytest.raises(errors.ServiceError):
+        drift_services.orphans_sweep(stage=stage, arns=["arn:aws:sqs:x"], user=bob)
+    with pytest.raises(errors.ServiceError, match="not among the orphans"):
+        drift_services.orphans_sweep(stage=stage, arns=["arn:aws:sqs:x"], user=alice)
+    assert not Deployment.objects.filter(kind=Deployment.Kind.SWEEP).exists()
