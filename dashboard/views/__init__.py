@@ -1,1 +1,0 @@
-"""Pages, one module per area: auth, projects, nodes (agents, components, links), deployments."""
