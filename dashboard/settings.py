@@ -156,7 +156,7 @@ ENGINE_MAX_WORKERS = int(os.environ.get("ENGINE_MAX_WORKERS", "16"))
 # Dependency layers are pip-installed from this index only (pip is run --isolated, so the
 # variable is read here, once, and handed to the engine).
 PIP_INDEX_URL = os.environ.get("PIP_INDEX_URL") or "https://pypi.org/simple"
-# Issue 7: a team's own agent code is packaged only from under this root (uploads go to
+# A team's own agent code is packaged only from under this root (uploads go to
 # <root>/uploads/); paths elsewhere on the server (/etc, home directories) are refused.
 AGENT_CODE_ROOT = Path(os.environ.get("AGENT_CODE_ROOT", VAR_DIR / "agent-code"))
 AGENT_CODE_MAX_ZIP_MB = int(os.environ.get("AGENT_CODE_MAX_ZIP_MB", "50"))
@@ -176,7 +176,7 @@ LOGGING = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Issue 8: our own pages need nothing from other origins and run no inline code.
+# Our own pages need nothing from other origins and run no inline code.
 from django.utils.csp import CSP  # noqa: E402
 
 SECURE_CSP = {

@@ -1,4 +1,4 @@
-"""Forms for members, stage settings and secret variables (issue 8).
+"""Forms for members, stage settings and secret variables.
 
 Secrets are write-only: a stored one is shown as a mask, and submitting the mask
 back keeps it; static AWS keys are never rendered at all.

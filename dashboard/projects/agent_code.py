@@ -1,4 +1,4 @@
-"""An agent's own code instead of the generated handler (issue 7): where it may come from.
+"""An agent's own code instead of the generated handler: where it may come from.
 
 A directory must lie inside settings.AGENT_CODE_ROOT: the server packages only code an
 operator put there, never /etc or a home directory. An uploaded zip is re-packed the

@@ -1,7 +1,7 @@
-"""The agent form's model, tool, session and code fields (issue 7), mixed into AgentForm.
+"""The agent form's model, tool, session and code fields, mixed into AgentForm.
 
 The provider's API key is write-only: it is never rendered, and a blank field keeps the
-stored key. It travels as one of the agent's secret variables (issue 8's mechanism:
+stored key. It travels as one of the agent's secret variables (the secret variables' mechanism:
 sealed in the database, an SSM SecureString on AWS), under the name the handler reads.
 """
 

@@ -1,4 +1,4 @@
-"""The agent form's code fields (issue 7): the generated Strands handler, or the team's own.
+"""The agent form's code fields: the generated Strands handler, or the team's own.
 
 Mixed into AgentForm; `cleaned_data["code"]` is the service's `code` value ({} for the
 generated handler). An upload is checked in clean() but written only by code_data(),

@@ -90,7 +90,7 @@ class Stage(models.Model):
     drift_check_hours = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Refresh (drift check) every N hours; empty means off."
     )
-    # Security (issue 8): protection, the boundary every created role carries, and static
+    # Security: protection, the boundary every created role carries, and static
     # keys only for teams that insist (sealed with STRANDS_SECRETS_KEY, never shown again).
     protected = models.BooleanField(
         default=False, help_text="Deploys need an owner's approval; destroy is disabled."
@@ -152,7 +152,7 @@ class Agent(CanvasNode):
     )
     reserved_concurrency = models.PositiveIntegerField(null=True, blank=True)
     tracing = models.BooleanField(default=False)
-    # Issue 7: the model, tool settings, conversation sessions, custom code and dependencies
+    # The model, tool settings, conversation sessions, custom code and dependencies
     # (provisioning/graph/agent_needs.py and tools_catalogue.py say what each needs).
     model_provider = models.CharField(max_length=16, default="bedrock")
     model_region = models.CharField(

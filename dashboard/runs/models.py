@@ -92,7 +92,7 @@ class Deployment(models.Model):
         help_text="Written every few seconds while RUNNING; stale means the worker died.",
     )
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Audit (issue 6): which plan a deploy carried out, which past run a redeploy restored,
+    # Audit: which plan a deploy carried out, which past run a redeploy restored,
     # and the fingerprint (blueprint snapshot + recorded state) a plan was made from.
     from_plan = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -101,7 +101,7 @@ class Deployment(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     plan_fingerprint = models.CharField(max_length=64, blank=True)
-    # Issue 8: a deploy of a protected stage records the owner (not the requester) who
+    # A deploy of a protected stage records the owner (not the requester) who
     # approved the plan it carries out (`from_plan`).
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

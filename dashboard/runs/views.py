@@ -99,7 +99,7 @@ def deployment_detail(request: HttpRequest, deployment_id: int) -> HttpResponse:
     }
     context["can_deploy"] = role_at_least(context["role"], "deployer") and deployment.stage_id
     context["can_approve"] = access_services.can_approve(plan=deployment, user=request.user)
-    context.update(history_views.review_context(deployment, events, request.GET))  # issue 6
+    context.update(history_views.review_context(deployment, events, request.GET))
     return render_page(request, "deployments/detail.html", context, "summary")
 
 

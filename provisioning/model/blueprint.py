@@ -32,7 +32,7 @@ class Agent:
     becomes an SSM SecureString the function reads at cold start; see provisioners/ssm.py."""
     reserved_concurrency: int | None = None
     tracing: bool = False
-    # Issue 7: the model, conversation sessions, custom code and dependencies.
+    # The model, conversation sessions, custom code and dependencies.
     model_provider: str = "bedrock"
     """"bedrock" or another provider the SDK supports (provisioning/graph/agent_needs.py PROVIDERS)."""
     model_region: str = ""

@@ -1,4 +1,4 @@
-"""An agent's own code from the dashboard (issue 7): a directory under the allowed root or an
+"""An agent's own code from the dashboard: a directory under the allowed root or an
 uploaded zip, its handler entry point and requirements; the deployed function runs it."""
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ def _stage_summary(stage: Stage) -> dict[str, Any]:
         "last": stage.deployments.first(),
         "active": run_selectors.deployment_active(stage=stage),
         "resource_count": project_selectors.stage_resources(stage=stage).count(),
-        "drifted": drift_services.stage_drift(stage=stage),  # issue 6
+        "drifted": drift_services.stage_drift(stage=stage),
     }
 
 

@@ -194,7 +194,7 @@ def _agent_id(name: str) -> str:
 
 def load_secrets(environ: Any = None, ssm: Any = None) -> None:
     """Secret variables arrive as STRANDS_SECRET_<NAME>=<SSM parameter name>; read each
-    SecureString once per container into <NAME> (strands-deploy issue 8)."""
+    SecureString once per container into <NAME>."""
     environ = os.environ if environ is None else environ
     prefix = "STRANDS_SECRET_"
     wanted = {k[len(prefix) :]: v for k, v in environ.items() if k.startswith(prefix)}
