@@ -8,6 +8,7 @@ environment variables, routes, subscriptions, triggers, permissions).
 
 from __future__ import annotations
 
+import graphlib
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,16 +56,16 @@ class ResourceGraph:
 
 
 def topological_levels(deps: Mapping[str, frozenset[str] | set[str]]) -> list[list[str]]:
-    remaining = {k: {d for d in v if d in deps} for k, v in deps.items()}
+    """Groups that depend only on earlier groups, each sorted so equal graphs order alike."""
+    sorter = graphlib.TopologicalSorter({k: [d for d in v if d in deps] for k, v in deps.items()})
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as exc:
+        raise ValueError(f"dependency cycle: {' -> '.join(exc.args[1])}") from None
     levels: list[list[str]] = []
-    while remaining:
-        ready = sorted(k for k, v in remaining.items() if not v)
-        if not ready:
-            raise ValueError(f"dependency cycle among: {', '.join(sorted(remaining))}")
-        for key in ready:
-            del remaining[key]
-        for pending in remaining.values():
-            pending.difference_update(ready)
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        sorter.done(*ready)
         levels.append(ready)
     return levels
 

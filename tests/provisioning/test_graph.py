@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from provisioning import engine
 from provisioning.graph import builder as G
+from provisioning.graph.builder import topological_levels
 from provisioning.model.blueprint import Agent, Blueprint, Component, Link
 from provisioning.model.naming import physical_name
 from provisioning.model.spec import Ref, iter_refs, to_jsonable
@@ -178,3 +181,13 @@ def test_an_environment_within_the_limit_with_its_link_and_secret_variables_plan
     problems = engine.validate(crowded(3700, Link("agent:support", "queue:jobs")))
 
     assert [p for p in problems if p[1] == "environment"] == []
+
+
+def test_levels_group_what_can_run_together_and_a_cycle_is_named() -> None:
+
+    assert topological_levels({"fn": {"role", "logs"}, "role": set(), "logs": set()}) == [
+        ["logs", "role"],
+        ["fn"],
+    ]
+    with pytest.raises(ValueError, match=r"dependency cycle: [ab] -> [ab]"):
+        topological_levels({"a": {"b"}, "b": {"a"}})
