@@ -30,10 +30,6 @@ class BlueprintError(EngineError):
         super().__init__("; ".join(lines))
 
 
-class SandboxUnavailable(EngineError):
-    pass
-
-
 class RunSuperseded(EngineError):
     """This run may no longer write: it was declared dead, or a newer run owns the stage.
 
@@ -99,10 +95,6 @@ def aws_errors(action: str, resource: str) -> Iterator[None]:
         raise ProvisioningError(action, resource, error_message(exc), code=error_code(exc)) from exc
     except BotoCoreError as exc:
         raise ProvisioningError(action, resource, str(exc)) from exc
-
-
-def is_throttle(exc: BaseException) -> bool:
-    return isinstance(exc, ClientError) and error_code(exc) in THROTTLE_CODES
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -22,7 +22,6 @@ POLICY_ARN = re.compile(
 EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 ACCESS_KEY_ID = re.compile(r"^(?:AKIA|ASIA)[A-Z0-9]{12,124}$")
 SECRET_ACCESS_KEY = re.compile(r"^[A-Za-z0-9/+=]{40}$")
-FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _BLOCKED_HOSTS = ("localhost", "metadata", "metadata.google.internal", "instance-data")
 _BLOCKED_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa")
 
@@ -76,14 +75,6 @@ def clean_secret_access_key(value: str) -> str:
     text = (value or "").strip()
     if text and not SECRET_ACCESS_KEY.fullmatch(text):
         raise ValueError("a secret access key is 40 characters of letters, digits, / + =")
-    return text
-
-
-def clean_function_name(value: str) -> str:
-    """A bare Lambda function name: an ARN could name another account's function."""
-    text = (value or "").strip()
-    if not FUNCTION_NAME.fullmatch(text):
-        raise ValueError("1-64 letters, digits, - and _: a function name, not an ARN")
     return text
 
 

@@ -152,10 +152,6 @@ COMPONENT_SETTINGS: dict[str, dict[str, tuple[Any, Callable[[Any], Any]]]] = {
 }
 
 
-def default_settings(kind: str) -> dict[str, Any]:
-    return {name: default for name, (default, _check) in COMPONENT_SETTINGS[kind].items()}
-
-
 def clean_component_settings(kind: str, settings: Mapping[str, Any] | None) -> dict[str, Any]:
     """Defaults filled in, unknown names refused, each value checked and normalised."""
     if kind not in COMPONENT_SETTINGS:

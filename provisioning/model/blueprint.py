@@ -92,9 +92,6 @@ class Blueprint:
     settings: Mapping[str, Any] = field(default_factory=dict)
     """Stage-wide options, e.g. {"log_retention_days": 14, "permissions_boundary": arn}."""
 
-    def node_keys(self) -> set[str]:
-        return {a.key for a in self.agents} | {c.key for c in self.components}
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -8,7 +8,6 @@ IAM actions on the linked resource and environment variables naming it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 # (source kind, target kind) -> allowed link kinds, the default first.
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
@@ -43,15 +42,6 @@ QUEUE_CONSUMER_ACTIONS = (
     "sqs:GetQueueAttributes",
     "sqs:ReceiveMessage",
 )
-
-
-@dataclass(frozen=True)
-class LinkRule:
-    kinds: tuple[str, ...]
-
-    @property
-    def default(self) -> str:
-        return self.kinds[0]
 
 
 def node_kind(key: str) -> str:
