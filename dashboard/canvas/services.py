@@ -14,21 +14,11 @@ from django.db import transaction
 
 from dashboard.access.roles import User
 from dashboard.errors import ServiceError
+from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
 from dashboard.projects.models import Agent, Component, Link, Project
 
 NAME_PREFIX = {"agent": "agent", "http_api": "api"}
-
-
-def node_kind(key: str) -> str:
-    return key.split(":", 1)[0]
-
-
-def node_get(*, project: Project, key: str) -> Agent | Component | None:
-    kind, _, name = key.partition(":")
-    if kind == "agent":
-        return Agent.objects.filter(project=project, name=name).first()
-    return Component.objects.filter(project=project, kind=kind, name=name).first()
 
 
 def free_name(*, project: Project, kind: str) -> str:
@@ -134,7 +124,7 @@ def node_update(
     *, project: Project, user: User | None, key: str, data: dict[str, Any], version: int | None
 ) -> Agent | Component:
     """An edit given as JSON (the undo of a side-panel edit restores the data it had)."""
-    node = node_get(project=project, key=key)
+    node = project_selectors.node_by_key(project=project, key=key)
     if node is None:
         raise ServiceError(f"{project.name} has no node {key!r}")
     if isinstance(node, Agent):
@@ -157,7 +147,7 @@ def _settings(data: dict[str, Any]) -> dict[str, Any] | None:
 
 @transaction.atomic
 def node_delete(*, project: Project, user: User | None, key: str, version: int | None) -> None:
-    node = node_get(project=project, key=key)
+    node = project_selectors.node_by_key(project=project, key=key)
     if node is None:
         raise ServiceError(f"{project.name} has no node {key!r}")
     if isinstance(node, Agent):

@@ -27,6 +27,7 @@ from dashboard.canvas import selectors as canvas_selectors
 from dashboard.canvas import services as canvas_services
 from dashboard.errors import ServiceError, StaleWrite
 from dashboard.json_input import JsonRefused
+from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
 from dashboard.projects.forms import COMPONENT_FORMS, AgentForm, ComponentForm
 from dashboard.projects.models import Agent, Component, Project
@@ -71,7 +72,7 @@ def _editable(request: HttpRequest, name: str) -> Project:
 
 
 def _node(project: Project, key: str) -> Agent | Component:
-    node = canvas_services.node_get(project=project, key=key)
+    node = project_selectors.node_by_key(project=project, key=key)
     if node is None:
         raise Http404(f"{project.name} has no node {key!r}")
     return node

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from dashboard import errors
 from dashboard.access import roles
+from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
-from dashboard.projects.models import Agent, Component, Stage
+from dashboard.projects.models import Agent, Stage
 from dashboard.runs import queue
 from dashboard.runs import services as run_services
 from dashboard.runs.models import DeployedResource, Deployment, DeploymentEvent
@@ -141,13 +142,6 @@ def refusal(row: DeployedResource, name: str) -> str:
     )
 
 
-def _node_for(row: DeployedResource, stage: Stage) -> Agent | Component | None:
-    kind, _, name = (row.node or "").partition(":")
-    if kind == "agent":
-        return Agent.objects.filter(project=stage.project, name=name).first()
-    return Component.objects.filter(project=stage.project, kind=kind, name=name).first()
-
-
 def drift_accept(*, stage: Stage, logical_id: str, name: str, user: Any) -> str:
     """Take AWS's value of one drifted property into the project; returns what changed."""
 
@@ -156,7 +150,7 @@ def drift_accept(*, stage: Stage, logical_id: str, name: str, user: Any) -> str:
     if row is None or item is None:
         raise errors.ServiceError(f"{logical_id} has no drift in {name!r} (refresh again?)")
     owner = owner_of(row, name)
-    node = _node_for(row, stage)
+    node = project_selectors.node_by_key(project=stage.project, key=row.node or "")
     if owner is None or node is None or (owner.kind == "agent") != isinstance(node, Agent):
         raise errors.ServiceError(refusal(row, name))
     value = owner.convert(item["live"], row, node)

@@ -7,8 +7,9 @@ from django.http import Http404
 
 from dashboard.access.roles import ROLE_RANK, User, require_role, role_for
 from dashboard.projects.blueprint import blueprint_for_stage as _blueprint_for_stage
-from dashboard.projects.models import Project, Stage
+from dashboard.projects.models import Agent, Component, Project, Stage
 from dashboard.runs.models import DeployedResource
+from provisioning.model import links
 from provisioning.model.blueprint import Blueprint
 
 
@@ -36,3 +37,11 @@ def stage_resources(*, stage: Stage) -> QuerySet[DeployedResource]:
 
 def blueprint_for_stage(*, stage: Stage) -> Blueprint:
     return _blueprint_for_stage(stage)
+
+
+def node_by_key(*, project: Project, key: str) -> Agent | Component | None:
+    """The agent or component a node key ("agent:support", "queue:jobs") names, if any."""
+    kind, name = links.split_key(key)
+    if kind == "agent":
+        return Agent.objects.filter(project=project, name=name).first()
+    return Component.objects.filter(project=project, kind=kind, name=name).first()

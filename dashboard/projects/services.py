@@ -18,6 +18,7 @@ from dashboard.access.roles import EDIT_ROLE, User, require_role
 from dashboard.access.services import clean_secret_environment
 from dashboard.errors import ServiceError, StaleWrite
 from dashboard.json_input import value_problem
+from dashboard.projects import selectors as project_selectors
 from dashboard.projects.agent_code import CodeError, clean_code
 from dashboard.projects.models import Agent, Component, Link, Project, Stage
 from dashboard.projects.validation import (
@@ -273,13 +274,6 @@ def component_delete(
 
 
 # --- links and the canvas --------------------------------------------------------------------
-def _node(project: Project, key: str) -> Agent | Component | None:
-    kind, _, name = key.partition(":")
-    if kind == "agent":
-        return Agent.objects.filter(project=project, name=name).first()
-    return Component.objects.filter(project=project, kind=kind, name=name).first()
-
-
 def _rename_links(project: Project, old: str, new: str) -> None:
     if old != new:
         Link.objects.filter(project=project, source=old).update(source=new)
@@ -302,7 +296,7 @@ def link_create(
 ) -> Link:
     _edit(project, user, version)
     for field, key in (("source", source), ("target", target)):
-        if _node(project, key) is None:
+        if project_selectors.node_by_key(project=project, key=key) is None:
             raise ServiceError(f"{project.name} has no node {key!r}", field=field)
     try:
         kind = clean_link_kind(source, target, kind)
@@ -326,7 +320,7 @@ def node_move(
     *, project: Project, user: User | None, key: str, x: int, y: int, version: int | None = None
 ) -> None:
     _edit(project, user, version)
-    node = _node(project, key)
+    node = project_selectors.node_by_key(project=project, key=key)
     if node is None:
         raise ServiceError(f"{project.name} has no node {key!r}")
     type(node).objects.filter(pk=node.pk).update(x=int(x), y=int(y))

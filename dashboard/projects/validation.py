@@ -174,10 +174,6 @@ def clean_component_settings(kind: str, settings: Mapping[str, Any] | None) -> d
 LINK_RULES = links.ALLOWED
 
 
-def node_kind(key: str) -> str:
-    return key.split(":", 1)[0]
-
-
 _NOUNS = {"agent": "an agent", "http_api": "an HTTP API"}
 
 
@@ -188,7 +184,7 @@ def _a(kind: str) -> str:
 def clean_link_kind(source: str, target: str, kind: str) -> str:
     if source == target:
         raise RuleError("target", "a node cannot be linked to itself")
-    pair = (node_kind(source), node_kind(target))
+    pair = (links.node_kind(source), links.node_kind(target))
     allowed = LINK_RULES.get(pair)
     if allowed is None:
         raise RuleError("target", f"{_a(pair[0])} cannot be linked to {_a(pair[1])}")

@@ -44,12 +44,18 @@ QUEUE_CONSUMER_ACTIONS = (
 )
 
 
+def split_key(key: str) -> tuple[str, str]:
+    """A node key ("agent:support", "queue:jobs") as (kind, name): the one parser of keys."""
+    kind, _, name = key.partition(":")
+    return kind, name
+
+
 def node_kind(key: str) -> str:
-    return key.split(":", 1)[0]
+    return split_key(key)[0]
 
 
 def node_name(key: str) -> str:
-    return key.split(":", 1)[1]
+    return split_key(key)[1]
 
 
 def allowed_kinds(source_key: str, target_key: str) -> tuple[str, ...]:
