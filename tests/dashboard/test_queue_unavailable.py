@@ -1,6 +1,6 @@
 """Deploy clicked while the task queue is down: a 503 that says so, a failed run, a free stage.
 
-The deployment actors are pointed at a real `RedisBroker` on a port nobody listens on, so
+The process's broker is a real `RedisBroker` on a port nobody listens on, so
 sending a run's message fails as it does when Redis is down (`redis.ConnectionError`).
 """
 
@@ -20,7 +20,7 @@ from django.urls import reverse
 from dramatiq.brokers.redis import RedisBroker
 
 from dashboard.projects.models import Project
-from dashboard.runs import actors, queue
+from dashboard.runs import queue
 from dashboard.runs import selectors as run_selectors
 from dashboard.runs import services as run_services
 from dashboard.runs.models import Deployment
@@ -41,10 +41,10 @@ def queue_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # free once closed: nothing listens there
     down = RedisBroker(url=f"redis://127.0.0.1:{port}/0")
-    for actor in actors.ACTORS.values():
-        monkeypatch.setattr(actor, "broker", down)
+    working = dramatiq.get_broker()
+    monkeypatch.setattr("dramatiq.broker.global_broker", down)  # runs are sent by actor name
     yield monkeypatch
-    dramatiq.get_broker().flush(actors.QUEUE)  # what reached the test's StubBroker afterwards
+    working.flush(queue.QUEUE)  # what reached the test's StubBroker afterwards  # what reached the test's StubBroker afterwards
 
 
 def the_only_run(project: Project) -> Deployment:

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 NEW = "/projects/acme/agents/new/"
 FORM = {
     "name": "support",
-    "model_id": "claude-sonnet-4-5",
+    "model_id": "global.anthropic.claude-sonnet-4-6",
     "system_prompt": "Help.",
     "runtime": "python3.12",
     "architecture": "x86_64",
