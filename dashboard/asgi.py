@@ -23,6 +23,7 @@ from django.conf import settings  # noqa: E402
 
 from dashboard.routing import websocket_urlpatterns  # noqa: E402
 from dashboard.runs import live  # noqa: E402
+from dashboard.runs.actors import start_embedded_worker  # noqa: E402
 
 Scope = dict[str, Any]
 
@@ -44,8 +45,6 @@ class EmbeddedRuntime:
 
 
 def _start_worker() -> None:
-    from dashboard.runs.actors import start_embedded_worker
-
     start_embedded_worker()
 
 

@@ -45,6 +45,4 @@ def count(counts: dict[str, Any] | None, key: str) -> int:
 @register.filter
 def pretty_json(value: Any) -> str:
     """A snapshot, indented, for a <pre> (autoescaped by the template)."""
-    import json
-
     return json.dumps(value, indent=2, sort_keys=True, default=str)
