@@ -30,7 +30,7 @@ from dashboard.json_input import JsonRefused
 from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
 from dashboard.projects.forms import COMPONENT_FORMS, AgentForm, ComponentForm
-from dashboard.projects.models import Agent, Component, Project
+from dashboard.projects.models import Agent, Component, Project, Stage
 from dashboard.runs import services as run_services
 from dashboard.web.helpers import add_service_error, project_or_404, role_at_least
 
@@ -71,6 +71,13 @@ def _editable(request: HttpRequest, name: str) -> Project:
     return project
 
 
+def _asked_stage(request: HttpRequest, project: Project) -> Stage:
+    stage = canvas_selectors.stage_for(project, request.GET.get("stage"))
+    if stage is None:
+        raise Http404("this project has no stage")
+    return stage
+
+
 def _node(project: Project, key: str) -> Agent | Component:
     node = project_selectors.node_by_key(project=project, key=key)
     if node is None:
@@ -103,9 +110,7 @@ def canvas_state(request: HttpRequest, name: str) -> HttpResponse:
 @_json_errors
 def node_explain(request: HttpRequest, name: str, key: str) -> HttpResponse:
     project, _role = project_or_404(request, name)
-    stage = canvas_selectors.stage_for(project, request.GET.get("stage"))
-    if stage is None:
-        raise Http404("this project has no stage")
+    stage = _asked_stage(request, project)
     return JsonResponse(canvas_selectors.node_explain(stage=stage, node=_node(project, key)))
 
 
@@ -114,9 +119,7 @@ def node_explain(request: HttpRequest, name: str, key: str) -> HttpResponse:
 @_json_errors
 def link_explain(request: HttpRequest, name: str, link_id: int) -> HttpResponse:
     project, _role = project_or_404(request, name)
-    stage = canvas_selectors.stage_for(project, request.GET.get("stage"))
-    if stage is None:
-        raise Http404("this project has no stage")
+    stage = _asked_stage(request, project)
     link = get_object_or_404(project.links, pk=link_id)
     return JsonResponse(canvas_selectors.link_explain(stage=stage, link=link))
 
