@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from provisioning.aws import TAG_LOGICAL_ID, TAG_PROJECT, TAG_STAGE, AwsContext
 from provisioning.model.spec import has_unresolved, to_jsonable
 from provisioning.state import RecordedResource
-from provisioning.strands.packaging import Builds
+from provisioning.strands.layers import Builds
 
 
 class Action(StrEnum):

@@ -2,7 +2,7 @@
 
 lambda:layer-version properties:
   name: str                        the layer's name (versions accumulate under it)
-  key: str                         packaging.layer_key of what follows: the layer's identity
+  key: str                         layers.layer_key of what follows: the layer's identity
   requirements: list[str], architecture: "x86_64" | "arm64", python_version: "3.12"
   artifacts_bucket: str | None     where zips over 50 MB go before Lambda takes them
 outputs: physical_id (name), name, arn (the version ARN functions reference), version,
@@ -21,7 +21,7 @@ from typing import Any
 from provisioning.errors import aws_errors
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
-from provisioning.strands import packaging
+from provisioning.strands import layers, packaging
 
 _MARK = "strands-deploy"
 
@@ -47,7 +47,7 @@ class LayerProvisioner(Provisioner):
     # Only the key is read back; the inputs it is made of are compared as recorded.
     write_only = frozenset({"requirements", "architecture", "python_version", "artifacts_bucket"})
     cache_dir: Path | None = None
-    """Where built layers are kept; None means packaging.default_cache_dir()."""
+    """Where built layers are kept; None means layers.default_cache_dir()."""
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
@@ -89,11 +89,11 @@ class LayerProvisioner(Provisioner):
         name = properties["name"]
         if current is not None and current.properties.get("key") == properties["key"]:
             return dict(current.outputs)
-        artifact = packaging.build_layer(
+        artifact = layers.build_layer(
             list(properties["requirements"]),
             python_version=properties["python_version"],
             architecture=properties["architecture"],
-            cache_dir=self.cache_dir or packaging.default_cache_dir(),
+            cache_dir=self.cache_dir or layers.default_cache_dir(),
             index_url=self.builds.index_url,
         )
         largest = largest_packages(artifact.package_sizes)
@@ -117,7 +117,7 @@ class LayerProvisioner(Provisioner):
         }
 
     def _content(
-        self, name: str, artifact: packaging.LayerArtifact, bucket: str | None
+        self, name: str, artifact: layers.LayerArtifact, bucket: str | None
     ) -> dict[str, Any]:
         if not artifact.upload_via_s3:
             return {"ZipFile": artifact.path.read_bytes()}

@@ -13,16 +13,13 @@ from typing import Any
 import boto3
 import pytest
 
+from provisioning.strands.layers import PLATFORMS, build_layer, package_sizes, pip_command
 from provisioning.strands.packaging import (
     MB,
-    PLATFORMS,
     PackagingError,
-    build_layer,
     check_sizes,
     code_sha256,
     package_code,
-    package_sizes,
-    pip_command,
     requirements_of,
     unzipped_size,
     zip_files,
