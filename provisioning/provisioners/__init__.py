@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from provisioning.provisioners import (
     api_gateway,
+    api_gateway_routes,
     dynamodb,
     iam,
     iam_policy,
@@ -20,7 +21,7 @@ from provisioning.provisioners import (
 from provisioning.provisioners.base import Provisioner
 
 _MODULES = (
-    iam, iam_policy, logs, lambda_function, lambda_layer, api_gateway, s3, dynamodb, sqs, sns, vpc,
+    iam, iam_policy, logs, lambda_function, lambda_layer, api_gateway, api_gateway_routes, s3, dynamodb, sqs, sns, vpc,
     security_group, ssm,
 )  # fmt: skip
 
