@@ -19,7 +19,7 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
-from provisioning.model.policy_documents import POLICY_VERSION, _allow
+from provisioning.model.policy_documents import POLICY_VERSION, allow_statement
 from provisioning.provisioners.base import (
     Current,
     Provisioner,
@@ -63,7 +63,9 @@ def build_policy_from_permissions(permissions: Iterable[Mapping[str, Any]]) -> d
         if wildcards:
             raise ValueError(f"wildcard actions are not allowed: {', '.join(wildcards)}")
         grouped.setdefault(actions, set()).update(permission["resources"])
-    statements = [_allow(actions, resources) for actions, resources in sorted(grouped.items())]
+    statements = [
+        allow_statement(actions, resources) for actions, resources in sorted(grouped.items())
+    ]
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 

@@ -24,10 +24,10 @@ from typing import Any
 
 from provisioning.errors import ProvisioningError, aws_errors
 from provisioning.model.security_rules import (
-    _sort_key,
     build_rule_from_port,
     normalise_rule,
     normalise_rules,
+    rule_key,
 )
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.provisioners.ec2_common import Ec2Provisioner, name_of, unless_already
@@ -98,7 +98,7 @@ def rule_problems(rules: Iterable[Mapping[str, Any]]) -> list[str]:
     return problems
 
 
-def _validate_rules(rules: Iterable[Mapping[str, Any]]) -> None:
+def validate_rules(rules: Iterable[Mapping[str, Any]]) -> None:
     problems = rule_problems(rules)
     if problems:
         raise InsecureRuleError("; ".join(problems))
@@ -191,7 +191,7 @@ class SecurityGroupProvisioner(Ec2Provisioner):
         name, wanted = properties["name"], self.canonical_properties(properties)
         action = "creating" if current is None else "updating"
         try:
-            _validate_rules(wanted.get("ingress", []))
+            validate_rules(wanted.get("ingress", []))
         except InsecureRuleError as exc:
             raise ProvisioningError(action, self.what(name), str(exc), code="InsecureRule") from exc
         with aws_errors(action, self.what(name)):
@@ -231,8 +231,8 @@ class SecurityGroupProvisioner(Ec2Provisioner):
         wanted: list[dict[str, Any]],
         have: list[dict[str, Any]],
     ) -> None:
-        want_keys = {_sort_key(r): r for r in wanted}
-        have_keys = {_sort_key(r): r for r in have}
+        want_keys = {rule_key(r): r for r in wanted}
+        have_keys = {rule_key(r): r for r in have}
         remove_keys = have_keys.keys() - want_keys.keys()
         add_keys = want_keys.keys() - have_keys.keys()
         remove = [_permission(have_keys[k], group_id) for k in remove_keys]
@@ -264,7 +264,7 @@ class SecurityGroupProvisioner(Ec2Provisioner):
 
     def _live_rules(self, group_id: str, direction: str) -> set[str]:
         group = self.ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
-        return {_sort_key(r) for r in self._current(group).properties[direction]}
+        return {rule_key(r) for r in self._current(group).properties[direction]}
 
     def destroy(self, recorded: RecordedResource) -> None:
         with aws_errors("deleting", self.what(name_of(recorded, None))):
