@@ -44,7 +44,7 @@ from provisioning.provisioners.dynamodb_schema import (
 from provisioning.state import RecordedResource
 
 __all__ = [
-    "DynamoDbTable",
+    "TableProvisioner",
     "build_gsi",
     "build_key_schema",
     "build_lsi",
@@ -56,7 +56,7 @@ _INDEX_WAIT_S = 3600.0  # backfilling a GSI on a big table takes a long time
 _BUSY = ("ResourceInUseException", "LimitExceededException")
 
 
-class DynamoDbTable(Provisioner):
+class TableProvisioner(Provisioner):
     resource_type = "dynamodb:table"
     replace_on = {
         "name": "DynamoDB cannot rename a table",
@@ -288,4 +288,4 @@ def _gsi_update(gsi: Mapping[str, Any]) -> dict[str, Any]:
     return {"Update": {"IndexName": gsi["name"], "ProvisionedThroughput": _throughput(gsi)}}
 
 
-PROVISIONERS: tuple[type[Provisioner], ...] = (DynamoDbTable,)
+PROVISIONERS: tuple[type[Provisioner], ...] = (TableProvisioner,)

@@ -1,7 +1,6 @@
 """What lets events reach a Lambda function: invoke permissions and SQS event source mappings.
 
-Registered through `lambda_function.PROVISIONERS`; the property schemas are
-documented there.
+The property schemas are documented in lambda_function.py.
 """
 
 from __future__ import annotations
@@ -308,3 +307,6 @@ class EventSourceMappingProvisioner(Provisioner):
 def _mapping_outputs(mapping: Mapping[str, Any]) -> dict[str, Any]:
     uuid = str(mapping["UUID"])
     return {"physical_id": uuid, "uuid": uuid}
+
+
+PROVISIONERS: tuple[type[Provisioner], ...] = (PermissionProvisioner, EventSourceMappingProvisioner)

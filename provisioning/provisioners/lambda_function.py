@@ -47,8 +47,6 @@ from provisioning.provisioners.lambda_code import code_args
 from provisioning.provisioners.lambda_events import (
     IAM_PROPAGATION_TIMEOUT_S,
     IAM_RETRY_MAX_DELAY_S,
-    EventSourceMappingProvisioner,
-    PermissionProvisioner,
     is_iam_propagation_error,
 )
 from provisioning.state import RecordedResource
@@ -293,8 +291,4 @@ def _outputs(config: Mapping[str, Any]) -> dict[str, Any]:
     return {"physical_id": name, "name": name, "arn": config["FunctionArn"]}
 
 
-PROVISIONERS: tuple[type[Provisioner], ...] = (
-    FunctionProvisioner,
-    PermissionProvisioner,
-    EventSourceMappingProvisioner,
-)
+PROVISIONERS: tuple[type[Provisioner], ...] = (FunctionProvisioner,)

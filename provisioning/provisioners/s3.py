@@ -79,7 +79,7 @@ def bucket_arn(partition: str, name: str) -> str:
     return f"arn:{partition}:s3:::{name}"
 
 
-class S3Bucket(Provisioner):
+class BucketProvisioner(Provisioner):
     resource_type = "s3:bucket"
     replace_on = {"name": "S3 cannot rename a bucket"}
 
@@ -273,4 +273,4 @@ def _version_batches(s3: Any, name: str) -> Iterator[list[dict[str, str]]]:
             yield entries[start : start + _DELETE_BATCH]
 
 
-PROVISIONERS: tuple[type[Provisioner], ...] = (S3Bucket,)
+PROVISIONERS: tuple[type[Provisioner], ...] = (BucketProvisioner,)

@@ -140,7 +140,7 @@ def read_topic(arn: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class SnsTopic(Provisioner):
+class TopicProvisioner(Provisioner):
     resource_type = "sns:topic"
     replace_on = {
         "name": "SNS cannot rename a topic",
@@ -257,7 +257,7 @@ def read_subscription(attributes: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class SnsSubscription(Provisioner):
+class SubscriptionProvisioner(Provisioner):
     resource_type = "sns:subscription"
     replace_on = {
         "topic_arn": "a subscription belongs to one topic",
@@ -358,4 +358,4 @@ def _describe(subscription: Mapping[str, Any]) -> str:
     return f"{subscription['protocol']}:{subscription['endpoint']} to {subscription['topic_arn']}"
 
 
-PROVISIONERS: tuple[type[Provisioner], ...] = (SnsTopic, SnsSubscription)
+PROVISIONERS: tuple[type[Provisioner], ...] = (TopicProvisioner, SubscriptionProvisioner)

@@ -139,7 +139,7 @@ def _all_attributes(sqs: Any, url: str) -> dict[str, str]:
     return dict(response.get("Attributes", {}))
 
 
-class SqsQueue(Provisioner):
+class QueueProvisioner(Provisioner):
     resource_type = "sqs:queue"
     replace_on = {
         "name": "SQS cannot rename a queue",
@@ -238,7 +238,7 @@ class SqsQueue(Provisioner):
         return str(url)
 
 
-class SqsQueuePolicy(Provisioner):
+class QueuePolicyProvisioner(Provisioner):
     """The queue's access policy, separate from the queue so it can name
     resources (an SNS topic) that are made after the queue."""
 
@@ -290,4 +290,4 @@ class SqsQueuePolicy(Provisioner):
             )
 
 
-PROVISIONERS: tuple[type[Provisioner], ...] = (SqsQueue, SqsQueuePolicy)
+PROVISIONERS: tuple[type[Provisioner], ...] = (QueueProvisioner, QueuePolicyProvisioner)

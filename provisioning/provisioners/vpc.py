@@ -36,12 +36,6 @@ from provisioning.model.cidr import MIN_PREFIX, carve_subnets, cidr_problems
 from provisioning.model.naming import short_hash
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.provisioners.ec2_common import Ec2Provisioner, name_of, tags_of
-from provisioning.provisioners.vpc_gateways import (
-    ElasticIpProvisioner,
-    InternetGatewayProvisioner,
-    NatGatewayProvisioner,
-)
-from provisioning.provisioners.vpc_routing import RouteTableProvisioner, VpcEndpointProvisioner
 from provisioning.state import RecordedResource
 
 """AWS accepts VPC CIDRs from /16 to /28."""
@@ -315,12 +309,4 @@ class SubnetProvisioner(Ec2Provisioner):
                 self.while_in_use(lambda: self.ec2.delete_subnet(SubnetId=recorded.physical_id))
 
 
-PROVISIONERS: tuple[type[Provisioner], ...] = (
-    VpcProvisioner,
-    SubnetProvisioner,
-    InternetGatewayProvisioner,
-    ElasticIpProvisioner,
-    NatGatewayProvisioner,
-    RouteTableProvisioner,
-    VpcEndpointProvisioner,
-)
+PROVISIONERS: tuple[type[Provisioner], ...] = (VpcProvisioner, SubnetProvisioner)

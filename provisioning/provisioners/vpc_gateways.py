@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, retry_while
-from provisioning.provisioners.base import Current
+from provisioning.provisioners.base import Current, Provisioner
 from provisioning.provisioners.ec2_common import (
     DEPENDENCY_TIMEOUT_S,
     Ec2Provisioner,
@@ -235,3 +235,10 @@ class InternetGatewayProvisioner(Ec2Provisioner):
             self.while_in_use(
                 lambda: self.ec2.delete_internet_gateway(InternetGatewayId=recorded.physical_id)
             )
+
+
+PROVISIONERS: tuple[type[Provisioner], ...] = (
+    ElasticIpProvisioner,
+    NatGatewayProvisioner,
+    InternetGatewayProvisioner,
+)

@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from provisioning.errors import ProvisioningError, aws_errors, delete_if_present
 from provisioning.model.spec import to_jsonable
-from provisioning.provisioners.base import Current
+from provisioning.provisioners.base import Current, Provisioner
 from provisioning.provisioners.ec2_common import Ec2Provisioner, code_in, name_of, tags_of
 from provisioning.state import RecordedResource
 
@@ -324,3 +324,6 @@ class VpcEndpointProvisioner(Ec2Provisioner):
                 if "NotFound" not in error.get("Code", ""):
                     raise ProvisioningError("deleting", what, error.get("Message", str(error)))
             self.wait_for(lambda: self._find("", recorded) is None, f"deletion of {what}")
+
+
+PROVISIONERS: tuple[type[Provisioner], ...] = (RouteTableProvisioner, VpcEndpointProvisioner)
