@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from provisioning.aws import TAG_LOGICAL_ID
 from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner
 from provisioning.provisioners.intents import create_once
 from provisioning.state import RecordedResource
 
@@ -85,7 +85,7 @@ def paged(call: Any, key: str = "Items", **kwargs: Any) -> Iterator[Mapping[str,
             return
 
 
-class ApiProvisioner(Provisioner):
+class ApiProvisioner(LegacyProvisioner):
     resource_type = "apigw:api"
 
     def get_current_state(
@@ -185,7 +185,7 @@ class ApiProvisioner(Provisioner):
             )
 
 
-class StageProvisioner(Provisioner):
+class StageProvisioner(LegacyProvisioner):
     resource_type = "apigw:stage"
     replace_on = {"api_id": f"a stage {SAME_API}", "name": "a stage cannot be renamed"}
 

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from provisioning.errors import aws_errors, delete_if_present, is_not_found
 from provisioning.model.spec import Join, Ref
 from provisioning.provisioners.api_gateway import SAME_API, paged
-from provisioning.provisioners.base import Current, Provisioner, ReadRequest
+from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner, ReadRequest
 from provisioning.provisioners.intents import create_once
 from provisioning.state import RecordedResource
 
@@ -65,7 +65,7 @@ def sub_api_id(properties: Mapping[str, Any] | None, recorded: RecordedResource 
     return str((properties or {})["api_id"])
 
 
-class _ApiChild(Provisioner):
+class _ApiChild(LegacyProvisioner):
     """Integrations and routes: one listing per API answers for every one of them in it,
     found by id when recorded, else by the property that identifies it."""
 

@@ -31,7 +31,7 @@ from provisioning.errors import (
     is_not_found,
     retry_while,
 )
-from provisioning.provisioners.base import Current, Provisioner, tag_dict
+from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner, tag_dict
 from provisioning.provisioners.dynamodb_schema import (
     attribute_definitions,
     build_gsi,
@@ -56,7 +56,7 @@ _INDEX_WAIT_S = 3600.0  # backfilling a GSI on a big table takes a long time
 _BUSY = ("ResourceInUseException", "LimitExceededException")
 
 
-class TableProvisioner(Provisioner):
+class TableProvisioner(LegacyProvisioner):
     resource_type = "dynamodb:table"
     replace_on = {
         "name": "DynamoDB cannot rename a table",

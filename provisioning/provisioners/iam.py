@@ -22,6 +22,7 @@ from provisioning.errors import aws_errors, delete_if_present, error_code, is_no
 from provisioning.model.policy_documents import POLICY_VERSION, allow_statement
 from provisioning.provisioners.base import (
     Current,
+    LegacyProvisioner,
     Provisioner,
     ReadRequest,
     normalise,
@@ -69,7 +70,7 @@ def build_policy_from_permissions(permissions: Iterable[Mapping[str, Any]]) -> d
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
-class RoleProvisioner(Provisioner):
+class RoleProvisioner(LegacyProvisioner):
     resource_type = "iam:role"
     replace_on = {"name": "IAM cannot rename a role"}
     reads_together = True

@@ -22,7 +22,13 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
-from provisioning.provisioners.base import Current, Provisioner, normalise, tag_dict
+from provisioning.provisioners.base import (
+    Current,
+    LegacyProvisioner,
+    Provisioner,
+    normalise,
+    tag_dict,
+)
 from provisioning.state import RecordedResource
 
 """IAM's limit on one managed policy document, in characters without whitespace."""
@@ -30,7 +36,7 @@ MAX_VERSIONS = 5
 """IAM keeps at most five versions of a managed policy."""
 
 
-class ManagedPolicyProvisioner(Provisioner):
+class ManagedPolicyProvisioner(LegacyProvisioner):
     resource_type = "iam:policy"
     replace_on = {
         "name": "IAM cannot rename a policy",

@@ -18,7 +18,7 @@ from provisioning.errors import (
     is_not_found,
     retry_while,
 )
-from provisioning.provisioners.base import Current, Provisioner, ReadRequest
+from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner, ReadRequest
 from provisioning.provisioners.intents import create_once
 from provisioning.state import RecordedResource
 
@@ -70,7 +70,7 @@ def _permission(
     return Current(props, {"physical_id": f"{function}/{statement_id}"})
 
 
-class PermissionProvisioner(Provisioner):
+class PermissionProvisioner(LegacyProvisioner):
     resource_type = "lambda:permission"
     replace_on = {
         "function_name": "a permission belongs to one function",
@@ -176,7 +176,7 @@ def _principal(principal: Any, wanted: str) -> str:
     return text
 
 
-class EventSourceMappingProvisioner(Provisioner):
+class EventSourceMappingProvisioner(LegacyProvisioner):
     resource_type = "lambda:event-source-mapping"
     replace_on = {"event_source_arn": "a mapping cannot change its event source"}
 

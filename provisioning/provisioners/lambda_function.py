@@ -41,7 +41,7 @@ from provisioning.errors import (
     is_not_found,
     retry_while,
 )
-from provisioning.provisioners.base import Current, Provisioner, normalise
+from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner, normalise
 from provisioning.provisioners.lambda_code import WRITE_ONLY as CODE_WRITE_ONLY
 from provisioning.provisioners.lambda_code import code_args
 from provisioning.provisioners.lambda_events import (
@@ -119,7 +119,7 @@ def _workload(workload: str) -> str:
     return workload
 
 
-class FunctionProvisioner(Provisioner):
+class FunctionProvisioner(LegacyProvisioner):
     resource_type = "lambda:function"
     replace_on = {"name": "Lambda cannot rename a function"}
     write_only = frozenset({"code"}) | CODE_WRITE_ONLY

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioning.errors import aws_errors
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner
 from provisioning.state import RecordedResource
 from provisioning.strands import layers, packaging
 
@@ -42,7 +42,7 @@ def largest_packages(sizes: Mapping[str, int], count: int = 5) -> str:
     return ", ".join(f"{name} {size / packaging.MB:.1f} MB" for name, size in top)
 
 
-class LayerProvisioner(Provisioner):
+class LayerProvisioner(LegacyProvisioner):
     resource_type = "lambda:layer-version"
     # Only the key is read back; the inputs it is made of are compared as recorded.
     write_only = frozenset({"requirements", "architecture", "python_version", "artifacts_bucket"})

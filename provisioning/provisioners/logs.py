@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, error_code, is_not_found
-from provisioning.provisioners.base import Current, Provisioner, ReadRequest
+from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner, ReadRequest
 from provisioning.state import RecordedResource
 
 _SHARED_PREFIX = "/aws/lambda/"
@@ -21,7 +21,7 @@ _SHARED_PREFIX = "/aws/lambda/"
 the whole account's, so several groups are listed together only under a longer one."""
 
 
-class LogGroupProvisioner(Provisioner):
+class LogGroupProvisioner(LegacyProvisioner):
     resource_type = "logs:log-group"
     replace_on = {"name": "CloudWatch Logs cannot rename a log group"}
 

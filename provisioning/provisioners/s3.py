@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import ProvisioningError, aws_errors, delete_if_present, is_not_found
-from provisioning.provisioners.base import Current, Provisioner, tag_dict
+from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner, tag_dict
 from provisioning.state import RecordedResource
 
 _ALGORITHMS = ("AES256", "aws:kms")
@@ -79,7 +79,7 @@ def bucket_arn(partition: str, name: str) -> str:
     return f"arn:{partition}:s3:::{name}"
 
 
-class BucketProvisioner(Provisioner):
+class BucketProvisioner(LegacyProvisioner):
     resource_type = "s3:bucket"
     replace_on = {"name": "S3 cannot rename a bucket"}
 

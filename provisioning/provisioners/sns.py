@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, is_not_found
 from provisioning.model.naming import LIMITS, short_hash
-from provisioning.provisioners.base import Current, Provisioner, tag_dict
+from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner, tag_dict
 from provisioning.state import RecordedResource
 
 FIFO_SUFFIX = ".fifo"
@@ -140,7 +140,7 @@ def read_topic(arn: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class TopicProvisioner(Provisioner):
+class TopicProvisioner(LegacyProvisioner):
     resource_type = "sns:topic"
     replace_on = {
         "name": "SNS cannot rename a topic",
@@ -257,7 +257,7 @@ def read_subscription(attributes: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class SubscriptionProvisioner(Provisioner):
+class SubscriptionProvisioner(LegacyProvisioner):
     resource_type = "sns:subscription"
     replace_on = {
         "topic_arn": "a subscription belongs to one topic",

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, error_code, retry_while
 from provisioning.model.naming import LIMITS, short_hash
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner
 from provisioning.state import RecordedResource
 
 FIFO_SUFFIX = ".fifo"
@@ -139,7 +139,7 @@ def _all_attributes(sqs: Any, url: str) -> dict[str, str]:
     return dict(response.get("Attributes", {}))
 
 
-class QueueProvisioner(Provisioner):
+class QueueProvisioner(LegacyProvisioner):
     resource_type = "sqs:queue"
     replace_on = {
         "name": "SQS cannot rename a queue",
@@ -238,7 +238,7 @@ class QueueProvisioner(Provisioner):
         return str(url)
 
 
-class QueuePolicyProvisioner(Provisioner):
+class QueuePolicyProvisioner(LegacyProvisioner):
     """The queue's access policy, separate from the queue so it can name
     resources (an SNS topic) that are made after the queue."""
 

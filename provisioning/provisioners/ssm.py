@@ -30,14 +30,20 @@ from provisioning.errors import (
     error_code,
     error_message,
 )
-from provisioning.provisioners.base import Current, PropertyChange, Provisioner, tag_dict
+from provisioning.provisioners.base import (
+    Current,
+    LegacyProvisioner,
+    PropertyChange,
+    Provisioner,
+    tag_dict,
+)
 from provisioning.state import RecordedResource
 
 SECURE_STRING = "SecureString"
 DEFAULT_KEY = "alias/aws/ssm"
 
 
-class SsmParameterProvisioner(Provisioner):
+class SsmParameterProvisioner(LegacyProvisioner):
     resource_type = "ssm:parameter"
     replace_on = {"name": "SSM cannot rename a parameter"}
     write_only = frozenset({"value_version"})

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, LegacyProvisioner
 from provisioning.state import RecordedResource
 
 
@@ -37,7 +37,7 @@ class FakeCloud:
 CLOUD = FakeCloud()
 
 
-class FakeThing(Provisioner):
+class FakeThing(LegacyProvisioner):
     resource_type = "fake:thing"
     replace_on = {"name": "names cannot change"}
 
