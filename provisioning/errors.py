@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+)
 
 
 class EngineError(Exception):
@@ -111,6 +117,8 @@ def is_transient(exc: BaseException) -> bool:
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         code = error_code(exc)
         return code in THROTTLE_CODES or code in TRANSIENT_CODES or status >= 500 or status == 429
+    if isinstance(exc, ParamValidationError | NoCredentialsError | NoRegionError):
+        return False  # refused before anything was sent: trying again changes nothing
     return isinstance(exc, BotoCoreError)  # connection reset, timeouts, ...
 
 
