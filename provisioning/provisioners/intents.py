@@ -40,6 +40,7 @@ CONFLICT_CODES = frozenset(
         "AlreadyExistsException",
         "InvalidGroup.Duplicate",
         "BucketAlreadyOwnedByYou",
+        "ParameterAlreadyExists",
     }
 )
 CREATE_TIMEOUT_S = 120.0
