@@ -37,11 +37,10 @@ from botocore.exceptions import ClientError
 from provisioning.errors import (
     aws_errors,
     delete_if_present,
-    error_code,
     is_not_found,
     retry_while,
 )
-from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner, normalise
+from provisioning.provisioners.base import Current, Provisioner, normalise
 from provisioning.provisioners.lambda_code import WRITE_ONLY as CODE_WRITE_ONLY
 from provisioning.provisioners.lambda_code import code_args
 from provisioning.provisioners.lambda_events import (
@@ -119,8 +118,9 @@ def _workload(workload: str) -> str:
     return workload
 
 
-class FunctionProvisioner(LegacyProvisioner):
+class FunctionProvisioner(Provisioner):
     resource_type = "lambda:function"
+    noun = "Lambda function"
     replace_on = {"name": "Lambda cannot rename a function"}
     write_only = frozenset({"code"}) | CODE_WRITE_ONLY
 
@@ -149,18 +149,8 @@ class FunctionProvisioner(LegacyProvisioner):
         with aws_errors("reading tags of Lambda function", current.outputs["name"]):
             return dict(self.aws.client("lambda").list_tags(Resource=arn).get("Tags") or {})
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]:
-        name = properties["name"]
-        if current is None:
-            with aws_errors("creating Lambda function", name):
-                current = self._create(logical_id, properties)
-        with aws_errors("updating Lambda function", name):
-            self._update(properties, current.properties)
-        return dict(current.outputs)
-
-    def _create(self, logical_id: str, properties: Mapping[str, Any]) -> Current:
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # "ResourceConflictException" after a lost reply: `provision` finds and updates it.
         name = properties["name"]
         lam = self.aws.client("lambda")
         args = {
@@ -171,20 +161,20 @@ class FunctionProvisioner(LegacyProvisioner):
             "Tags": self.aws.tags(logical_id),
             **_config_args(properties),
         }
-        try:
-            config = self._retry_propagation(lambda: lam.create_function(**args))
-        except ClientError as exc:
-            if error_code(exc) != "ResourceConflictException":
-                raise
-            # A retry after a crash: the first attempt made it; bring it in line instead.
-            existing = self.get_current_state(properties, None)
-            assert existing is not None
-            return existing
+        config = self._retry_propagation(lambda: lam.create_function(**args))
         self._wait(name, "function_active_v2")
         created = dict(properties)
         created["reserved_concurrency"] = None
         created["code_sha256"] = properties.get("code_sha256", config["CodeSha256"])
-        return Current(created, _outputs(config))
+        with aws_errors("updating Lambda function", name):
+            self._update(properties, created)
+        return _outputs(config)
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        self._update(properties, current.properties)
+        return dict(current.outputs)
 
     def _update(self, want: Mapping[str, Any], have: Mapping[str, Any]) -> None:
         name = want["name"]
