@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioning.errors import aws_errors
-from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner
+from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
 from provisioning.strands import layers, packaging
 
@@ -42,8 +42,9 @@ def largest_packages(sizes: Mapping[str, int], count: int = 5) -> str:
     return ", ".join(f"{name} {size / packaging.MB:.1f} MB" for name, size in top)
 
 
-class LayerProvisioner(LegacyProvisioner):
+class LayerProvisioner(Provisioner):
     resource_type = "lambda:layer-version"
+    noun = "Lambda layer"
     # Only the key is read back; the inputs it is made of are compared as recorded.
     write_only = frozenset({"requirements", "architecture", "python_version", "artifacts_bucket"})
     cache_dir: Path | None = None
@@ -83,12 +84,22 @@ class LayerProvisioner(LegacyProvisioner):
                 return
             args["Marker"] = page["NextMarker"]
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # Publishing is not idempotent: sent once, and after a lost reply the version it
+        # made is found by the key in its description.
+        return self._publish(properties, self.aws.client_once("lambda"))
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
-        name = properties["name"]
-        if current is not None and current.properties.get("key") == properties["key"]:
+        if current.properties.get("key") == properties["key"]:
             return dict(current.outputs)
+        with aws_errors("publishing Lambda layer", properties["name"]):
+            return self._publish(properties, self.aws.client("lambda"))
+
+    def _publish(self, properties: Mapping[str, Any], lam: Any) -> dict[str, Any]:
+        """A new version holding the requirements, built here (or taken from the cache)."""
+        name = properties["name"]
         artifact = layers.build_layer(
             list(properties["requirements"]),
             python_version=properties["python_version"],
@@ -98,15 +109,14 @@ class LayerProvisioner(LegacyProvisioner):
         )
         largest = largest_packages(artifact.package_sizes)
         packaging.check_sizes(artifact.zip_size, artifact.package_sizes)
-        with aws_errors("publishing Lambda layer", name):
-            content = self._content(name, artifact, properties.get("artifacts_bucket"))
-            published = self.aws.client("lambda").publish_layer_version(
-                LayerName=name,
-                Description=describe(artifact.key, artifact.unzipped_size, largest),
-                Content=content,
-                CompatibleRuntimes=[f"python{properties['python_version']}"],
-                CompatibleArchitectures=[properties["architecture"]],
-            )
+        content = self._content(name, artifact, properties.get("artifacts_bucket"))
+        published = lam.publish_layer_version(
+            LayerName=name,
+            Description=describe(artifact.key, artifact.unzipped_size, largest),
+            Content=content,
+            CompatibleRuntimes=[f"python{properties['python_version']}"],
+            CompatibleArchitectures=[properties["architecture"]],
+        )
         return {
             "physical_id": name,
             "name": name,
