@@ -17,9 +17,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.aws import TAG_LOGICAL_ID
-from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
-from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner
-from provisioning.provisioners.intents import create_once
+from provisioning.errors import aws_errors, delete_if_present, is_not_found
+from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
 
 SAME_API = "it belongs to one API; a new API needs a new one"
@@ -85,8 +84,9 @@ def paged(call: Any, key: str = "Items", **kwargs: Any) -> Iterator[Mapping[str,
             return
 
 
-class ApiProvisioner(LegacyProvisioner):
+class ApiProvisioner(Provisioner):
     resource_type = "apigw:api"
+    noun = "HTTP API"
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
@@ -113,21 +113,17 @@ class ApiProvisioner(LegacyProvisioner):
                     return None
                 raise
 
-    def _find(self, name: str, logical_id: str | None = None) -> Mapping[str, Any] | None:
-        """APIs are not unique by name: ours also carry this stage's (and node's) tags."""
-        wanted = self.aws.tags(logical_id or "")
-        if logical_id is None:
-            del wanted[TAG_LOGICAL_ID]
+    def _find(self, name: str) -> Mapping[str, Any] | None:
+        """APIs are not unique by name: ours also carry this stage's tags (and the node's,
+        which `ownership_problem` checks)."""
+        wanted = self.aws.tags("")
+        del wanted[TAG_LOGICAL_ID]
         with aws_errors("finding HTTP API", name):
             for api in paged(self.aws.client("apigatewayv2").get_apis):
                 tags = api.get("Tags") or {}
                 if api["Name"] == name and all(tags.get(k) == v for k, v in wanted.items()):
                     return api
         return None
-
-    def _found_outputs(self, name: str, logical_id: str) -> dict[str, Any] | None:
-        found = self._find(name, logical_id)
-        return None if found is None else self._outputs(found)
 
     def _outputs(self, api: Mapping[str, Any]) -> dict[str, Any]:
         api_id = api["ApiId"]
@@ -144,38 +140,33 @@ class ApiProvisioner(LegacyProvisioner):
         # AWS may return methods, headers and origins in another order or case.
         return canonical_cors(value) if name == "cors" else super().canonical(name, value)
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # APIs are not unique by name: a retried CreateApi would make a twin, so it is sent
+        # once, and after a lost reply the API is found by its name and tags.
+        args: dict[str, Any] = {
+            "Name": properties["name"],
+            "ProtocolType": "HTTP",
+            "Description": properties.get("description", ""),
+            "Tags": self.aws.tags(logical_id),
+        }
+        cors = canonical_cors(properties.get("cors"))
+        if cors:
+            args["CorsConfiguration"] = _aws_cors(cors)
+        return self._outputs(self.aws.client_once("apigatewayv2").create_api(**args))
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
         gw = self.aws.client("apigatewayv2")
-        name = properties["name"]
-        cors = canonical_cors(properties.get("cors"))
-        if current is None:
-            found = self._find(name, logical_id)
-            current = None if found is None else self._current(found)
-        if current is None:
-            args: dict[str, Any] = {
-                "Name": name,
-                "ProtocolType": "HTTP",
-                "Description": properties.get("description", ""),
-                "Tags": self.aws.tags(logical_id),
-            }
-            if cors:
-                args["CorsConfiguration"] = _aws_cors(cors)
-            with aws_errors("creating HTTP API", name):
-                # APIs are not unique by name: a retried CreateApi would make a twin.
-                return create_once(
-                    self.aws,
-                    lambda: self._outputs(self.aws.client_once("apigatewayv2").create_api(**args)),
-                    lambda: self._found_outputs(name, logical_id),
-                )
         api_id = current.outputs["api_id"]
-        with aws_errors("updating HTTP API", name):
-            gw.update_api(ApiId=api_id, Name=name, Description=properties.get("description", ""))
-            if cors:
-                gw.update_api(ApiId=api_id, CorsConfiguration=_aws_cors(cors))
-            elif current.properties.get("cors"):
-                gw.delete_cors_configuration(ApiId=api_id)
+        cors = canonical_cors(properties.get("cors"))
+        gw.update_api(
+            ApiId=api_id, Name=properties["name"], Description=properties.get("description", "")
+        )
+        if cors:
+            gw.update_api(ApiId=api_id, CorsConfiguration=_aws_cors(cors))
+        elif current.properties.get("cors"):
+            gw.delete_cors_configuration(ApiId=api_id)
         return dict(current.outputs)
 
     def destroy(self, recorded: RecordedResource) -> None:
@@ -185,8 +176,9 @@ class ApiProvisioner(LegacyProvisioner):
             )
 
 
-class StageProvisioner(LegacyProvisioner):
+class StageProvisioner(Provisioner):
     resource_type = "apigw:stage"
+    noun = "stage of HTTP API"
     replace_on = {"api_id": f"a stage {SAME_API}", "name": "a stage cannot be renamed"}
 
     def get_current_state(
@@ -211,29 +203,31 @@ class StageProvisioner(LegacyProvisioner):
                 raise
         return Current(_stage_properties(api_id, name, stage), outputs)
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]:
-        gw = self.aws.client("apigatewayv2")
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # A stage is unique by its name in its API: "ConflictException" after a lost reply
+        # is found and adopted by `provision`.
         api_id, name = properties["api_id"], properties["name"]
-        auto = bool(properties.get("auto_deploy", True))
-        with aws_errors("deploying stage of HTTP API", f"{api_id}/{name}"):
-            if current is None:
-                self._create(logical_id, api_id, name, auto)
-            else:
-                self._update(logical_id, api_id, name, auto)
-            endpoint = gw.get_api(ApiId=api_id)["ApiEndpoint"]
+        self._create(logical_id, api_id, name, bool(properties.get("auto_deploy", True)))
+        return self._outputs(api_id, name)
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        api_id, name = properties["api_id"], properties["name"]
+        self._update(logical_id, api_id, name, bool(properties.get("auto_deploy", True)))
+        return self._outputs(api_id, name)
+
+    def error_subject(self, properties: Mapping[str, Any], current: Current | None) -> str:
+        return f"{properties['api_id']}/{properties['name']}"
+
+    def _outputs(self, api_id: str, name: str) -> dict[str, Any]:
+        endpoint = self.aws.client("apigatewayv2").get_api(ApiId=api_id)["ApiEndpoint"]
         return _stage_outputs(api_id, name, endpoint)
 
     def _create(self, logical_id: str, api_id: str, name: str, auto: bool) -> None:
-        try:
-            self.aws.client("apigatewayv2").create_stage(
-                ApiId=api_id, StageName=name, AutoDeploy=auto, Tags=self.aws.tags(logical_id)
-            )
-        except ClientError as exc:
-            # A retried call whose first reply was lost: the stage is there, by its name.
-            if error_code(exc) != "ConflictException":
-                raise
+        self.aws.client("apigatewayv2").create_stage(
+            ApiId=api_id, StageName=name, AutoDeploy=auto, Tags=self.aws.tags(logical_id)
+        )
 
     def _update(self, logical_id: str, api_id: str, name: str, auto: bool) -> None:
         """UpdateStage, or a fresh stage where the emulator lacks UpdateStage (moto)."""

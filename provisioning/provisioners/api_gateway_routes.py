@@ -19,8 +19,7 @@ from botocore.exceptions import ClientError
 from provisioning.errors import aws_errors, delete_if_present, is_not_found
 from provisioning.model.spec import Join, Ref
 from provisioning.provisioners.api_gateway import SAME_API, paged
-from provisioning.provisioners.base import Current, LegacyProvisioner, Provisioner, ReadRequest
-from provisioning.provisioners.intents import create_once
+from provisioning.provisioners.base import Current, Provisioner, ReadRequest
 from provisioning.state import RecordedResource
 
 HTTP_METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
@@ -65,7 +64,7 @@ def sub_api_id(properties: Mapping[str, Any] | None, recorded: RecordedResource 
     return str((properties or {})["api_id"])
 
 
-class _ApiChild(LegacyProvisioner):
+class _ApiChild(Provisioner):
     """Integrations and routes: one listing per API answers for every one of them in it,
     found by id when recorded, else by the property that identifies it."""
 
@@ -125,9 +124,13 @@ class _ApiChild(LegacyProvisioner):
     def current(self, api_id: str, found: Mapping[str, Any]) -> Current:
         """Live properties and outputs of one listed item."""
 
+    def error_subject(self, properties: Mapping[str, Any], current: Current | None) -> str:
+        return str(properties["api_id"])
+
 
 class IntegrationProvisioner(_ApiChild):
     resource_type = "apigw:integration"
+    noun = "integration in HTTP API"
     replace_on = {"api_id": f"an integration {SAME_API}"}
     id_key, noun = "IntegrationId", "integration"
     match = ("IntegrationUri", "integration_uri")
@@ -144,31 +147,19 @@ class IntegrationProvisioner(_ApiChild):
         }
         return Current(props, _integration_outputs(api_id, found["IntegrationId"]))
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # Not idempotent: sent once, found again by its integration URI after a lost reply.
+        made = self.aws.client_once("apigatewayv2").create_integration(
+            IntegrationType="AWS_PROXY", IntegrationMethod="POST", **_integration_args(properties)
+        )
+        return _integration_outputs(properties["api_id"], made["IntegrationId"])
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
-        gw = self.aws.client("apigatewayv2")
-        api_id = properties["api_id"]
-        args = {
-            "ApiId": api_id,
-            "IntegrationUri": properties["integration_uri"],
-            "PayloadFormatVersion": properties.get("payload_format_version", "2.0"),
-            "TimeoutInMillis": properties.get("timeout_ms", 30000),
-        }
-        if current is None:
-
-            def create() -> dict[str, Any]:
-                made = self.aws.client_once("apigatewayv2").create_integration(
-                    IntegrationType="AWS_PROXY", IntegrationMethod="POST", **args
-                )
-                return _integration_outputs(api_id, made["IntegrationId"])
-
-            with aws_errors("creating integration in HTTP API", api_id):
-                # Not idempotent: found again by its integration URI after a lost reply.
-                return create_once(self.aws, create, lambda: self.existing_outputs(properties))
-        integration_id = current.outputs["integration_id"]
-        with aws_errors("updating integration of HTTP API", api_id):
-            gw.update_integration(IntegrationId=integration_id, **args)
+        self.aws.client("apigatewayv2").update_integration(
+            IntegrationId=current.outputs["integration_id"], **_integration_args(properties)
+        )
         return dict(current.outputs)
 
     def destroy(self, recorded: RecordedResource) -> None:
@@ -181,12 +172,22 @@ class IntegrationProvisioner(_ApiChild):
             )
 
 
+def _integration_args(properties: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "ApiId": properties["api_id"],
+        "IntegrationUri": properties["integration_uri"],
+        "PayloadFormatVersion": properties.get("payload_format_version", "2.0"),
+        "TimeoutInMillis": properties.get("timeout_ms", 30000),
+    }
+
+
 def _integration_outputs(api_id: str, integration_id: str) -> dict[str, Any]:
     return {"physical_id": integration_id, "integration_id": integration_id, "api_id": api_id}
 
 
 class RouteProvisioner(_ApiChild):
     resource_type = "apigw:route"
+    noun = "route in HTTP API"
     replace_on = {"api_id": f"a route {SAME_API}"}
     id_key, noun = "RouteId", "route"
     match = ("RouteKey", "route_key")
@@ -198,28 +199,27 @@ class RouteProvisioner(_ApiChild):
         props = {"api_id": api_id, "route_key": found["RouteKey"], "target": found.get("Target")}
         return Current(props, _route_outputs(api_id, found["RouteId"]))
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # Not idempotent: sent once, found again by its route key after a lost reply.
+        api_id = properties["api_id"]
+        made = self.aws.client_once("apigatewayv2").create_route(
+            ApiId=api_id, RouteKey=properties["route_key"], Target=properties["target"]
+        )
+        return _route_outputs(api_id, made["RouteId"])
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
-        gw = self.aws.client("apigatewayv2")
-        api_id, key = properties["api_id"], properties["route_key"]
-        if current is None:
-
-            def create() -> dict[str, Any]:
-                made = self.aws.client_once("apigatewayv2").create_route(
-                    ApiId=api_id, RouteKey=key, Target=properties["target"]
-                )
-                return _route_outputs(api_id, made["RouteId"])
-
-            with aws_errors("creating route in HTTP API", f"{api_id} {key}"):
-                # Not idempotent: found again by its route key after a lost reply.
-                return create_once(self.aws, create, lambda: self.existing_outputs(properties))
-        route_id = current.outputs["route_id"]
-        with aws_errors("updating route in HTTP API", f"{api_id} {key}"):
-            gw.update_route(
-                ApiId=api_id, RouteId=route_id, RouteKey=key, Target=properties["target"]
-            )
+        self.aws.client("apigatewayv2").update_route(
+            ApiId=properties["api_id"],
+            RouteId=current.outputs["route_id"],
+            RouteKey=properties["route_key"],
+            Target=properties["target"],
+        )
         return dict(current.outputs)
+
+    def error_subject(self, properties: Mapping[str, Any], current: Current | None) -> str:
+        return f"{properties['api_id']} {properties['route_key']}"
 
     def destroy(self, recorded: RecordedResource) -> None:
         api_id = sub_api_id(None, recorded)
