@@ -144,7 +144,7 @@ def _permission(rule: Mapping[str, Any], own_id: str) -> dict[str, Any]:
 
 class SecurityGroupProvisioner(Ec2Provisioner):
     resource_type = "ec2:security-group"
-    label, tag_type = "security group", "security-group"
+    noun, tag_type = "security group", "security-group"
     describe_call, id_key, list_key = "describe_security_groups", "GroupIds", "SecurityGroups"
     not_found_codes = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound")
     replace_on = {
@@ -185,44 +185,42 @@ class SecurityGroupProvisioner(Ec2Provisioner):
         }
         return Current(properties, outputs)
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create_resource(
+        self, ec2: Any, logical_id: str, properties: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        wanted = self._checked(properties, "creating")
+        made = ec2.create_security_group(
+            GroupName=wanted["name"],
+            Description=wanted.get("description") or wanted["name"],
+            VpcId=wanted["vpc_id"],
+            TagSpecifications=self.tag_specs(logical_id, wanted["name"]),
+        )
+        found = self.ec2.describe_security_groups(GroupIds=[made["GroupId"]])
+        return dict(found["SecurityGroups"][0])
+
+    def adoptable(self, found: Current, properties: Mapping[str, Any]) -> bool:
+        # Names are unique per VPC: ours of this name in another VPC is not this one.
+        return bool(found.properties["vpc_id"] == properties["vpc_id"])
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
-        name, wanted = properties["name"], self.canonical_properties(properties)
-        action = "creating" if current is None else "updating"
+        wanted = self._checked(properties, "updating")
+        group_id = current.outputs["group_id"]
+        for direction in ("ingress", "egress"):
+            if direction in wanted:
+                self._apply(group_id, direction, wanted[direction], current.properties[direction])
+        return dict(current.outputs)
+
+    def _checked(self, properties: Mapping[str, Any], action: str) -> dict[str, Any]:
+        """The canonical spec, once its rules are known to be safe to open."""
+        wanted = self.canonical_properties(properties)
         try:
             validate_rules(wanted.get("ingress", []))
         except InsecureRuleError as exc:
-            raise ProvisioningError(action, self.what(name), str(exc), code="InsecureRule") from exc
-        with aws_errors(action, self.what(name)):
-            if current is None:
-                group = self._find(name, None) or self._create(logical_id, wanted)
-                current = self._current(group)
-            group_id = current.outputs["group_id"]
-            for direction in ("ingress", "egress"):
-                if direction in wanted:
-                    self._apply(
-                        group_id, direction, wanted[direction], current.properties[direction]
-                    )
-        return dict(current.outputs)
-
-    def _create(self, logical_id: str, wanted: Mapping[str, Any]) -> Mapping[str, Any]:
-        args = {
-            "GroupName": wanted["name"],
-            "Description": wanted.get("description") or wanted["name"],
-            "VpcId": wanted["vpc_id"],
-            "TagSpecifications": self.tag_specs(logical_id, wanted["name"]),
-        }
-        # Names are unique per VPC, so a create whose reply was lost is answered
-        # InvalidGroup.Duplicate when tried again: adopted if the group is ours and in
-        # that VPC, refused (the error stands) if someone else's holds the name.
-        made = self.create_or_adopt(
-            wanted["name"],
-            lambda ec2: ec2.create_security_group(**args),
-            lambda found: found.get("VpcId") == wanted["vpc_id"],
-        )
-        found = self.ec2.describe_security_groups(GroupIds=[made["GroupId"]])
-        return found["SecurityGroups"][0]  # type: ignore[no-any-return]
+            what = self.what(properties["name"])
+            raise ProvisioningError(action, what, str(exc), code="InsecureRule") from exc
+        return wanted
 
     def _apply(
         self,
