@@ -12,8 +12,8 @@ Provisioners never persist state or send progress: the orchestrator does both.
          and adopted rather than made twice;
   update `update` makes what AWS has match the spec (also what was just adopted);
   wait   `wait_until_usable` returns only once dependents can use it.
-Subclasses implement `get_current_state`, `create`, `update` and `destroy`. Those not
-yet moved to this contract derive from `LegacyProvisioner` and override `provision` whole.
+Subclasses implement `get_current_state`, `create`, `update` and `destroy`, as
+terraform-provider-aws's resources implement find, create, update and delete.
 """
 
 from __future__ import annotations
@@ -279,25 +279,6 @@ class Provisioner(ABC):
     def canonical(self, name: str, value: Any) -> Any:
         """The form compared by `diff`; override where AWS reorders what we send."""
         return normalise(value)
-
-
-class LegacyProvisioner(Provisioner):
-    """Adapter for provisioners not yet moved to find / create / update / wait: they
-    override `provision` whole, making resources safely in their own way. Move each to
-    `create` and `update`, then derive it from `Provisioner`."""
-
-    @abstractmethod
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]: ...
-
-    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError(f"{type(self).__name__} overrides provision")
-
-    def update(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current
-    ) -> dict[str, Any]:
-        raise NotImplementedError(f"{type(self).__name__} overrides provision")
 
 
 def tag_dict(tags: Sequence[Mapping[str, str]]) -> dict[str, str]:

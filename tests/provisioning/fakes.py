@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioning.provisioners.base import Current, LegacyProvisioner
+from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
 
 
@@ -37,7 +37,7 @@ class FakeCloud:
 CLOUD = FakeCloud()
 
 
-class FakeThing(LegacyProvisioner):
+class FakeThing(Provisioner):
     resource_type = "fake:thing"
     replace_on = {"name": "names cannot change"}
 
@@ -51,9 +51,15 @@ class FakeThing(LegacyProvisioner):
             return None
         return Current(dict(found), {"physical_id": name, "arn": f"arn:fake:{name}", "name": name})
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        return self._write("create", properties)
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
+        return self._write("update", properties)
+
+    def _write(self, call: str, properties: Mapping[str, Any]) -> dict[str, Any]:
         name = str(properties["name"])
         with CLOUD.lock:
             CLOUD.active += 1
@@ -63,7 +69,7 @@ class FakeThing(LegacyProvisioner):
                 time.sleep(CLOUD.delay_s)
             if name in CLOUD.fail:
                 raise RuntimeError(f"creating fake thing {name}: InjectedFailure")
-            CLOUD.record("update" if current else "create", name)
+            CLOUD.record(call, name)
             CLOUD.resources[name] = dict(properties)
         finally:
             with CLOUD.lock:
