@@ -218,12 +218,6 @@ class Provisioner(ABC):
             "rename this node, or delete or retag that resource"
         )
 
-    def existing_outputs(self, properties: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Outputs of what AWS already has for these properties: how a create whose reply
-        was lost is found again instead of being made twice."""
-        found = self.get_current_state(properties, None)
-        return None if found is None else dict(found.outputs)
-
     def plan(
         self,
         logical_id: str,
