@@ -25,6 +25,7 @@ from provisioning.aws import AwsContext
 from provisioning.errors import BlueprintError
 from provisioning.events import Event, EventStatus, ProgressSink
 from provisioning.graph.agent_needs import PROVIDERS as MODEL_PROVIDERS
+from provisioning.graph.agent_needs import model_problems
 from provisioning.graph.builder import ResourceGraph, nodes_by_resource
 from provisioning.graph.builder import build as build_graph
 from provisioning.graph.builder import explain as explain_link
@@ -66,6 +67,7 @@ __all__ = [
     "delete_orphan",
     "deployer_policy",
     "excluded",
+    "model_problems",
     "parse_requirements",
     "properties_hash",
     "requirements_file",

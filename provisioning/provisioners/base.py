@@ -275,6 +275,12 @@ class Provisioner(ABC):
         return normalise(value)
 
 
+def physical_id_of(properties: Mapping[str, Any] | None, recorded: RecordedResource | None) -> str:
+    """Which resource a read is about: the recorded one, else the one the spec names (its
+    name is its physical id)."""
+    return recorded.physical_id if recorded else str((properties or {})["name"])
+
+
 def tag_dict(tags: Sequence[Mapping[str, str]]) -> dict[str, str]:
     """`[{"Key": k, "Value": v}, ...]`, the shape most services answer, as a dict."""
     return {tag["Key"]: tag["Value"] for tag in tags}

@@ -31,7 +31,7 @@ from provisioning.errors import (
     is_not_found,
     retry_while,
 )
-from provisioning.provisioners.base import Current, Provisioner, tag_dict
+from provisioning.provisioners.base import Current, Provisioner, physical_id_of, tag_dict
 from provisioning.provisioners.dynamodb_schema import (
     attribute_definitions,
     build_gsi,
@@ -72,7 +72,7 @@ class TableProvisioner(Provisioner):
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         with aws_errors("reading DynamoDB table", name):
             table = self._describe(name)
             if table is None:

@@ -241,6 +241,14 @@ class Ec2Provisioner(Provisioner):
             on_wait=waiting,
         )
 
+    def id_outputs(self, key: str, resource_id: str) -> dict[str, Any]:
+        """What every EC2 resource outputs: its id (as physical_id and as `key`) and ARN."""
+        return {
+            "physical_id": resource_id,
+            key: resource_id,
+            "arn": self.arn(self.tag_type, resource_id),
+        }
+
     def arn(self, kind: str, resource_id: str) -> str:
         aws = self.aws
         return f"arn:{aws.partition}:ec2:{aws.region}:{aws.account_id}:{kind}/{resource_id}"

@@ -25,6 +25,7 @@ from provisioning.provisioners.base import (
     Provisioner,
     ReadRequest,
     normalise,
+    physical_id_of,
     tag_dict,
 )
 from provisioning.state import RecordedResource
@@ -122,7 +123,7 @@ class RoleProvisioner(Provisioner):
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         iam = self.aws.client("iam")
         with aws_errors("reading IAM role", name):
             try:

@@ -40,7 +40,7 @@ from provisioning.errors import (
     is_not_found,
     retry_while,
 )
-from provisioning.provisioners.base import Current, Provisioner, normalise
+from provisioning.provisioners.base import Current, Provisioner, normalise, physical_id_of
 from provisioning.provisioners.lambda_code import WRITE_ONLY as CODE_WRITE_ONLY
 from provisioning.provisioners.lambda_code import code_args
 from provisioning.provisioners.lambda_events import (
@@ -133,7 +133,7 @@ class FunctionProvisioner(Provisioner):
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         with aws_errors("reading Lambda function", name):
             try:
                 found = self.aws.client("lambda").get_function(FunctionName=name)

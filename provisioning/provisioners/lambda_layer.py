@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioning.errors import aws_errors
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, Provisioner, physical_id_of
 from provisioning.state import RecordedResource
 from provisioning.strands import layers, packaging
 
@@ -53,7 +53,7 @@ class LayerProvisioner(Provisioner):
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         wanted = (properties or {}).get("key")
         with aws_errors("reading Lambda layer", name):
             versions = list(self._versions(name))

@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, is_not_found
-from provisioning.provisioners.base import Current, Provisioner, ReadRequest
+from provisioning.provisioners.base import Current, Provisioner, ReadRequest, physical_id_of
 from provisioning.state import RecordedResource
 
 _SHARED_PREFIX = "/aws/lambda/"
@@ -34,7 +34,7 @@ class LogGroupProvisioner(Provisioner):
         return self.read_many([(properties, recorded)])[0]
 
     def read_many(self, requests: Sequence[ReadRequest]) -> list[Current | None]:
-        names = [_name(properties, recorded) for properties, recorded in requests]
+        names = [physical_id_of(properties, recorded) for properties, recorded in requests]
         prefix = _common_prefix(names)
         if len(names) > 1 and len(prefix) <= len(_SHARED_PREFIX):
             return super().read_many(requests)
@@ -104,10 +104,6 @@ class LogGroupProvisioner(Provisioner):
 
 
 PROVISIONERS: tuple[type[Provisioner], ...] = (LogGroupProvisioner,)
-
-
-def _name(properties: Mapping[str, Any] | None, recorded: RecordedResource | None) -> str:
-    return recorded.physical_id if recorded else str((properties or {})["name"])
 
 
 def _common_prefix(names: Sequence[str]) -> str:

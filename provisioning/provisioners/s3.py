@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import ProvisioningError, aws_errors, delete_if_present, is_not_found
-from provisioning.provisioners.base import Current, Provisioner, tag_dict
+from provisioning.provisioners.base import Current, Provisioner, physical_id_of, tag_dict
 from provisioning.state import RecordedResource
 
 _ALGORITHMS = ("AES256", "aws:kms")
@@ -93,7 +93,7 @@ class BucketProvisioner(Provisioner):
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         with aws_errors("reading S3 bucket", name):
             # S3 has no one-call description: three reads are the least, and the first
             # answers NoSuchBucket for a missing bucket, so no HeadBucket is needed.

@@ -178,12 +178,7 @@ class SecurityGroupProvisioner(Ec2Provisioner):
             "ingress": _flatten(group.get("IpPermissions", []), group_id),
             "egress": _flatten(group.get("IpPermissionsEgress", []), group_id),
         }
-        outputs = {
-            "physical_id": group_id,
-            "group_id": group_id,
-            "arn": self.arn("security-group", group_id),
-        }
-        return Current(properties, outputs)
+        return Current(properties, self.id_outputs("group_id", group_id))
 
     def create_resource(
         self, ec2: Any, logical_id: str, properties: Mapping[str, Any]

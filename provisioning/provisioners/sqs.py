@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, error_code, retry_while
 from provisioning.model.naming import LIMITS, short_hash
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, Provisioner, physical_id_of
 from provisioning.state import RecordedResource
 
 FIFO_SUFFIX = ".fifo"
@@ -154,7 +154,7 @@ class QueueProvisioner(Provisioner):
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
         sqs = self.aws.client("sqs")
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         with aws_errors("reading SQS queue", name):
             try:
                 url = recorded.physical_id if recorded else _queue_url(sqs, name)

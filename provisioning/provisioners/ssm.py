@@ -31,6 +31,7 @@ from provisioning.provisioners.base import (
     Current,
     PropertyChange,
     Provisioner,
+    physical_id_of,
     tag_dict,
 )
 from provisioning.state import RecordedResource
@@ -48,7 +49,7 @@ class SsmParameterProvisioner(Provisioner):
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         found = self._describe(name)
         if found is None:
             return None

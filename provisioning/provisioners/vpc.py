@@ -98,9 +98,7 @@ class VpcProvisioner(Ec2Provisioner):
     ) -> dict[str, Any]:
         vpc_id, cidr = vpc["VpcId"], vpc["CidrBlock"]
         outputs: dict[str, Any] = {
-            "physical_id": vpc_id,
-            "vpc_id": vpc_id,
-            "arn": self.arn("vpc", vpc_id),
+            **self.id_outputs("vpc_id", vpc_id),
             "cidr_block": cidr,
             **ipam,
         }

@@ -51,10 +51,8 @@ class ElasticIpProvisioner(Ec2Provisioner):
     ) -> Current:
         allocation_id = address["AllocationId"]
         outputs = {
-            "physical_id": allocation_id,
-            "allocation_id": allocation_id,
+            **self.id_outputs("allocation_id", allocation_id),
             "public_ip": address.get("PublicIp", ""),
-            "arn": self.arn("elastic-ip", allocation_id),
         }
         return Current({"name": tags_of(address).get("Name", "")}, outputs)
 
@@ -111,12 +109,7 @@ class NatGatewayProvisioner(Ec2Provisioner):
             "subnet_id": nat["SubnetId"],
             "allocation_id": addresses[0].get("AllocationId") if addresses else None,
         }
-        outputs = {
-            "physical_id": nat_id,
-            "nat_gateway_id": nat_id,
-            "arn": self.arn("natgateway", nat_id),
-        }
-        return Current(properties, outputs)
+        return Current(properties, self.id_outputs("nat_gateway_id", nat_id))
 
     def create_resource(
         self, ec2: Any, logical_id: str, properties: Mapping[str, Any]
@@ -169,12 +162,7 @@ class InternetGatewayProvisioner(Ec2Provisioner):
             "name": tags_of(igw).get("Name", ""),
             "vpc_id": attached[0] if attached else None,
         }
-        outputs = {
-            "physical_id": igw_id,
-            "internet_gateway_id": igw_id,
-            "arn": self.arn("internet-gateway", igw_id),
-        }
-        return Current(properties, outputs)
+        return Current(properties, self.id_outputs("internet_gateway_id", igw_id))
 
     def create_resource(
         self, ec2: Any, logical_id: str, properties: Mapping[str, Any]

@@ -74,12 +74,7 @@ class RouteTableProvisioner(Ec2Provisioner):
             "routes": self.canonical_properties({"routes": self._routes(table)})["routes"],
             "subnet_ids": sorted(self._associations(table)),
         }
-        outputs = {
-            "physical_id": table_id,
-            "route_table_id": table_id,
-            "arn": self.arn("route-table", table_id),
-        }
-        return Current(properties, outputs)
+        return Current(properties, self.id_outputs("route_table_id", table_id))
 
     @staticmethod
     def _routes(table: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -247,9 +242,7 @@ class VpcEndpointProvisioner(Ec2Provisioner):
         }
         dns = endpoint.get("DnsEntries") or [{}]
         outputs = {
-            "physical_id": endpoint_id,
-            "vpc_endpoint_id": endpoint_id,
-            "arn": self.arn("vpc-endpoint", endpoint_id),
+            **self.id_outputs("vpc_endpoint_id", endpoint_id),
             "dns_name": dns[0].get("DnsName", ""),
         }
         return Current(properties, outputs)
