@@ -40,6 +40,7 @@ from provisioning.strands.layers import PYPI_SIMPLE, Builds
 from provisioning.strands.packaging import (
     MB,
     UNZIPPED_LIMIT,
+    PackagingError,
     excluded,
     zip_files,
     zip_members,
@@ -62,6 +63,7 @@ __all__ = [
     "CostAssumptions",
     "CostEstimate",
     "Orphan",
+    "PackagingError",
     "RequirementRefused",
     "deletable",
     "delete_orphan",
