@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -126,6 +127,17 @@ def is_not_found(exc: ClientError, *codes: str) -> bool:
     code = error_code(exc)
     defaults = ("ResourceNotFoundException", "NoSuchEntity", "NotFoundException", "NotFound")
     return code in (codes or defaults) or code in defaults
+
+
+def found_or_none(call: Callable[..., Any], *codes: str, **kwargs: object) -> Any:
+    """A read whose "not found" (the default codes and `codes`) is the answer None: AWS
+    has no such resource, which is no error."""
+    try:
+        return call(**kwargs)
+    except ClientError as exc:
+        if is_not_found(exc, *codes):
+            return None
+        raise
 
 
 def delete_if_present(call: Callable[..., object], *codes: str, **kwargs: object) -> bool:

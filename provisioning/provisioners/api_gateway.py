@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.aws import TAG_LOGICAL_ID
-from provisioning.errors import aws_errors, delete_if_present, is_not_found
+from provisioning.errors import aws_errors, delete_if_present, found_or_none, is_not_found
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.state import RecordedResource
 
@@ -106,12 +106,8 @@ class ApiProvisioner(Provisioner):
 
     def _get(self, api_id: str) -> Mapping[str, Any] | None:
         with aws_errors("reading HTTP API", api_id):
-            try:
-                return dict(self.aws.client("apigatewayv2").get_api(ApiId=api_id))
-            except ClientError as exc:
-                if is_not_found(exc):
-                    return None
-                raise
+            found = found_or_none(self.aws.client("apigatewayv2").get_api, ApiId=api_id)
+        return None if found is None else dict(found)
 
     def _find(self, name: str) -> Mapping[str, Any] | None:
         """APIs are not unique by name: ours also carry this stage's tags (and the node's,

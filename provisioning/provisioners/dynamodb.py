@@ -28,7 +28,7 @@ from provisioning.errors import (
     aws_errors,
     delete_if_present,
     error_code,
-    is_not_found,
+    found_or_none,
     retry_while,
 )
 from provisioning.provisioners.base import Current, Provisioner, physical_id_of, tag_dict
@@ -135,12 +135,8 @@ class TableProvisioner(Provisioner):
         return self.aws.client("dynamodb")
 
     def _describe(self, name: str) -> dict[str, Any] | None:
-        try:
-            return dict(self._client.describe_table(TableName=name)["Table"])
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        found = found_or_none(self._client.describe_table, TableName=name)
+        return None if found is None else dict(found["Table"])
 
     def _create(self, logical_id: str, wanted: Mapping[str, Any]) -> dict[str, Any]:
         args: dict[str, Any] = {

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
+from provisioning.errors import aws_errors, delete_if_present, error_code, found_or_none
 from provisioning.model.policy_documents import POLICY_VERSION, allow_statement
 from provisioning.provisioners.base import (
     Current,
@@ -126,12 +126,10 @@ class RoleProvisioner(Provisioner):
         name = physical_id_of(properties, recorded)
         iam = self.aws.client("iam")
         with aws_errors("reading IAM role", name):
-            try:
-                role = iam.get_role(RoleName=name)["Role"]
-            except ClientError as exc:
-                if is_not_found(exc):
-                    return None
-                raise
+            found = found_or_none(iam.get_role, RoleName=name)
+            if found is None:
+                return None
+            role = found["Role"]
             inline = {
                 policy: iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
                 for policy in self._inline_names(name)

@@ -32,12 +32,10 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from provisioning.errors import (
     aws_errors,
     delete_if_present,
-    is_not_found,
+    found_or_none,
     retry_while,
 )
 from provisioning.provisioners.base import Current, Provisioner, normalise, physical_id_of
@@ -135,12 +133,9 @@ class FunctionProvisioner(Provisioner):
     ) -> Current | None:
         name = physical_id_of(properties, recorded)
         with aws_errors("reading Lambda function", name):
-            try:
-                found = self.aws.client("lambda").get_function(FunctionName=name)
-            except ClientError as exc:
-                if is_not_found(exc):
-                    return None
-                raise
+            found = found_or_none(self.aws.client("lambda").get_function, FunctionName=name)
+        if found is None:
+            return None
         config = found["Configuration"]
         return Current(_properties(config, found.get("Concurrency", {})), _outputs(config))
 

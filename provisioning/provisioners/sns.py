@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import aws_errors, delete_if_present, is_not_found
+from provisioning.errors import aws_errors, delete_if_present, found_or_none, is_not_found
 from provisioning.model.naming import LIMITS, short_hash
 from provisioning.provisioners.base import Current, Provisioner, tag_dict
 from provisioning.state import RecordedResource
@@ -156,13 +156,10 @@ class TopicProvisioner(Provisioner):
     ) -> Current | None:
         arn = recorded.physical_id if recorded else self._arn((properties or {})["name"])
         with aws_errors("reading SNS topic", arn):
-            try:
-                attributes = self._sns.get_topic_attributes(TopicArn=arn)["Attributes"]
-            except ClientError as exc:
-                if is_not_found(exc):
-                    return None
-                raise
-        return Current(read_topic(arn, attributes), _topic_outputs(arn))
+            found = found_or_none(self._sns.get_topic_attributes, TopicArn=arn)
+        if found is None:
+            return None
+        return Current(read_topic(arn, found["Attributes"]), _topic_outputs(arn))
 
     def owner_tags(self, current: Current) -> Mapping[str, str] | None:
         arn = current.outputs["arn"]
@@ -275,15 +272,10 @@ class SubscriptionProvisioner(Provisioner):
         if arn is None:
             return None
         with aws_errors("reading SNS subscription", arn):
-            try:
-                attributes = self._sns.get_subscription_attributes(SubscriptionArn=arn)[
-                    "Attributes"
-                ]
-            except ClientError as exc:
-                if is_not_found(exc):
-                    return None
-                raise
-        return Current(read_subscription(attributes), {"physical_id": arn, "arn": arn})
+            found = found_or_none(self._sns.get_subscription_attributes, SubscriptionArn=arn)
+        if found is None:
+            return None
+        return Current(read_subscription(found["Attributes"]), {"physical_id": arn, "arn": arn})
 
     def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
         # Subscribing twice answers with the same subscription: no twin to guard against.
