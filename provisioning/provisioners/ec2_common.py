@@ -70,8 +70,6 @@ class Ec2Provisioner(Provisioner):
     noun = "EC2 resource"
     tag_type: str = ""
     """The TagSpecifications ResourceType ("vpc", "subnet", ...)."""
-    describe_call: str = ""
-    """The EC2 call `_find` looks the resource up with ("describe_vpcs")."""
     id_key: str = ""
     """Its parameter taking ids ("VpcIds")."""
     list_key: str = ""
@@ -155,14 +153,18 @@ class Ec2Provisioner(Provisioner):
         return live[0] if live else None
 
     def _describe(self, **kwargs: Any) -> list[Mapping[str, Any]]:
-        """`describe_call`'s list; empty when AWS says the asked-for id does not exist."""
+        """`describe`'s list; empty when AWS says the asked-for id does not exist."""
         try:
-            answer = getattr(self.ec2, self.describe_call)(**kwargs)
+            answer = self.describe(**kwargs)
         except ClientError as exc:
             if code_in(exc, *self.not_found_codes):
                 return []
             raise
         return list(answer[self.list_key])
+
+    @abstractmethod
+    def describe(self, **kwargs: Any) -> Any:
+        """The EC2 call `_find` looks the resource up with (`self.ec2.describe_vpcs`)."""
 
     def find_filters(self, name: str) -> list[dict[str, Any]]:
         """How `_find` asks AWS for ours named `name` (re-checked by `ours`)."""

@@ -145,13 +145,16 @@ def _permission(rule: Mapping[str, Any], own_id: str) -> dict[str, Any]:
 class SecurityGroupProvisioner(Ec2Provisioner):
     resource_type = "ec2:security-group"
     noun, tag_type = "security group", "security-group"
-    describe_call, id_key, list_key = "describe_security_groups", "GroupIds", "SecurityGroups"
+    id_key, list_key = "GroupIds", "SecurityGroups"
     not_found_codes = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound")
     replace_on = {
         "name": "a security group's name cannot change",
         "description": "a security group's description cannot change",
         "vpc_id": "a security group cannot move to another VPC",
     }
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_security_groups(**kwargs)
 
     def canonical_properties(self, properties: Mapping[str, Any]) -> dict[str, Any]:
         result = dict(properties)

@@ -49,7 +49,7 @@ def overlaps(a: str, b: str) -> bool:
 class VpcProvisioner(Ec2Provisioner):
     resource_type = "ec2:vpc"
     noun, tag_type = "VPC", "vpc"
-    describe_call, id_key, list_key = "describe_vpcs", "VpcIds", "Vpcs"
+    id_key, list_key = "VpcIds", "Vpcs"
     not_found_codes = ("InvalidVpcID.NotFound",)
     replace_on = {
         "cidr_block": "a VPC's primary CIDR cannot change",
@@ -57,6 +57,9 @@ class VpcProvisioner(Ec2Provisioner):
         "ipam_netmask_length": "a VPC's primary CIDR cannot change",
     }
     write_only = frozenset({"ipam_pool_id", "ipam_netmask_length", "subnet_layout"})
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_vpcs(**kwargs)
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
@@ -209,13 +212,16 @@ class VpcProvisioner(Ec2Provisioner):
 class SubnetProvisioner(Ec2Provisioner):
     resource_type = "ec2:subnet"
     noun, tag_type = "subnet", "subnet"
-    describe_call, id_key, list_key = "describe_subnets", "SubnetIds", "Subnets"
+    id_key, list_key = "SubnetIds", "Subnets"
     not_found_codes = ("InvalidSubnetID.NotFound",)
     replace_on = {
         "vpc_id": "a subnet cannot move to another VPC",
         "cidr_block": "a subnet's CIDR cannot change",
         "az_index": "a subnet cannot move to another availability zone",
     }
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_subnets(**kwargs)
 
     def zones(self) -> list[str]:
         answer = self.ec2.describe_availability_zones(

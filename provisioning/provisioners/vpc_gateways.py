@@ -43,8 +43,11 @@ def _address_in_use(exc: Exception) -> bool:
 class ElasticIpProvisioner(Ec2Provisioner):
     resource_type = "ec2:eip"
     noun, tag_type = "Elastic IP", "elastic-ip"
-    describe_call, id_key, list_key = "describe_addresses", "AllocationIds", "Addresses"
+    id_key, list_key = "AllocationIds", "Addresses"
     not_found_codes = ("InvalidAllocationID.NotFound",)
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_addresses(**kwargs)
 
     def _current(
         self, address: Mapping[str, Any], recorded: RecordedResource | None = None
@@ -87,13 +90,16 @@ class ElasticIpProvisioner(Ec2Provisioner):
 class NatGatewayProvisioner(Ec2Provisioner):
     resource_type = "ec2:nat-gateway"
     noun, tag_type = "NAT gateway", "natgateway"
-    describe_call, id_key, list_key = "describe_nat_gateways", "NatGatewayIds", "NatGateways"
+    id_key, list_key = "NatGatewayIds", "NatGateways"
     filter_key = "Filter"
     not_found_codes = ("NatGatewayNotFound", "InvalidNatGatewayID.NotFound")
     replace_on = {
         "subnet_id": "a NAT gateway cannot move to another subnet",
         "allocation_id": "a public NAT gateway keeps its primary Elastic IP",
     }
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_nat_gateways(**kwargs)
 
     def find_filters(self, name: str) -> list[dict[str, Any]]:
         return [*self.name_filters(name), {"Name": "state", "Values": _LIVE_NAT_STATES}]
@@ -152,8 +158,11 @@ class NatGatewayProvisioner(Ec2Provisioner):
 class InternetGatewayProvisioner(Ec2Provisioner):
     resource_type = "ec2:internet-gateway"
     noun, tag_type = "internet gateway", "internet-gateway"
-    describe_call, id_key = "describe_internet_gateways", "InternetGatewayIds"
+    id_key = "InternetGatewayIds"
     list_key, not_found_codes = "InternetGateways", ("InvalidInternetGatewayID.NotFound",)
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_internet_gateways(**kwargs)
 
     def _current(self, igw: Mapping[str, Any], recorded: RecordedResource | None = None) -> Current:
         attached = [a["VpcId"] for a in igw.get("Attachments", []) if a.get("State") != "detached"]

@@ -51,9 +51,12 @@ def canonical_route(route: Mapping[str, Any]) -> dict[str, Any]:
 class RouteTableProvisioner(Ec2Provisioner):
     resource_type = "ec2:route-table"
     noun, tag_type = "route table", "route-table"
-    describe_call, id_key, list_key = "describe_route_tables", "RouteTableIds", "RouteTables"
+    id_key, list_key = "RouteTableIds", "RouteTables"
     not_found_codes = ("InvalidRouteTableID.NotFound",)
     replace_on = {"vpc_id": "a route table cannot move to another VPC"}
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_route_tables(**kwargs)
 
     def canonical_properties(self, properties: Mapping[str, Any]) -> dict[str, Any]:
         result = dict(properties)
@@ -198,7 +201,7 @@ class RouteTableProvisioner(Ec2Provisioner):
 class VpcEndpointProvisioner(Ec2Provisioner):
     resource_type = "ec2:vpc-endpoint"
     noun, tag_type = "VPC endpoint", "vpc-endpoint"
-    describe_call, id_key, list_key = "describe_vpc_endpoints", "VpcEndpointIds", "VpcEndpoints"
+    id_key, list_key = "VpcEndpointIds", "VpcEndpoints"
     not_found_codes = ("InvalidVpcEndpointId.NotFound",)
     replace_on = {
         "vpc_id": "an endpoint cannot move to another VPC",
@@ -210,6 +213,9 @@ class VpcEndpointProvisioner(Ec2Provisioner):
         "subnet_ids": "SubnetIds",
         "security_group_ids": "SecurityGroupIds",
     }
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_vpc_endpoints(**kwargs)
 
     def service_name(self, service: str) -> str:
         return service if "." in service else f"com.amazonaws.{self.aws.region}.{service}"
