@@ -36,11 +36,10 @@ from provisioning.optimize.optimizer import Optimized, optimize
 from provisioning.plan.planner import Plan, make_plan
 from provisioning.state import RecordedResource, StateStore
 from provisioning.strands import try_agent
+from provisioning.strands.layers import PYPI_SIMPLE, Builds
 from provisioning.strands.packaging import (
     MB,
-    PYPI_SIMPLE,
     UNZIPPED_LIMIT,
-    Builds,
     PackagingError,
     excluded,
     zip_files,

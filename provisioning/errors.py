@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+)
 
 
 class EngineError(Exception):
@@ -103,6 +110,8 @@ def is_transient(exc: BaseException) -> bool:
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         code = error_code(exc)
         return code in THROTTLE_CODES or code in TRANSIENT_CODES or status >= 500 or status == 429
+    if isinstance(exc, ParamValidationError | NoCredentialsError | NoRegionError):
+        return False  # refused before anything was sent: trying again changes nothing
     return isinstance(exc, BotoCoreError)  # connection reset, timeouts, ...
 
 
@@ -110,6 +119,17 @@ def is_not_found(exc: ClientError, *codes: str) -> bool:
     code = error_code(exc)
     defaults = ("ResourceNotFoundException", "NoSuchEntity", "NotFoundException", "NotFound")
     return code in (codes or defaults) or code in defaults
+
+
+def found_or_none(call: Callable[..., Any], *codes: str, **kwargs: object) -> Any:
+    """A read whose "not found" (the default codes and `codes`) is the answer None: AWS
+    has no such resource, which is no error."""
+    try:
+        return call(**kwargs)
+    except ClientError as exc:
+        if is_not_found(exc, *codes):
+            return None
+        raise
 
 
 def delete_if_present(call: Callable[..., object], *codes: str, **kwargs: object) -> bool:

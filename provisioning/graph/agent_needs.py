@@ -17,7 +17,7 @@ from provisioning.model.blueprint import Agent
 from provisioning.model.naming import global_name
 from provisioning.model.policy_documents import bedrock_statements, statement
 from provisioning.model.spec import Join, Ref, ResourceSpec
-from provisioning.strands import packaging
+from provisioning.strands import layers, packaging
 from provisioning.strands import tools_catalogue as catalogue
 from provisioning.strands.requirements import requirements_problems
 
@@ -301,8 +301,8 @@ def layer_spec(
     """The dependency layer for these requirements on the agent's platform: agents with the
     same requirements, runtime and architecture share it (same key, same logical id)."""
     python = agent.runtime.removeprefix("python")
-    platform = packaging.PLATFORMS.get(agent.architecture, agent.architecture)
-    key = packaging.layer_key(requirements, platform, python)
+    platform = layers.PLATFORMS.get(agent.architecture, agent.architecture)
+    key = layers.layer_key(requirements, platform, python)
     return ResourceSpec(
         f"layer/{key[:12]}",
         "lambda:layer-version",

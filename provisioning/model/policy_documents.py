@@ -91,7 +91,8 @@ VPC_ACTIONS = (
 )
 
 
-def _allow(actions: Iterable[str], resources: Iterable[str]) -> dict[str, Any]:
+def allow_statement(actions: Iterable[str], resources: Iterable[str]) -> dict[str, Any]:
+    """One Allow statement; "*" is dropped where named resources narrow it."""
     wanted = set(resources)
     if len(wanted) > 1:
         wanted.discard("*")
@@ -110,12 +111,12 @@ def build_shared_execution_role_policy(policies: Iterable[Mapping[str, Any]]) ->
     kept: list[dict[str, Any]] = []
     for policy in policies:
         for statement in _statements(policy):
-            if _is_plain_allow(statement):
+            if is_plain_allow(statement):
                 actions = tuple(sorted(set(_as_list(statement["Action"]))))
                 grouped.setdefault(actions, set()).update(_as_list(statement["Resource"]))
             elif statement not in kept:
                 kept.append(dict(statement))
-    merged = [_allow(actions, resources) for actions, resources in sorted(grouped.items())]
+    merged = [allow_statement(actions, resources) for actions, resources in sorted(grouped.items())]
     return {"Version": POLICY_VERSION, "Statement": merged + kept}
 
 
@@ -159,7 +160,8 @@ def _as_list(value: str | Iterable[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _is_plain_allow(statement: Mapping[str, Any]) -> bool:
+def is_plain_allow(statement: Mapping[str, Any]) -> bool:
+    """An Allow of actions on resources, nothing else: safe to merge with others."""
     return (
         statement.get("Effect") == "Allow"
         and "Action" in statement

@@ -51,13 +51,14 @@ def _source(rule: Mapping[str, Any]) -> dict[str, Any]:
     return {"prefix_list_id": rule["prefix_list_id"]}
 
 
-def _sort_key(rule: Mapping[str, Any]) -> str:
+def rule_key(rule: Mapping[str, Any]) -> str:
+    """A rule as text that two equal rules share, whatever their key order."""
     return json.dumps(to_jsonable(rule), sort_keys=True)
 
 
 def normalise_rules(rules: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
     """Canonical, de-duplicated and sorted: two spellings of one rule set compare equal."""
-    unique = {_sort_key(r): r for r in (normalise_rule(rule) for rule in rules or [])}
+    unique = {rule_key(r): r for r in (normalise_rule(rule) for rule in rules or [])}
     return [unique[key] for key in sorted(unique)]
 
 
@@ -110,7 +111,7 @@ def consolidate_security_groups(requirements: Mapping[str, Mapping[str, Any]]) -
     for member in sorted(requirements):
         need = requirements[member]
         ingress, egress = normalise_rules(need.get("ingress")), normalise_rules(need.get("egress"))
-        identity = _sort_key({"vpc_id": need.get("vpc_id"), "ingress": ingress, "egress": egress})
+        identity = rule_key({"vpc_id": need.get("vpc_id"), "ingress": ingress, "egress": egress})
         entry = groups.setdefault(
             identity,
             {"vpc_id": need.get("vpc_id"), "ingress": ingress, "egress": egress, "members": []},

@@ -42,7 +42,11 @@ from typing import Any
 from provisioning.graph.builder import ResourceGraph
 from provisioning.model.blueprint import Blueprint
 from provisioning.model.naming import physical_name, short_hash
-from provisioning.model.policy_documents import INLINE_POLICY_LIMIT, MANAGED_POLICY_LIMIT
+from provisioning.model.policy_documents import (
+    INLINE_POLICY_LIMIT,
+    MANAGED_POLICY_LIMIT,
+    is_plain_allow,
+)
 from provisioning.model.spec import Join, Ref, ResourceSpec, to_jsonable
 from provisioning.optimize import network_sharing as net
 from provisioning.optimize import policy_merging as P
@@ -312,7 +316,7 @@ def _mergeable(policies: Mapping[str, Mapping[str, Any]]) -> bool:
     (document,) = policies.values()
     seen: set[tuple[str, ...]] = set()
     for statement in P.statements(document):
-        if not P.is_plain_allow(statement):
+        if not is_plain_allow(statement):
             continue
         actions = statement["Action"]
         key = tuple(sorted(actions if isinstance(actions, list | tuple) else [actions]))

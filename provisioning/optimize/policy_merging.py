@@ -14,7 +14,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from provisioning.model.policy_documents import build_shared_execution_role_policy, split_policy
+from provisioning.model.policy_documents import (
+    build_shared_execution_role_policy,
+    is_plain_allow,
+    split_policy,
+)
 from provisioning.model.spec import Join, Ref, to_jsonable
 
 Atom = tuple[str, str]
@@ -85,15 +89,6 @@ def _as_list(value: Any) -> list[Any]:
 
 def _key(value: Any) -> str:
     return value if isinstance(value, str) else str(to_jsonable(value))
-
-
-def is_plain_allow(statement: Mapping[str, Any]) -> bool:
-    return (
-        statement.get("Effect") == "Allow"
-        and "Action" in statement
-        and "Resource" in statement
-        and set(statement) <= {"Effect", "Action", "Resource", "Sid"}
-    )
 
 
 def grants(policies: Iterable[Mapping[str, Any]]) -> tuple[frozenset[Atom], frozenset[str]]:

@@ -1,12 +1,17 @@
-"""The provisioner registry: resource type -> provisioner class, listed explicitly."""
+"""The provisioner registry: resource type -> provisioner class, listed explicitly.
+
+Each module lists its own classes in `PROVISIONERS`; this is the one place that gathers them.
+"""
 
 from __future__ import annotations
 
 from provisioning.provisioners import (
     api_gateway,
+    api_gateway_routes,
     dynamodb,
     iam,
     iam_policy,
+    lambda_events,
     lambda_function,
     lambda_layer,
     logs,
@@ -16,13 +21,30 @@ from provisioning.provisioners import (
     sqs,
     ssm,
     vpc,
+    vpc_gateways,
+    vpc_routing,
 )
 from provisioning.provisioners.base import Provisioner
 
 _MODULES = (
-    iam, iam_policy, logs, lambda_function, lambda_layer, api_gateway, s3, dynamodb, sqs, sns, vpc,
-    security_group, ssm,
-)  # fmt: skip
+    iam,
+    iam_policy,
+    logs,
+    lambda_function,
+    lambda_events,
+    lambda_layer,
+    api_gateway,
+    api_gateway_routes,
+    s3,
+    dynamodb,
+    sqs,
+    sns,
+    vpc,
+    vpc_gateways,
+    vpc_routing,
+    security_group,
+    ssm,
+)
 
 REGISTRY: dict[str, type[Provisioner]] = {
     cls.resource_type: cls for module in _MODULES for cls in module.PROVISIONERS

@@ -1,8 +1,19 @@
 """The provisioner contract: one class per AWS resource type.
 
-`get_current_state` reads; `plan` compares (no AWS call); `provision` makes AWS
-match the spec and returns outputs; `destroy` removes. Provisioners never
-persist state or send progress: the orchestrator does both.
+`get_current_state` reads (terraform-provider-aws's "find"); `plan` compares (no AWS
+call); `provision` makes AWS match the spec and returns outputs; `destroy` removes.
+Provisioners never persist state or send progress: the orchestrator does both.
+
+`provision` is written once, here, so every resource is made safely the same way:
+  find   a resource not passed in is looked up by its deterministic name or tags (an
+         interrupted run, or a reply lost after AWS made it) and, if ours, adopted;
+  create `create` goes out exactly once (`create_once`): after a failure that may hide
+         a success ("already exists", a 5xx, a dropped connection) it is found again
+         and adopted rather than made twice;
+  update `update` makes what AWS has match the spec (also what was just adopted);
+  wait   `wait_until_usable` returns only once dependents can use it.
+Subclasses implement `get_current_state`, `create`, `update` and `destroy`, as
+terraform-provider-aws's resources implement find, create, update and delete.
 """
 
 from __future__ import annotations
@@ -14,9 +25,11 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from provisioning.aws import TAG_LOGICAL_ID, TAG_PROJECT, TAG_STAGE, AwsContext
+from provisioning.errors import ProvisioningError, aws_errors
 from provisioning.model.spec import has_unresolved, to_jsonable
+from provisioning.provisioners.intents import create_once
 from provisioning.state import RecordedResource
-from provisioning.strands.packaging import Builds
+from provisioning.strands.layers import Builds
 
 
 class Action(StrEnum):
@@ -88,6 +101,8 @@ class Provisioner(ABC):
     """Properties AWS cannot change in place, with the reason shown in the plan."""
     write_only: ClassVar[frozenset[str]] = frozenset()
     """Properties AWS does not read back: compared with the recorded properties instead."""
+    noun: ClassVar[str] = "resource"
+    """How errors name this kind of resource ("creating SQS queue acme-dev-jobs: ...")."""
 
     def __init__(self, aws: AwsContext, builds: Builds | None = None) -> None:
         self.aws = aws
@@ -111,11 +126,65 @@ class Provisioner(ABC):
         lists what would otherwise take a call per resource (a no-op deploy's cost)."""
         return [self.get_current_state(properties, recorded) for properties, recorded in requests]
 
-    @abstractmethod
     def provision(
         self, logical_id: str, properties: Mapping[str, Any], current: Current | None
     ) -> dict[str, Any]:
         """Create (current is None) or update in place; wait until usable; return outputs."""
+        if current is None:
+            current = self.find_unrecorded(logical_id, properties)
+        if current is None:
+
+            def create() -> Current | dict[str, Any]:
+                return self.create(logical_id, properties)
+
+            def find() -> Current | None:
+                return self.find_unrecorded(logical_id, properties)
+
+            with aws_errors(f"creating {self.noun}", self.error_subject(properties, None)):
+                made = create_once(self.aws, create, find)
+            if not isinstance(made, Current):
+                return self.wait_until_usable(logical_id, properties, made)
+            current = made  # made by a create whose reply was lost: found again, adopted
+        with aws_errors(f"updating {self.noun}", self.error_subject(properties, current)):
+            outputs = self.update(logical_id, properties, current)
+        return self.wait_until_usable(logical_id, properties, outputs)
+
+    def find_unrecorded(self, logical_id: str, properties: Mapping[str, Any]) -> Current | None:
+        """What AWS has under this spec's name that no state records: ours to adopt (an
+        interrupted run of ours made it), None when there is nothing; someone else's is
+        refused, never taken over."""
+        found = self.get_current_state(properties, None)
+        if found is None:
+            return None
+        problem = self.ownership_problem(logical_id, found, intended=True)
+        if problem is not None:
+            raise ProvisioningError(
+                f"creating {self.noun}", self.error_subject(properties, None), problem
+            )
+        return found
+
+    @abstractmethod
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        """Make it, with its tags, and return its outputs. Raise AWS's own errors: `provision`
+        must see "already exists" and transient failures to find and adopt what a lost reply
+        made. A create AWS does not deduplicate by name uses `aws.client_once`."""
+
+    @abstractmethod
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        """Make `current` match the spec (its tags too: an adopted one may lack them) and
+        return its outputs."""
+
+    def wait_until_usable(
+        self, logical_id: str, properties: Mapping[str, Any], outputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Return once what was made or changed can be used by what depends on it."""
+        return outputs
+
+    def error_subject(self, properties: Mapping[str, Any], current: Current | None) -> str:
+        """The resource as errors name it: its name where it has one."""
+        return str(properties.get("name") or "")
 
     @abstractmethod
     def destroy(self, recorded: RecordedResource) -> None:
@@ -148,12 +217,6 @@ class Provisioner(ABC):
             f"the name {name} is taken by another owner (tags say {owner}): "
             "rename this node, or delete or retag that resource"
         )
-
-    def existing_outputs(self, properties: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Outputs of what AWS already has for these properties: how a create whose reply
-        was lost is found again instead of being made twice."""
-        found = self.get_current_state(properties, None)
-        return None if found is None else dict(found.outputs)
 
     def plan(
         self,
@@ -210,6 +273,12 @@ class Provisioner(ABC):
     def canonical(self, name: str, value: Any) -> Any:
         """The form compared by `diff`; override where AWS reorders what we send."""
         return normalise(value)
+
+
+def physical_id_of(properties: Mapping[str, Any] | None, recorded: RecordedResource | None) -> str:
+    """Which resource a read is about: the recorded one, else the one the spec names (its
+    name is its physical id)."""
+    return recorded.physical_id if recorded else str((properties or {})["name"])
 
 
 def tag_dict(tags: Sequence[Mapping[str, str]]) -> dict[str, str]:

@@ -28,10 +28,10 @@ from provisioning.errors import (
     aws_errors,
     delete_if_present,
     error_code,
-    is_not_found,
+    found_or_none,
     retry_while,
 )
-from provisioning.provisioners.base import Current, Provisioner, tag_dict
+from provisioning.provisioners.base import Current, Provisioner, physical_id_of, tag_dict
 from provisioning.provisioners.dynamodb_schema import (
     attribute_definitions,
     build_gsi,
@@ -44,7 +44,7 @@ from provisioning.provisioners.dynamodb_schema import (
 from provisioning.state import RecordedResource
 
 __all__ = [
-    "DynamoDbTable",
+    "TableProvisioner",
     "build_gsi",
     "build_key_schema",
     "build_lsi",
@@ -56,8 +56,9 @@ _INDEX_WAIT_S = 3600.0  # backfilling a GSI on a big table takes a long time
 _BUSY = ("ResourceInUseException", "LimitExceededException")
 
 
-class DynamoDbTable(Provisioner):
+class TableProvisioner(Provisioner):
     resource_type = "dynamodb:table"
+    noun = "DynamoDB table"
     replace_on = {
         "name": "DynamoDB cannot rename a table",
         "partition_key": "a table's key schema is fixed at creation",
@@ -71,7 +72,7 @@ class DynamoDbTable(Provisioner):
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         with aws_errors("reading DynamoDB table", name):
             table = self._describe(name)
             if table is None:
@@ -88,29 +89,30 @@ class DynamoDbTable(Provisioner):
             answer = self.aws.client("dynamodb").list_tags_of_resource(ResourceArn=arn)
         return tag_dict(answer.get("Tags") or [])
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        wanted = canonical_table(properties)
+        table = self._create(logical_id, wanted)
+        if wanted["point_in_time_recovery"]:
+            self._set_pitr(wanted["name"], True)
+        return _outputs(table)
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
         wanted = canonical_table(properties)
-        name = wanted["name"]
-        if current is None:
-            current = self.get_current_state(properties, None)
-        if current is None:
-            with aws_errors("creating DynamoDB table", name):
-                self._create(logical_id, wanted)
-            have = {"point_in_time_recovery": False}
-        else:
-            have = dict(current.properties)
-            with aws_errors("updating DynamoDB table", name):
-                self._update(wanted, have)
-        with aws_errors("updating DynamoDB table", name):
-            if wanted["point_in_time_recovery"] != have.get("point_in_time_recovery"):
-                self._set_pitr(name, wanted["point_in_time_recovery"])
-            table = self._wait_active(name)
-            self._client.tag_resource(
-                ResourceArn=table["TableArn"], Tags=self.aws.tag_list(logical_id)
-            )
+        have = dict(current.properties)
+        self._update(wanted, have)
+        if wanted["point_in_time_recovery"] != have.get("point_in_time_recovery"):
+            self._set_pitr(wanted["name"], wanted["point_in_time_recovery"])
+        table = self._wait_active(wanted["name"])
+        self._client.tag_resource(ResourceArn=table["TableArn"], Tags=self.aws.tag_list(logical_id))
         return _outputs(table)
+
+    def wait_until_usable(
+        self, logical_id: str, properties: Mapping[str, Any], outputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        with aws_errors("updating DynamoDB table", outputs["name"]):
+            return _outputs(self._wait_active(outputs["name"]))
 
     def destroy(self, recorded: RecordedResource) -> None:
         name = recorded.physical_id
@@ -133,14 +135,10 @@ class DynamoDbTable(Provisioner):
         return self.aws.client("dynamodb")
 
     def _describe(self, name: str) -> dict[str, Any] | None:
-        try:
-            return dict(self._client.describe_table(TableName=name)["Table"])
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        found = found_or_none(self._client.describe_table, TableName=name)
+        return None if found is None else dict(found["Table"])
 
-    def _create(self, logical_id: str, wanted: Mapping[str, Any]) -> None:
+    def _create(self, logical_id: str, wanted: Mapping[str, Any]) -> dict[str, Any]:
         args: dict[str, Any] = {
             "TableName": wanted["name"],
             "AttributeDefinitions": attribute_definitions(wanted),
@@ -161,16 +159,8 @@ class DynamoDbTable(Provisioner):
             ]
         if wanted["stream_view_type"]:
             args["StreamSpecification"] = build_stream_specification(wanted["stream_view_type"])
-        try:
-            self._client.create_table(**args)
-        except ClientError as exc:
-            # The SDK retried a call whose reply was lost: the first attempt made it.
-            if (
-                error_code(exc) != "ResourceInUseException"
-                or self._describe(args["TableName"]) is None
-            ):
-                raise
-        self._wait_active(wanted["name"])
+        self._client.create_table(**args)
+        return self._wait_active(wanted["name"])
 
     def _update(self, wanted: Mapping[str, Any], have: Mapping[str, Any]) -> None:
         """Each step is its own UpdateTable call: AWS allows one index change per call
@@ -288,4 +278,4 @@ def _gsi_update(gsi: Mapping[str, Any]) -> dict[str, Any]:
     return {"Update": {"IndexName": gsi["name"], "ProvisionedThroughput": _throughput(gsi)}}
 
 
-PROVISIONERS: tuple[type[Provisioner], ...] = (DynamoDbTable,)
+PROVISIONERS: tuple[type[Provisioner], ...] = (TableProvisioner,)

@@ -6,10 +6,12 @@ only when all of them match. Deletions that AWS refuses while something still
 holds on (Lambda's ENIs keep subnets and security groups busy for up to ~40
 minutes after a function leaves the VPC) are retried within a bounded time.
 
-Creates go out once (`create_or_adopt`): most EC2 creates take no client token, so
-botocore retrying one whose reply was lost would make a twin. The tags go on with the
-create (TagSpecifications), so after a failure the resource AWS may have made anyway
-is found by them and adopted, and only then is the create tried again.
+Creates go out once (`create_resource` gets a client that never retries): most EC2
+creates take no client token, so botocore retrying one whose reply was lost would make a
+twin. The tags go on with the create (TagSpecifications), so after a failure the base
+`provision` finds the resource AWS may have made anyway by them and adopts it, and only
+then is the create tried again. What follows the create is `update`'s work, the same for
+a resource just made and one adopted.
 
 The writes that follow (attach, authorize, revoke, ...) go through the retrying client:
 when AWS did one but its reply was lost, botocore's retry is answered "already so"
@@ -20,6 +22,7 @@ counts as done once a fresh look confirms it.
 from __future__ import annotations
 
 import secrets
+import threading
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -27,11 +30,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning.aws import TAG_PROJECT, TAG_STAGE
+from provisioning.aws import TAG_PROJECT, TAG_STAGE, AwsContext
 from provisioning.errors import ProvisioningError, aws_errors, error_code, retry_while
 from provisioning.provisioners.base import Current, Provisioner, normalise
-from provisioning.provisioners.intents import create_once
 from provisioning.state import RecordedResource
+from provisioning.strands.layers import Builds
 
 DEPENDENCY_TIMEOUT_S = 45 * 60
 """Lambda releases hyperplane ENIs up to ~40 minutes after a function is deleted."""
@@ -64,12 +67,9 @@ def unless_already(call: Callable[[], object], code: str, is_so: Callable[[], bo
 class Ec2Provisioner(Provisioner):
     """Base for EC2 resources: `Name`-tagged, found by tags, canonical properties."""
 
-    label: str = "EC2 resource"
-    """How errors name the kind of resource ("creating VPC acme-dev-vpc: ...")."""
+    noun = "EC2 resource"
     tag_type: str = ""
     """The TagSpecifications ResourceType ("vpc", "subnet", ...)."""
-    describe_call: str = ""
-    """The EC2 call `_find` looks the resource up with ("describe_vpcs")."""
     id_key: str = ""
     """Its parameter taking ids ("VpcIds")."""
     list_key: str = ""
@@ -79,36 +79,54 @@ class Ec2Provisioner(Provisioner):
     not_found_codes: tuple[str, ...] = ()
     """What it answers when asked for an id that does not exist ("InvalidVpcID.NotFound")."""
 
+    def __init__(self, aws: AwsContext, builds: Builds | None = None) -> None:
+        super().__init__(aws, builds)
+        self._tokens: dict[str, str] = {}
+        self._tokens_lock = threading.Lock()
+
     @property
     def ec2(self) -> Any:
         return self.aws.client("ec2")
 
-    def create_or_adopt(
-        self,
-        name: str,
-        create: Callable[[Any], Mapping[str, Any]],
-        adoptable: Callable[[Mapping[str, Any]], bool] = lambda _found: True,
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        made = self.create_resource(self.aws.client_once("ec2"), logical_id, properties)
+        return self.update(logical_id, properties, self.with_tags(self._current(made), made))
+
+    @abstractmethod
+    def create_resource(
+        self, ec2: Any, logical_id: str, properties: Mapping[str, Any]
     ) -> Mapping[str, Any]:
-        """`create(ec2)` with an EC2 client that never retries, its TagSpecifications naming
-        it `name`; after a failure that may hide a success (a 5xx, a lost connection, a
-        "duplicate"), ours named `name` is adopted if AWS has it and `adoptable` accepts it."""
+        """Make it with the one EC2 call `ec2` (a client that never retries), its tags in
+        TagSpecifications (`tag_specs`), and return it as `_find` would."""
 
-        def find() -> Mapping[str, Any] | None:
-            found = self._find(name, None)
-            return found if found is not None and adoptable(found) else None
+    def find_unrecorded(self, logical_id: str, properties: Mapping[str, Any]) -> Current | None:
+        found = super().find_unrecorded(logical_id, properties)
+        return found if found is not None and self.adoptable(found, properties) else None
 
-        return create_once(self.aws, lambda: create(self.aws.client_once("ec2")), find)
+    def adoptable(self, found: Current, properties: Mapping[str, Any]) -> bool:
+        """Whether ours of this name, found unrecorded, is the one the spec wants."""
+        return True
 
-    @staticmethod
-    def client_token() -> str:
-        """One per create, kept through its retries (a lost reply is answered by what the
-        first attempt made). Not derived from the logical id: AWS remembers a token for a
-        while, and a resource deleted and made again must not get the old one's id back.
-        A run that crashed mid-create is found by its tags instead."""
-        return secrets.token_hex(16)
+    def error_subject(self, properties: Mapping[str, Any], current: Current | None) -> str:
+        return str(properties["name"])
+
+    def client_token(self, logical_id: str) -> str:
+        """One per create, kept through its tries (a lost reply is answered by what the
+        first attempt made) and dropped once it is usable. Not derived from the logical id:
+        AWS remembers a token for a while, and a resource deleted and made again must not
+        get the old one's id back. A run that crashed mid-create is found by its tags."""
+        with self._tokens_lock:
+            return self._tokens.setdefault(logical_id, secrets.token_hex(16))
+
+    def wait_until_usable(
+        self, logical_id: str, properties: Mapping[str, Any], outputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        with self._tokens_lock:
+            self._tokens.pop(logical_id, None)
+        return outputs
 
     def what(self, name: str) -> str:
-        return f"{self.label} {name}"
+        return f"{self.noun} {name}"
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
@@ -135,14 +153,18 @@ class Ec2Provisioner(Provisioner):
         return live[0] if live else None
 
     def _describe(self, **kwargs: Any) -> list[Mapping[str, Any]]:
-        """`describe_call`'s list; empty when AWS says the asked-for id does not exist."""
+        """`describe`'s list; empty when AWS says the asked-for id does not exist."""
         try:
-            answer = getattr(self.ec2, self.describe_call)(**kwargs)
+            answer = self.describe(**kwargs)
         except ClientError as exc:
             if code_in(exc, *self.not_found_codes):
                 return []
             raise
         return list(answer[self.list_key])
+
+    @abstractmethod
+    def describe(self, **kwargs: Any) -> Any:
+        """The EC2 call `_find` looks the resource up with (`self.ec2.describe_vpcs`)."""
 
     def find_filters(self, name: str) -> list[dict[str, Any]]:
         """How `_find` asks AWS for ours named `name` (re-checked by `ours`)."""
@@ -205,7 +227,7 @@ class Ec2Provisioner(Provisioner):
         def waiting(exc: Exception, waited_s: float) -> None:
             detail = str(getattr(exc, "response", {}).get("Error", {}).get("Message", exc))
             self.aws.note(
-                f"waiting for {what or self.label} to be released "
+                f"waiting for {what or self.noun} to be released "
                 f"({waited_s:.0f} s so far, up to {DEPENDENCY_TIMEOUT_S // 60} min; "
                 f"Lambda network interfaces can take that long): {detail}"
             )
@@ -220,6 +242,14 @@ class Ec2Provisioner(Provisioner):
             max_delay_s=60.0,
             on_wait=waiting,
         )
+
+    def id_outputs(self, key: str, resource_id: str) -> dict[str, Any]:
+        """What every EC2 resource outputs: its id (as physical_id and as `key`) and ARN."""
+        return {
+            "physical_id": resource_id,
+            key: resource_id,
+            "arn": self.arn(self.tag_type, resource_id),
+        }
 
     def arn(self, kind: str, resource_id: str) -> str:
         aws = self.aws

@@ -18,13 +18,14 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
-from provisioning.model.policy_documents import POLICY_VERSION, _allow
+from provisioning.errors import aws_errors, delete_if_present, error_code, found_or_none
+from provisioning.model.policy_documents import POLICY_VERSION, allow_statement
 from provisioning.provisioners.base import (
     Current,
     Provisioner,
     ReadRequest,
     normalise,
+    physical_id_of,
     tag_dict,
 )
 from provisioning.state import RecordedResource
@@ -63,12 +64,15 @@ def build_policy_from_permissions(permissions: Iterable[Mapping[str, Any]]) -> d
         if wildcards:
             raise ValueError(f"wildcard actions are not allowed: {', '.join(wildcards)}")
         grouped.setdefault(actions, set()).update(permission["resources"])
-    statements = [_allow(actions, resources) for actions, resources in sorted(grouped.items())]
+    statements = [
+        allow_statement(actions, resources) for actions, resources in sorted(grouped.items())
+    ]
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
 class RoleProvisioner(Provisioner):
     resource_type = "iam:role"
+    noun = "IAM role"
     replace_on = {"name": "IAM cannot rename a role"}
     reads_together = True
     batch_is_exact = False  # the account listing has no description
@@ -119,15 +123,13 @@ class RoleProvisioner(Provisioner):
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         iam = self.aws.client("iam")
         with aws_errors("reading IAM role", name):
-            try:
-                role = iam.get_role(RoleName=name)["Role"]
-            except ClientError as exc:
-                if is_not_found(exc):
-                    return None
-                raise
+            found = found_or_none(iam.get_role, RoleName=name)
+            if found is None:
+                return None
+            role = found["Role"]
             inline = {
                 policy: iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
                 for policy in self._inline_names(name)
@@ -149,19 +151,9 @@ class RoleProvisioner(Provisioner):
         with aws_errors("reading tags of IAM role", name):
             return tag_dict(self.aws.client("iam").list_role_tags(RoleName=name)["Tags"])
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]:
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # "EntityAlreadyExists" after a lost reply: `provision` finds it and updates it.
         name = properties["name"]
-        if current is None:
-            current = self._create(logical_id, properties)
-        with aws_errors("updating IAM role", name):
-            self._sync(name, properties, current.properties)
-        return dict(current.outputs)
-
-    def _create(self, logical_id: str, properties: Mapping[str, Any]) -> Current:
-        name = properties["name"]
-        iam = self.aws.client("iam")
         args: dict[str, Any] = {
             "RoleName": name,
             "AssumeRolePolicyDocument": json.dumps(properties["assume_role_policy"]),
@@ -170,19 +162,20 @@ class RoleProvisioner(Provisioner):
         }
         if properties.get("permissions_boundary"):
             args["PermissionsBoundary"] = properties["permissions_boundary"]
-        with aws_errors("creating IAM role", name):
-            try:
-                role = iam.create_role(**args)["Role"]
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "EntityAlreadyExists":
-                    raise
-                # A retry after a crash: adopt what the first attempt made.
-                iam.tag_role(RoleName=name, Tags=self.aws.tag_list(logical_id))
-                existing = self.get_current_state(properties, None)
-                assert existing is not None
-                return existing
-        blank = {**properties, "inline_policies": {}, "managed_policy_arns": []}
-        return Current(blank, _outputs(role))
+        role = self.aws.client("iam").create_role(**args)["Role"]
+        with aws_errors("updating IAM role", name):
+            self._sync(
+                name, properties, {**properties, "inline_policies": {}, "managed_policy_arns": []}
+            )
+        return _outputs(role)
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        name = properties["name"]
+        self.aws.client("iam").tag_role(RoleName=name, Tags=self.aws.tag_list(logical_id))
+        self._sync(name, properties, current.properties)
+        return dict(current.outputs)
 
     def _sync(self, name: str, want: Mapping[str, Any], have: Mapping[str, Any]) -> None:
         iam = self.aws.client("iam")

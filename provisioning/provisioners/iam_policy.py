@@ -21,8 +21,13 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import aws_errors, delete_if_present, error_code, is_not_found
-from provisioning.provisioners.base import Current, Provisioner, normalise, tag_dict
+from provisioning.errors import aws_errors, delete_if_present, is_not_found
+from provisioning.provisioners.base import (
+    Current,
+    Provisioner,
+    normalise,
+    tag_dict,
+)
 from provisioning.state import RecordedResource
 
 """IAM's limit on one managed policy document, in characters without whitespace."""
@@ -32,6 +37,7 @@ MAX_VERSIONS = 5
 
 class ManagedPolicyProvisioner(Provisioner):
     resource_type = "iam:policy"
+    noun = "IAM policy"
     replace_on = {
         "name": "IAM cannot rename a policy",
         "description": "IAM cannot change a policy's description",
@@ -67,31 +73,22 @@ class ManagedPolicyProvisioner(Provisioner):
         with aws_errors("reading tags of IAM policy", arn):
             return tag_dict(self.aws.client("iam").list_policy_tags(PolicyArn=arn)["Tags"])
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # "EntityAlreadyExists" after a lost reply: `provision` finds it and updates it.
+        # The tags go on with the create, so what a lost reply made has them too.
+        made = self.aws.client("iam").create_policy(
+            PolicyName=properties["name"],
+            PolicyDocument=json.dumps(properties["document"]),
+            Description=properties.get("description", ""),
+            Tags=self.aws.tag_list(logical_id),
+        )["Policy"]
+        return _outputs(made["Arn"], properties["name"])
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
-        name = properties["name"]
-        iam = self.aws.client("iam")
-        if current is None:
-            with aws_errors("creating IAM policy", name):
-                try:
-                    made = iam.create_policy(
-                        PolicyName=name,
-                        PolicyDocument=json.dumps(properties["document"]),
-                        Description=properties.get("description", ""),
-                        Tags=self.aws.tag_list(logical_id),
-                    )["Policy"]
-                    return _outputs(made["Arn"], name)
-                except ClientError as exc:
-                    if error_code(exc) != "EntityAlreadyExists":
-                        raise
-                # A retry after a crash: bring what the first attempt made in line.
-                current = self.get_current_state(properties, None)
-                assert current is not None
-        arn = current.outputs["arn"]
         if normalise(current.properties.get("document")) != normalise(properties["document"]):
-            with aws_errors("updating IAM policy", name):
-                self._new_version(arn, properties["document"])
+            self._new_version(current.outputs["arn"], properties["document"])
         return dict(current.outputs)
 
     def _new_version(self, arn: str, document: Mapping[str, Any]) -> None:

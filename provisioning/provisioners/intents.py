@@ -2,13 +2,15 @@
 
 Two ways a create can leave AWS ahead of our state:
 
-* The reply is lost (a reset connection, a 5xx after AWS did the work) and the SDK
-  tries again. For creates AWS deduplicates by name (IAM roles, queues, topics,
-  tables, functions, log groups) the retry gets "already exists" and the provisioner
-  adopts. For the rest (API Gateway v2 routes, integrations and APIs, event source
-  mappings, ...) `create_once` calls with botocore's retries off, and after any
-  failure looks the resource up by what identifies it (route key, integration URI,
-  function + source, name + tags) before trying again itself, with backoff.
+* The reply is lost (a reset connection, a 5xx after AWS did the work). Every
+  provisioner creates through `Provisioner.provision`, which runs its `create` in
+  `create_once`: after a failure that may hide a success (a transient error, or the
+  "already exists" a retried call gets) the resource is looked up by what identifies
+  it (name, tags, route key, integration URI, function + source) and adopted; only if
+  AWS has none is the create tried again, with backoff. Creates AWS does not
+  deduplicate (API Gateway v2 APIs, routes and integrations, event source mappings,
+  layer versions, EC2 resources) go out on `aws.client_once`, so botocore never makes
+  a twin by retrying them itself.
 * The worker dies between AWS's reply and `store.save`. Before each create the
   orchestrator records an intent (`StateStore.save_intent`); the next run finds the
   resource by its deterministic name or properties (the planner adopts it, or
@@ -40,6 +42,7 @@ CONFLICT_CODES = frozenset(
         "AlreadyExistsException",
         "InvalidGroup.Duplicate",
         "BucketAlreadyOwnedByYou",
+        "ParameterAlreadyExists",
     }
 )
 CREATE_TIMEOUT_S = 120.0

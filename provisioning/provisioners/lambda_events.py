@@ -1,7 +1,6 @@
 """What lets events reach a Lambda function: invoke permissions and SQS event source mappings.
 
-Registered through `lambda_function.PROVISIONERS`; the property schemas are
-documented there.
+The property schemas are documented in lambda_function.py.
 """
 
 from __future__ import annotations
@@ -73,6 +72,7 @@ def _permission(
 
 class PermissionProvisioner(Provisioner):
     resource_type = "lambda:permission"
+    noun = "Lambda permission"
     replace_on = {
         "function_name": "a permission belongs to one function",
         "statement_id": "the statement id identifies the permission",
@@ -114,38 +114,29 @@ class PermissionProvisioner(Provisioner):
                 raise
         return list(json.loads(policy).get("Statement", []))
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]:
-        function, statement_id = properties["function_name"], properties["statement_id"]
-        resource = f"{statement_id} on {function}"
-        args = {
-            "FunctionName": function,
-            "StatementId": statement_id,
-            "Action": properties.get("action", "lambda:InvokeFunction"),
-            "Principal": properties["principal"],
-        }
-        if properties.get("source_arn"):
-            args["SourceArn"] = properties["source_arn"]
-        if current is None:
-            current = self.get_current_state(properties, None)
-        if current is not None and _same_statement(current.properties, properties):
-            return dict(current.outputs)
-        outputs = {"physical_id": f"{function}/{statement_id}"}
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # Not idempotent: sent once; after a lost reply the retry's "statement id exists"
+        # has `provision` find the statement and adopt it.
+        self.aws.client_once("lambda").add_permission(**_permission_args(properties))
+        return _permission_outputs(properties)
 
-        def found() -> dict[str, Any] | None:
-            # A lost reply then a retry answers "statement id exists": ours, adopt it.
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        if _same_statement(current.properties, properties):
+            return dict(current.outputs)
+        # Statements cannot be edited: a changed one is removed and added again, once.
+        self._remove(properties["function_name"], properties["statement_id"])
+
+        def added() -> dict[str, Any] | None:
             have = self.get_current_state(properties, None)
             same = have is not None and _same_statement(have.properties, properties)
-            return outputs if same else None
+            return _permission_outputs(properties) if same else None
 
-        with aws_errors("adding Lambda permission", resource):
-            # Statements cannot be edited: a changed one is removed and added again.
-            if current is not None:
-                self._remove(function, statement_id)
-            once = self.aws.client_once("lambda")
-            create_once(self.aws, lambda: (once.add_permission(**args), outputs)[1], found)
-        return outputs
+        return create_once(self.aws, lambda: self.create(logical_id, properties), added)
+
+    def error_subject(self, properties: Mapping[str, Any], current: Current | None) -> str:
+        return f"{properties['statement_id']} on {properties['function_name']}"
 
     def _remove(self, function: str, statement_id: str) -> None:
         try:
@@ -160,6 +151,22 @@ class PermissionProvisioner(Provisioner):
         function, statement_id = recorded.physical_id.rsplit("/", 1)
         with aws_errors("removing Lambda permission", f"{statement_id} on {function}"):
             self._remove(function, statement_id)
+
+
+def _permission_args(properties: Mapping[str, Any]) -> dict[str, Any]:
+    args = {
+        "FunctionName": properties["function_name"],
+        "StatementId": properties["statement_id"],
+        "Action": properties.get("action", "lambda:InvokeFunction"),
+        "Principal": properties["principal"],
+    }
+    if properties.get("source_arn"):
+        args["SourceArn"] = properties["source_arn"]
+    return args
+
+
+def _permission_outputs(properties: Mapping[str, Any]) -> dict[str, Any]:
+    return {"physical_id": f"{properties['function_name']}/{properties['statement_id']}"}
 
 
 def _same_statement(have: Mapping[str, Any], want: Mapping[str, Any]) -> bool:
@@ -179,6 +186,7 @@ def _principal(principal: Any, wanted: str) -> str:
 
 class EventSourceMappingProvisioner(Provisioner):
     resource_type = "lambda:event-source-mapping"
+    noun = "event source mapping"
     replace_on = {"event_source_arn": "a mapping cannot change its event source"}
 
     def get_current_state(
@@ -227,49 +235,44 @@ class EventSourceMappingProvisioner(Provisioner):
         mappings = found.get("EventSourceMappings", [])
         return dict(mappings[0]) if mappings else None
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # Not idempotent: sent once, found again by function + source after a lost reply.
+        once = self.aws.client_once("lambda")
+        mapping = retry_while(
+            is_iam_propagation_error,
+            lambda: once.create_event_source_mapping(
+                EventSourceArn=properties["event_source_arn"],
+                Tags=self.aws.tags(logical_id),
+                **_mapping_args(properties),
+            ),
+            timeout_s=IAM_PROPAGATION_TIMEOUT_S,
+            sleep=self.aws.sleep,
+            clock=self.aws.clock,
+            on_wait=lambda _e, s: self.aws.note(
+                f"the function's role is not usable by Lambda yet ({s:.0f} s): retrying"
+            ),
+        )
+        assert isinstance(mapping, Mapping)
+        return _mapping_outputs(mapping)
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
-        lam = self.aws.client("lambda")
-        args = {
-            "FunctionName": properties["function_name"],
-            "BatchSize": properties["batch_size"],
-            "MaximumBatchingWindowInSeconds": properties.get("maximum_batching_window_s", 0),
-            "Enabled": properties.get("enabled", True),
-            "FunctionResponseTypes": ["ReportBatchItemFailures"]
-            if properties.get("report_batch_item_failures")
-            else [],
-        }
-        if current is None:
-            resource = f"{properties['function_name']} <- {properties['event_source_arn']}"
-            once = self.aws.client_once("lambda")
+        uuid = current.outputs["uuid"]
+        self.aws.client("lambda").update_event_source_mapping(
+            UUID=uuid, **_mapping_args(properties)
+        )
+        return dict(current.outputs)
 
-            def create() -> object:
-                return retry_while(
-                    is_iam_propagation_error,
-                    lambda: once.create_event_source_mapping(
-                        EventSourceArn=properties["event_source_arn"],
-                        Tags=self.aws.tags(logical_id),
-                        **args,
-                    ),
-                    timeout_s=IAM_PROPAGATION_TIMEOUT_S,
-                    sleep=self.aws.sleep,
-                    clock=self.aws.clock,
-                    on_wait=lambda _e, s: self.aws.note(
-                        f"the function's role is not usable by Lambda yet ({s:.0f} s): retrying"
-                    ),
-                )
+    def wait_until_usable(
+        self, logical_id: str, properties: Mapping[str, Any], outputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        return _mapping_outputs(self._settled(outputs["uuid"]))
 
-            with aws_errors("creating event source mapping", resource):
-                # Not idempotent: found again by function + source after a lost reply.
-                mapping = create_once(self.aws, create, lambda: self._find(properties, None))
-            assert isinstance(mapping, Mapping)
-            uuid = str(mapping["UUID"])
-        else:
-            uuid = current.outputs["uuid"]
-            with aws_errors("updating event source mapping", uuid):
-                lam.update_event_source_mapping(UUID=uuid, **args)
-        return _mapping_outputs(self._settled(uuid))
+    def error_subject(self, properties: Mapping[str, Any], current: Current | None) -> str:
+        if current is not None:
+            return str(current.outputs["uuid"])
+        return f"{properties['function_name']} <- {properties['event_source_arn']}"
 
     def _settled(self, uuid: str) -> Mapping[str, Any]:
         """Wait out Creating / Updating / Enabling so dependents see a working mapping."""
@@ -305,6 +308,21 @@ class EventSourceMappingProvisioner(Provisioner):
                     raise
 
 
+def _mapping_args(properties: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "FunctionName": properties["function_name"],
+        "BatchSize": properties["batch_size"],
+        "MaximumBatchingWindowInSeconds": properties.get("maximum_batching_window_s", 0),
+        "Enabled": properties.get("enabled", True),
+        "FunctionResponseTypes": ["ReportBatchItemFailures"]
+        if properties.get("report_batch_item_failures")
+        else [],
+    }
+
+
 def _mapping_outputs(mapping: Mapping[str, Any]) -> dict[str, Any]:
     uuid = str(mapping["UUID"])
     return {"physical_id": uuid, "uuid": uuid}
+
+
+PROVISIONERS: tuple[type[Provisioner], ...] = (PermissionProvisioner, EventSourceMappingProvisioner)

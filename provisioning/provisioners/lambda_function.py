@@ -32,23 +32,18 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from provisioning.errors import (
     aws_errors,
     delete_if_present,
-    error_code,
-    is_not_found,
+    found_or_none,
     retry_while,
 )
-from provisioning.provisioners.base import Current, Provisioner, normalise
+from provisioning.provisioners.base import Current, Provisioner, normalise, physical_id_of
 from provisioning.provisioners.lambda_code import WRITE_ONLY as CODE_WRITE_ONLY
 from provisioning.provisioners.lambda_code import code_args
 from provisioning.provisioners.lambda_events import (
     IAM_PROPAGATION_TIMEOUT_S,
     IAM_RETRY_MAX_DELAY_S,
-    EventSourceMappingProvisioner,
-    PermissionProvisioner,
     is_iam_propagation_error,
 )
 from provisioning.state import RecordedResource
@@ -123,6 +118,7 @@ def _workload(workload: str) -> str:
 
 class FunctionProvisioner(Provisioner):
     resource_type = "lambda:function"
+    noun = "Lambda function"
     replace_on = {"name": "Lambda cannot rename a function"}
     write_only = frozenset({"code"}) | CODE_WRITE_ONLY
 
@@ -135,14 +131,11 @@ class FunctionProvisioner(Provisioner):
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         with aws_errors("reading Lambda function", name):
-            try:
-                found = self.aws.client("lambda").get_function(FunctionName=name)
-            except ClientError as exc:
-                if is_not_found(exc):
-                    return None
-                raise
+            found = found_or_none(self.aws.client("lambda").get_function, FunctionName=name)
+        if found is None:
+            return None
         config = found["Configuration"]
         return Current(_properties(config, found.get("Concurrency", {})), _outputs(config))
 
@@ -151,18 +144,8 @@ class FunctionProvisioner(Provisioner):
         with aws_errors("reading tags of Lambda function", current.outputs["name"]):
             return dict(self.aws.client("lambda").list_tags(Resource=arn).get("Tags") or {})
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]:
-        name = properties["name"]
-        if current is None:
-            with aws_errors("creating Lambda function", name):
-                current = self._create(logical_id, properties)
-        with aws_errors("updating Lambda function", name):
-            self._update(properties, current.properties)
-        return dict(current.outputs)
-
-    def _create(self, logical_id: str, properties: Mapping[str, Any]) -> Current:
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # "ResourceConflictException" after a lost reply: `provision` finds and updates it.
         name = properties["name"]
         lam = self.aws.client("lambda")
         args = {
@@ -173,20 +156,20 @@ class FunctionProvisioner(Provisioner):
             "Tags": self.aws.tags(logical_id),
             **_config_args(properties),
         }
-        try:
-            config = self._retry_propagation(lambda: lam.create_function(**args))
-        except ClientError as exc:
-            if error_code(exc) != "ResourceConflictException":
-                raise
-            # A retry after a crash: the first attempt made it; bring it in line instead.
-            existing = self.get_current_state(properties, None)
-            assert existing is not None
-            return existing
+        config = self._retry_propagation(lambda: lam.create_function(**args))
         self._wait(name, "function_active_v2")
         created = dict(properties)
         created["reserved_concurrency"] = None
         created["code_sha256"] = properties.get("code_sha256", config["CodeSha256"])
-        return Current(created, _outputs(config))
+        with aws_errors("updating Lambda function", name):
+            self._update(properties, created)
+        return _outputs(config)
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        self._update(properties, current.properties)
+        return dict(current.outputs)
 
     def _update(self, want: Mapping[str, Any], have: Mapping[str, Any]) -> None:
         name = want["name"]
@@ -293,8 +276,4 @@ def _outputs(config: Mapping[str, Any]) -> dict[str, Any]:
     return {"physical_id": name, "name": name, "arn": config["FunctionArn"]}
 
 
-PROVISIONERS: tuple[type[Provisioner], ...] = (
-    FunctionProvisioner,
-    PermissionProvisioner,
-    EventSourceMappingProvisioner,
-)
+PROVISIONERS: tuple[type[Provisioner], ...] = (FunctionProvisioner,)

@@ -2,7 +2,7 @@
 
 lambda:layer-version properties:
   name: str                        the layer's name (versions accumulate under it)
-  key: str                         packaging.layer_key of what follows: the layer's identity
+  key: str                         layers.layer_key of what follows: the layer's identity
   requirements: list[str], architecture: "x86_64" | "arm64", python_version: "3.12"
   artifacts_bucket: str | None     where zips over 50 MB go before Lambda takes them
 outputs: physical_id (name), name, arn (the version ARN functions reference), version,
@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from provisioning.errors import aws_errors
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, Provisioner, physical_id_of
 from provisioning.state import RecordedResource
-from provisioning.strands import packaging
+from provisioning.strands import layers, packaging
 
 _MARK = "strands-deploy"
 
@@ -44,15 +44,16 @@ def largest_packages(sizes: Mapping[str, int], count: int = 5) -> str:
 
 class LayerProvisioner(Provisioner):
     resource_type = "lambda:layer-version"
+    noun = "Lambda layer"
     # Only the key is read back; the inputs it is made of are compared as recorded.
     write_only = frozenset({"requirements", "architecture", "python_version", "artifacts_bucket"})
     cache_dir: Path | None = None
-    """Where built layers are kept; None means packaging.default_cache_dir()."""
+    """Where built layers are kept; None means layers.default_cache_dir()."""
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         wanted = (properties or {}).get("key")
         with aws_errors("reading Lambda layer", name):
             versions = list(self._versions(name))
@@ -83,30 +84,39 @@ class LayerProvisioner(Provisioner):
                 return
             args["Marker"] = page["NextMarker"]
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # Publishing is not idempotent: sent once, and after a lost reply the version it
+        # made is found by the key in its description.
+        return self._publish(properties, self.aws.client_once("lambda"))
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
-        name = properties["name"]
-        if current is not None and current.properties.get("key") == properties["key"]:
+        if current.properties.get("key") == properties["key"]:
             return dict(current.outputs)
-        artifact = packaging.build_layer(
+        with aws_errors("publishing Lambda layer", properties["name"]):
+            return self._publish(properties, self.aws.client("lambda"))
+
+    def _publish(self, properties: Mapping[str, Any], lam: Any) -> dict[str, Any]:
+        """A new version holding the requirements, built here (or taken from the cache)."""
+        name = properties["name"]
+        artifact = layers.build_layer(
             list(properties["requirements"]),
             python_version=properties["python_version"],
             architecture=properties["architecture"],
-            cache_dir=self.cache_dir or packaging.default_cache_dir(),
+            cache_dir=self.cache_dir or layers.default_cache_dir(),
             index_url=self.builds.index_url,
         )
         largest = largest_packages(artifact.package_sizes)
         packaging.check_sizes(artifact.zip_size, artifact.package_sizes)
-        with aws_errors("publishing Lambda layer", name):
-            content = self._content(name, artifact, properties.get("artifacts_bucket"))
-            published = self.aws.client("lambda").publish_layer_version(
-                LayerName=name,
-                Description=describe(artifact.key, artifact.unzipped_size, largest),
-                Content=content,
-                CompatibleRuntimes=[f"python{properties['python_version']}"],
-                CompatibleArchitectures=[properties["architecture"]],
-            )
+        content = self._content(name, artifact, properties.get("artifacts_bucket"))
+        published = lam.publish_layer_version(
+            LayerName=name,
+            Description=describe(artifact.key, artifact.unzipped_size, largest),
+            Content=content,
+            CompatibleRuntimes=[f"python{properties['python_version']}"],
+            CompatibleArchitectures=[properties["architecture"]],
+        )
         return {
             "physical_id": name,
             "name": name,
@@ -117,7 +127,7 @@ class LayerProvisioner(Provisioner):
         }
 
     def _content(
-        self, name: str, artifact: packaging.LayerArtifact, bucket: str | None
+        self, name: str, artifact: layers.LayerArtifact, bucket: str | None
     ) -> dict[str, Any]:
         if not artifact.upload_via_s3:
             return {"ZipFile": artifact.path.read_bytes()}

@@ -12,8 +12,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import aws_errors, error_code, is_not_found
-from provisioning.provisioners.base import Current, Provisioner, ReadRequest
+from provisioning.errors import aws_errors, is_not_found
+from provisioning.provisioners.base import Current, Provisioner, ReadRequest, physical_id_of
 from provisioning.state import RecordedResource
 
 _SHARED_PREFIX = "/aws/lambda/"
@@ -23,6 +23,7 @@ the whole account's, so several groups are listed together only under a longer o
 
 class LogGroupProvisioner(Provisioner):
     resource_type = "logs:log-group"
+    noun = "log group"
     replace_on = {"name": "CloudWatch Logs cannot rename a log group"}
 
     reads_together = True
@@ -33,7 +34,7 @@ class LogGroupProvisioner(Provisioner):
         return self.read_many([(properties, recorded)])[0]
 
     def read_many(self, requests: Sequence[ReadRequest]) -> list[Current | None]:
-        names = [_name(properties, recorded) for properties, recorded in requests]
+        names = [physical_id_of(properties, recorded) for properties, recorded in requests]
         prefix = _common_prefix(names)
         if len(names) > 1 and len(prefix) <= len(_SHARED_PREFIX):
             return super().read_many(requests)
@@ -64,30 +65,33 @@ class LogGroupProvisioner(Provisioner):
             answer = self.aws.client("logs").list_tags_for_resource(resourceArn=arn)
         return dict(answer.get("tags") or {})
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # Lambda may make it first by logging: "already exists" is then adopted (and tagged)
+        # by `provision`, like any create whose reply was lost.
+        name = properties["name"]
+        self.aws.client("logs").create_log_group(logGroupName=name, tags=self.aws.tags(logical_id))
+        self._set_retention(name, properties.get("retention_days"))
+        return self._outputs(name)
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
         name = properties["name"]
+        # Tagged each time: one Lambda made by logging, and `provision` adopted, has none.
         logs = self.aws.client("logs")
-        if current is None:
-            with aws_errors("creating log group", name):
-                try:
-                    logs.create_log_group(logGroupName=name, tags=self.aws.tags(logical_id))
-                except ClientError as exc:
-                    # Lambda may have made it first by logging; adopt it.
-                    if error_code(exc) != "ResourceAlreadyExistsException":
-                        raise
-                    arn = self._outputs(name)["arn"]
-                    logs.tag_resource(resourceArn=arn, tags=self.aws.tags(logical_id))
+        logs.tag_resource(resourceArn=self._outputs(name)["arn"], tags=self.aws.tags(logical_id))
         retention = properties.get("retention_days")
-        have = current.properties.get("retention_days") if current else None
-        if retention != have or current is None:
-            with aws_errors("setting retention of log group", name):
-                if retention:
-                    logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
-                else:
-                    logs.delete_retention_policy(logGroupName=name)
+        if retention != current.properties.get("retention_days"):
+            self._set_retention(name, retention)
         return self._outputs(name)
+
+    def _set_retention(self, name: str, retention: int | None) -> None:
+        with aws_errors("setting retention of log group", name):
+            logs = self.aws.client("logs")
+            if retention:
+                logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
+            else:
+                logs.delete_retention_policy(logGroupName=name)
 
     def destroy(self, recorded: RecordedResource) -> None:
         name = recorded.physical_id
@@ -100,10 +104,6 @@ class LogGroupProvisioner(Provisioner):
 
 
 PROVISIONERS: tuple[type[Provisioner], ...] = (LogGroupProvisioner,)
-
-
-def _name(properties: Mapping[str, Any] | None, recorded: RecordedResource | None) -> str:
-    return recorded.physical_id if recorded else str((properties or {})["name"])
 
 
 def _common_prefix(names: Sequence[str]) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import ProvisioningError, aws_errors, delete_if_present, is_not_found
-from provisioning.provisioners.base import Current, Provisioner, tag_dict
+from provisioning.provisioners.base import Current, Provisioner, physical_id_of, tag_dict
 from provisioning.state import RecordedResource
 
 _ALGORITHMS = ("AES256", "aws:kms")
@@ -79,8 +79,9 @@ def bucket_arn(partition: str, name: str) -> str:
     return f"arn:{partition}:s3:::{name}"
 
 
-class S3Bucket(Provisioner):
+class BucketProvisioner(Provisioner):
     resource_type = "s3:bucket"
+    noun = "S3 bucket"
     replace_on = {"name": "S3 cannot rename a bucket"}
 
     def with_defaults(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -92,7 +93,7 @@ class S3Bucket(Provisioner):
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         with aws_errors("reading S3 bucket", name):
             # S3 has no one-call description: three reads are the least, and the first
             # answers NoSuchBucket for a missing bucket, so no HeadBucket is needed.
@@ -121,23 +122,36 @@ class S3Bucket(Provisioner):
                 raise
         return tag_dict(answer.get("TagSet") or [])
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]:
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # "BucketAlreadyOwnedByYou" after a lost reply: `provision` finds it and updates it.
         name = properties["name"]
-        if current is None:
-            current = self.get_current_state(properties, None)
-        if current is None:
-            self._create(name)
-        have = current.properties if current else {}
-        with aws_errors("updating S3 bucket" if current else "creating S3 bucket", name):
-            self._apply_public_access_block(name, properties, have)
-            self._apply_encryption(name, properties, have)
-            self._apply_versioning(name, properties, have)
-            self.aws.client("s3").put_bucket_tagging(
-                Bucket=name,
-                Tagging={"TagSet": self.aws.tag_list(logical_id)},
-            )
+        args: dict[str, Any] = {"Bucket": name}
+        # us-east-1 is the one region that refuses an explicit LocationConstraint
+        if self.aws.region != "us-east-1":
+            args["CreateBucketConfiguration"] = {"LocationConstraint": self.aws.region}
+        s3 = self.aws.client("s3")
+        s3.create_bucket(**args)
+        s3.get_waiter("bucket_exists").wait(
+            Bucket=name, WaiterConfig={"Delay": 2, "MaxAttempts": 30}
+        )
+        return self._configure(logical_id, properties, {})
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        return self._configure(logical_id, properties, current.properties)
+
+    def _configure(
+        self, logical_id: str, properties: Mapping[str, Any], have: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Settings S3 takes only after the bucket exists, its tags among them."""
+        name = properties["name"]
+        self._apply_public_access_block(name, properties, have)
+        self._apply_encryption(name, properties, have)
+        self._apply_versioning(name, properties, have)
+        self.aws.client("s3").put_bucket_tagging(
+            Bucket=name, Tagging={"TagSet": self.aws.tag_list(logical_id)}
+        )
         return self._outputs(name)
 
     def destroy(self, recorded: RecordedResource) -> None:
@@ -154,22 +168,6 @@ class S3Bucket(Provisioner):
 
     def _outputs(self, name: str) -> dict[str, Any]:
         return {"physical_id": name, "name": name, "arn": bucket_arn(self.aws.partition, name)}
-
-    def _create(self, name: str) -> None:
-        args: dict[str, Any] = {"Bucket": name}
-        # us-east-1 is the one region that refuses an explicit LocationConstraint
-        if self.aws.region != "us-east-1":
-            args["CreateBucketConfiguration"] = {"LocationConstraint": self.aws.region}
-        with aws_errors("creating S3 bucket", name):
-            try:
-                self.aws.client("s3").create_bucket(**args)
-            except ClientError as exc:
-                # a retry after a crash: the first attempt made it, so adopt it
-                if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
-                    raise
-            self.aws.client("s3").get_waiter("bucket_exists").wait(
-                Bucket=name, WaiterConfig={"Delay": 2, "MaxAttempts": 30}
-            )
 
     def _apply_public_access_block(
         self, name: str, properties: Mapping[str, Any], have: Mapping[str, Any]
@@ -273,4 +271,4 @@ def _version_batches(s3: Any, name: str) -> Iterator[list[dict[str, str]]]:
             yield entries[start : start + _DELETE_BATCH]
 
 
-PROVISIONERS: tuple[type[Provisioner], ...] = (S3Bucket,)
+PROVISIONERS: tuple[type[Provisioner], ...] = (BucketProvisioner,)

@@ -24,10 +24,10 @@ from typing import Any
 
 from provisioning.errors import ProvisioningError, aws_errors
 from provisioning.model.security_rules import (
-    _sort_key,
     build_rule_from_port,
     normalise_rule,
     normalise_rules,
+    rule_key,
 )
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.provisioners.ec2_common import Ec2Provisioner, name_of, unless_already
@@ -98,7 +98,7 @@ def rule_problems(rules: Iterable[Mapping[str, Any]]) -> list[str]:
     return problems
 
 
-def _validate_rules(rules: Iterable[Mapping[str, Any]]) -> None:
+def validate_rules(rules: Iterable[Mapping[str, Any]]) -> None:
     problems = rule_problems(rules)
     if problems:
         raise InsecureRuleError("; ".join(problems))
@@ -144,14 +144,17 @@ def _permission(rule: Mapping[str, Any], own_id: str) -> dict[str, Any]:
 
 class SecurityGroupProvisioner(Ec2Provisioner):
     resource_type = "ec2:security-group"
-    label, tag_type = "security group", "security-group"
-    describe_call, id_key, list_key = "describe_security_groups", "GroupIds", "SecurityGroups"
+    noun, tag_type = "security group", "security-group"
+    id_key, list_key = "GroupIds", "SecurityGroups"
     not_found_codes = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound")
     replace_on = {
         "name": "a security group's name cannot change",
         "description": "a security group's description cannot change",
         "vpc_id": "a security group cannot move to another VPC",
     }
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_security_groups(**kwargs)
 
     def canonical_properties(self, properties: Mapping[str, Any]) -> dict[str, Any]:
         result = dict(properties)
@@ -178,51 +181,44 @@ class SecurityGroupProvisioner(Ec2Provisioner):
             "ingress": _flatten(group.get("IpPermissions", []), group_id),
             "egress": _flatten(group.get("IpPermissionsEgress", []), group_id),
         }
-        outputs = {
-            "physical_id": group_id,
-            "group_id": group_id,
-            "arn": self.arn("security-group", group_id),
-        }
-        return Current(properties, outputs)
+        return Current(properties, self.id_outputs("group_id", group_id))
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]:
-        name, wanted = properties["name"], self.canonical_properties(properties)
-        action = "creating" if current is None else "updating"
-        try:
-            _validate_rules(wanted.get("ingress", []))
-        except InsecureRuleError as exc:
-            raise ProvisioningError(action, self.what(name), str(exc), code="InsecureRule") from exc
-        with aws_errors(action, self.what(name)):
-            if current is None:
-                group = self._find(name, None) or self._create(logical_id, wanted)
-                current = self._current(group)
-            group_id = current.outputs["group_id"]
-            for direction in ("ingress", "egress"):
-                if direction in wanted:
-                    self._apply(
-                        group_id, direction, wanted[direction], current.properties[direction]
-                    )
-        return dict(current.outputs)
-
-    def _create(self, logical_id: str, wanted: Mapping[str, Any]) -> Mapping[str, Any]:
-        args = {
-            "GroupName": wanted["name"],
-            "Description": wanted.get("description") or wanted["name"],
-            "VpcId": wanted["vpc_id"],
-            "TagSpecifications": self.tag_specs(logical_id, wanted["name"]),
-        }
-        # Names are unique per VPC, so a create whose reply was lost is answered
-        # InvalidGroup.Duplicate when tried again: adopted if the group is ours and in
-        # that VPC, refused (the error stands) if someone else's holds the name.
-        made = self.create_or_adopt(
-            wanted["name"],
-            lambda ec2: ec2.create_security_group(**args),
-            lambda found: found.get("VpcId") == wanted["vpc_id"],
+    def create_resource(
+        self, ec2: Any, logical_id: str, properties: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        wanted = self._checked(properties, "creating")
+        made = ec2.create_security_group(
+            GroupName=wanted["name"],
+            Description=wanted.get("description") or wanted["name"],
+            VpcId=wanted["vpc_id"],
+            TagSpecifications=self.tag_specs(logical_id, wanted["name"]),
         )
         found = self.ec2.describe_security_groups(GroupIds=[made["GroupId"]])
-        return found["SecurityGroups"][0]  # type: ignore[no-any-return]
+        return dict(found["SecurityGroups"][0])
+
+    def adoptable(self, found: Current, properties: Mapping[str, Any]) -> bool:
+        # Names are unique per VPC: ours of this name in another VPC is not this one.
+        return bool(found.properties["vpc_id"] == properties["vpc_id"])
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        wanted = self._checked(properties, "updating")
+        group_id = current.outputs["group_id"]
+        for direction in ("ingress", "egress"):
+            if direction in wanted:
+                self._apply(group_id, direction, wanted[direction], current.properties[direction])
+        return dict(current.outputs)
+
+    def _checked(self, properties: Mapping[str, Any], action: str) -> dict[str, Any]:
+        """The canonical spec, once its rules are known to be safe to open."""
+        wanted = self.canonical_properties(properties)
+        try:
+            validate_rules(wanted.get("ingress", []))
+        except InsecureRuleError as exc:
+            what = self.what(properties["name"])
+            raise ProvisioningError(action, what, str(exc), code="InsecureRule") from exc
+        return wanted
 
     def _apply(
         self,
@@ -231,8 +227,8 @@ class SecurityGroupProvisioner(Ec2Provisioner):
         wanted: list[dict[str, Any]],
         have: list[dict[str, Any]],
     ) -> None:
-        want_keys = {_sort_key(r): r for r in wanted}
-        have_keys = {_sort_key(r): r for r in have}
+        want_keys = {rule_key(r): r for r in wanted}
+        have_keys = {rule_key(r): r for r in have}
         remove_keys = have_keys.keys() - want_keys.keys()
         add_keys = want_keys.keys() - have_keys.keys()
         remove = [_permission(have_keys[k], group_id) for k in remove_keys]
@@ -264,7 +260,7 @@ class SecurityGroupProvisioner(Ec2Provisioner):
 
     def _live_rules(self, group_id: str, direction: str) -> set[str]:
         group = self.ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
-        return {_sort_key(r) for r in self._current(group).properties[direction]}
+        return {rule_key(r) for r in self._current(group).properties[direction]}
 
     def destroy(self, recorded: RecordedResource) -> None:
         with aws_errors("deleting", self.what(name_of(recorded, None))):

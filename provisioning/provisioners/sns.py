@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning.errors import aws_errors, delete_if_present, is_not_found
+from provisioning.errors import aws_errors, delete_if_present, found_or_none, is_not_found
 from provisioning.model.naming import LIMITS, short_hash
 from provisioning.provisioners.base import Current, Provisioner, tag_dict
 from provisioning.state import RecordedResource
@@ -140,8 +140,9 @@ def read_topic(arn: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class SnsTopic(Provisioner):
+class TopicProvisioner(Provisioner):
     resource_type = "sns:topic"
+    noun = "SNS topic"
     replace_on = {
         "name": "SNS cannot rename a topic",
         "fifo": "a topic is FIFO or standard from creation",
@@ -155,14 +156,10 @@ class SnsTopic(Provisioner):
     ) -> Current | None:
         arn = recorded.physical_id if recorded else self._arn((properties or {})["name"])
         with aws_errors("reading SNS topic", arn):
-            try:
-                attributes = self._sns.get_topic_attributes(TopicArn=arn)["Attributes"]
-            except ClientError as exc:
-                if is_not_found(exc):
-                    return None
-                raise
-        live = read_topic(arn, attributes)
-        return Current(live, {"physical_id": arn, "arn": arn, "name": live["name"]})
+            found = found_or_none(self._sns.get_topic_attributes, TopicArn=arn)
+        if found is None:
+            return None
+        return Current(read_topic(arn, found["Attributes"]), _topic_outputs(arn))
 
     def owner_tags(self, current: Current) -> Mapping[str, str] | None:
         arn = current.outputs["arn"]
@@ -170,22 +167,17 @@ class SnsTopic(Provisioner):
             answer = self.aws.client("sns").list_tags_for_resource(ResourceArn=arn)
         return tag_dict(answer.get("Tags") or [])
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]:
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
         topic = canonical_topic(properties)
-        name = topic["name"]
-        if current is None:
-            current = self.get_current_state(properties, None)
-        if current is None:
-            with aws_errors("creating SNS topic", name):
-                arn = self._create(logical_id, topic)
-        else:
-            arn = current.outputs["arn"]
-            with aws_errors("updating SNS topic", name):
-                self._update(arn, topic, current.properties)
-                self._sns.tag_resource(ResourceArn=arn, Tags=self.aws.tag_list(logical_id))
-        return {"physical_id": arn, "arn": arn, "name": name}
+        return _topic_outputs(self._create(logical_id, topic))
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        arn = current.outputs["arn"]
+        self._update(arn, canonical_topic(properties), current.properties)
+        self._sns.tag_resource(ResourceArn=arn, Tags=self.aws.tag_list(logical_id))
+        return _topic_outputs(arn)
 
     def destroy(self, recorded: RecordedResource) -> None:
         arn = recorded.physical_id
@@ -236,6 +228,10 @@ class SnsTopic(Provisioner):
                 )
 
 
+def _topic_outputs(arn: str) -> dict[str, Any]:
+    return {"physical_id": arn, "arn": arn, "name": arn.rsplit(":", 1)[-1]}
+
+
 def canonical_subscription(properties: Mapping[str, Any]) -> dict[str, Any]:
     subscription = dict(properties)
     subscription["filter_policy"] = canonical_filter_policy(subscription.get("filter_policy"))
@@ -257,8 +253,9 @@ def read_subscription(attributes: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class SnsSubscription(Provisioner):
+class SubscriptionProvisioner(Provisioner):
     resource_type = "sns:subscription"
+    noun = "SNS subscription"
     replace_on = {
         "topic_arn": "a subscription belongs to one topic",
         "protocol": "SNS cannot change a subscription's protocol",
@@ -275,37 +272,35 @@ class SnsSubscription(Provisioner):
         if arn is None:
             return None
         with aws_errors("reading SNS subscription", arn):
-            try:
-                attributes = self._sns.get_subscription_attributes(SubscriptionArn=arn)[
-                    "Attributes"
-                ]
-            except ClientError as exc:
-                if is_not_found(exc):
-                    return None
-                raise
-        return Current(read_subscription(attributes), {"physical_id": arn, "arn": arn})
+            found = found_or_none(self._sns.get_subscription_attributes, SubscriptionArn=arn)
+        if found is None:
+            return None
+        return Current(read_subscription(found["Attributes"]), {"physical_id": arn, "arn": arn})
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]:
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # Subscribing twice answers with the same subscription: no twin to guard against.
         wanted = canonical_subscription(properties)
-        if current is None:
-            current = self.get_current_state(properties, None)
-        if current is None:
-            with aws_errors("creating SNS subscription", _describe(wanted)):
-                arn = create_subscription(
-                    self._sns,
-                    topic_arn=wanted["topic_arn"],
-                    protocol=wanted["protocol"],
-                    endpoint=wanted["endpoint"],
-                    filter_policy=wanted["filter_policy"],
-                    raw_message_delivery=wanted["raw_message_delivery"],
-                )
-            return {"physical_id": arn, "arn": arn}
-        arn = current.outputs["arn"]
-        with aws_errors("updating SNS subscription", arn):
-            self._update(arn, wanted, current.properties)
+        arn = create_subscription(
+            self._sns,
+            topic_arn=wanted["topic_arn"],
+            protocol=wanted["protocol"],
+            endpoint=wanted["endpoint"],
+            filter_policy=wanted["filter_policy"],
+            raw_message_delivery=wanted["raw_message_delivery"],
+        )
         return {"physical_id": arn, "arn": arn}
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        arn = current.outputs["arn"]
+        self._update(arn, canonical_subscription(properties), current.properties)
+        return {"physical_id": arn, "arn": arn}
+
+    def error_subject(self, properties: Mapping[str, Any], current: Current | None) -> str:
+        if current is not None:
+            return str(current.outputs["arn"])
+        return _describe(canonical_subscription(properties))
 
     def destroy(self, recorded: RecordedResource) -> None:
         arn = recorded.physical_id
@@ -358,4 +353,4 @@ def _describe(subscription: Mapping[str, Any]) -> str:
     return f"{subscription['protocol']}:{subscription['endpoint']} to {subscription['topic_arn']}"
 
 
-PROVISIONERS: tuple[type[Provisioner], ...] = (SnsTopic, SnsSubscription)
+PROVISIONERS: tuple[type[Provisioner], ...] = (TopicProvisioner, SubscriptionProvisioner)

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, error_code, retry_while
 from provisioning.model.naming import LIMITS, short_hash
-from provisioning.provisioners.base import Current, Provisioner
+from provisioning.provisioners.base import Current, Provisioner, physical_id_of
 from provisioning.state import RecordedResource
 
 FIFO_SUFFIX = ".fifo"
@@ -139,8 +139,9 @@ def _all_attributes(sqs: Any, url: str) -> dict[str, str]:
     return dict(response.get("Attributes", {}))
 
 
-class SqsQueue(Provisioner):
+class QueueProvisioner(Provisioner):
     resource_type = "sqs:queue"
+    noun = "SQS queue"
     replace_on = {
         "name": "SQS cannot rename a queue",
         "fifo": "a queue is FIFO or standard from creation",
@@ -153,7 +154,7 @@ class SqsQueue(Provisioner):
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
         sqs = self.aws.client("sqs")
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         with aws_errors("reading SQS queue", name):
             try:
                 url = recorded.physical_id if recorded else _queue_url(sqs, name)
@@ -162,62 +163,17 @@ class SqsQueue(Provisioner):
                 if _is_gone(exc):
                     return None
                 raise
-        arn = attributes["QueueArn"]
-        name = arn.rsplit(":", 1)[-1]
-        return Current(
-            properties=read_queue(name, attributes),
-            outputs={"physical_id": url, "url": url, "arn": arn, "name": name},
-        )
+        outputs = _outputs(url, attributes["QueueArn"])
+        return Current(properties=read_queue(outputs["name"], attributes), outputs=outputs)
 
     def owner_tags(self, current: Current) -> Mapping[str, str] | None:
         url = current.outputs["url"]
         with aws_errors("reading tags of SQS queue", current.outputs["name"]):
             return dict(self.aws.client("sqs").list_queue_tags(QueueUrl=url).get("Tags") or {})
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]:
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
         queue = canonical_queue(properties)
-        name = queue["name"]
-        if current is None:
-            current = self.get_current_state(properties, None)
-        sqs = self.aws.client("sqs")
-        if current is None:
-            with aws_errors("creating SQS queue", name):
-                url = self._create(logical_id, queue)
-        else:
-            url = current.outputs["url"]
-            with aws_errors("updating SQS queue", name):
-                self._update(logical_id, url, queue, current)
-        with aws_errors("reading SQS queue", name):
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
-        return {"physical_id": url, "url": url, "arn": arn, "name": name}
 
-    def destroy(self, recorded: RecordedResource) -> None:
-        url = recorded.physical_id
-        with aws_errors("deleting SQS queue", recorded.outputs.get("name") or url):
-            delete_if_present(self.aws.client("sqs").delete_queue, *_GONE, QueueUrl=url)
-
-    def _update(
-        self, logical_id: str, url: str, queue: Mapping[str, Any], current: Current
-    ) -> None:
-        sqs = self.aws.client("sqs")
-        attributes = build_queue_attributes(
-            queue,
-            creating=False,
-            drop_kms_key=bool(current.properties.get("kms_master_key_id")),
-        )
-        # the sandbox (moto) drops a Policy that SetQueueAttributes does not repeat;
-        # AWS keeps it, and repeating it there changes nothing
-        policy = _all_attributes(sqs, url).get("Policy")
-        if policy:
-            attributes["Policy"] = policy
-        sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
-        sqs.tag_queue(QueueUrl=url, Tags=self.aws.tags(logical_id))
-
-    def _create(self, logical_id: str, queue: Mapping[str, Any]) -> str:
         def create() -> str:
             response = self.aws.client("sqs").create_queue(
                 QueueName=queue["name"],
@@ -235,14 +191,46 @@ class SqsQueue(Provisioner):
             first_delay_s=5,
             max_delay_s=15,
         )
-        return str(url)
+        sqs = self.aws.client("sqs")
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        return _outputs(str(url), attributes["Attributes"]["QueueArn"])
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        queue = canonical_queue(properties)
+        url = current.outputs["url"]
+        sqs = self.aws.client("sqs")
+        attributes = build_queue_attributes(
+            queue,
+            creating=False,
+            drop_kms_key=bool(current.properties.get("kms_master_key_id")),
+        )
+        # the sandbox (moto) drops a Policy that SetQueueAttributes does not repeat;
+        # AWS keeps it, and repeating it there changes nothing
+        policy = _all_attributes(sqs, url).get("Policy")
+        if policy:
+            attributes["Policy"] = policy
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        sqs.tag_queue(QueueUrl=url, Tags=self.aws.tags(logical_id))
+        return _outputs(url, current.outputs["arn"])
+
+    def destroy(self, recorded: RecordedResource) -> None:
+        url = recorded.physical_id
+        with aws_errors("deleting SQS queue", recorded.outputs.get("name") or url):
+            delete_if_present(self.aws.client("sqs").delete_queue, *_GONE, QueueUrl=url)
 
 
-class SqsQueuePolicy(Provisioner):
+def _outputs(url: str, arn: str) -> dict[str, Any]:
+    return {"physical_id": url, "url": url, "arn": arn, "name": arn.rsplit(":", 1)[-1]}
+
+
+class QueuePolicyProvisioner(Provisioner):
     """The queue's access policy, separate from the queue so it can name
     resources (an SNS topic) that are made after the queue."""
 
     resource_type = "sqs:queue-policy"
+    noun = "SQS queue policy"
     replace_on = {"queue_url": "a policy belongs to one queue"}
 
     def get_current_state(
@@ -269,10 +257,20 @@ class SqsQueuePolicy(Provisioner):
             outputs={"physical_id": url},
         )
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        return self._set(properties)
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
+        return self._set(properties)
+
+    def error_subject(self, properties: Mapping[str, Any], current: Current | None) -> str:
+        return str(properties["queue_url"])
+
+    def _set(self, properties: Mapping[str, Any]) -> dict[str, Any]:
         url = properties["queue_url"]
+        # Setting a policy is idempotent: there is no twin to guard against.
         with aws_errors("setting SQS queue policy", url):
             self.aws.client("sqs").set_queue_attributes(
                 QueueUrl=url, Attributes={"Policy": json.dumps(properties["policy"])}
@@ -290,4 +288,4 @@ class SqsQueuePolicy(Provisioner):
             )
 
 
-PROVISIONERS: tuple[type[Provisioner], ...] = (SqsQueue, SqsQueuePolicy)
+PROVISIONERS: tuple[type[Provisioner], ...] = (QueueProvisioner, QueuePolicyProvisioner)

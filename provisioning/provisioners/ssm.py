@@ -24,13 +24,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import (
-    ProvisioningError,
     aws_errors,
     delete_if_present,
-    error_code,
-    error_message,
 )
-from provisioning.provisioners.base import Current, PropertyChange, Provisioner, tag_dict
+from provisioning.provisioners.base import (
+    Current,
+    PropertyChange,
+    Provisioner,
+    physical_id_of,
+    tag_dict,
+)
 from provisioning.state import RecordedResource
 
 SECURE_STRING = "SecureString"
@@ -39,13 +42,14 @@ DEFAULT_KEY = "alias/aws/ssm"
 
 class SsmParameterProvisioner(Provisioner):
     resource_type = "ssm:parameter"
+    noun = "SSM parameter"
     replace_on = {"name": "SSM cannot rename a parameter"}
     write_only = frozenset({"value_version"})
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
     ) -> Current | None:
-        name = recorded.physical_id if recorded else (properties or {})["name"]
+        name = physical_id_of(properties, recorded)
         found = self._describe(name)
         if found is None:
             return None
@@ -107,13 +111,27 @@ class SsmParameterProvisioner(Provisioner):
             )
         return tag_dict(answer.get("TagList") or [])
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # "ParameterAlreadyExists" after a lost reply: `provision` finds it and updates it.
+        args, value = self._put_args(properties)
+        version = self._put(args | {"Tags": self.aws.tag_list(logical_id)}, value)
+        return self._outputs(args["Name"]) | {"version": version}
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
-        name = properties["name"]
+        args, value = self._put_args(properties)
+        version = self._put(args | {"Overwrite": True}, value)
+        # Tags and Overwrite do not mix: one an interrupted run made is tagged on its own.
+        self.aws.client("ssm").add_tags_to_resource(
+            ResourceType="Parameter", ResourceId=args["Name"], Tags=self.aws.tag_list(logical_id)
+        )
+        return self._outputs(args["Name"]) | {"version": version}
+
+    def _put_args(self, properties: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
         value = self.aws.open_secret(properties["value_ref"])
         args: dict[str, Any] = {
-            "Name": name,
+            "Name": properties["name"],
             "Value": value,
             "Type": SECURE_STRING,
             "Description": properties.get("description") or "",
@@ -121,40 +139,14 @@ class SsmParameterProvisioner(Provisioner):
         }
         if properties.get("key_id"):
             args["KeyId"] = properties["key_id"]
-        if current is None:
-            version = self._create(logical_id, args, value)
-        else:
-            version = self._put(args | {"Overwrite": True}, "updating SSM parameter", value)
-        return self._outputs(name) | {"version": version}
+        return args, value
 
-    def _create(self, logical_id: str, args: dict[str, Any], value: str) -> int | None:
-        try:
-            return self._put(
-                args | {"Tags": self.aws.tag_list(logical_id)}, "creating SSM parameter", value
-            )
-        except ProvisioningError as exc:
-            if exc.code != "ParameterAlreadyExists":
-                raise
-            # A crash after the create: take it over (Tags and Overwrite do not mix).
-            version = self._put(args | {"Overwrite": True}, "adopting SSM parameter", value)
-            with aws_errors("tagging SSM parameter", args["Name"]):
-                self.aws.client("ssm").add_tags_to_resource(
-                    ResourceType="Parameter",
-                    ResourceId=args["Name"],
-                    Tags=self.aws.tag_list(logical_id),
-                )
-            return version
-
-    def _put(self, args: dict[str, Any], action: str, value: str) -> int | None:
+    def _put(self, args: dict[str, Any], value: str) -> int | None:
         """The parameter's Version after this put."""
         try:
             reply = self.aws.client("ssm").put_parameter(**args)
         except ClientError as exc:
-            # AWS may quote what it refused: never let the value into an error message.
-            detail = error_message(exc).replace(value, "[redacted]") if value else ""
-            raise ProvisioningError(
-                action, args["Name"], detail or error_message(exc), code=error_code(exc)
-            ) from None
+            raise _redacted(exc, value) from None
         version = reply.get("Version")
         return int(version) if version is not None else None
 
@@ -164,6 +156,16 @@ class SsmParameterProvisioner(Provisioner):
             delete_if_present(
                 self.aws.client("ssm").delete_parameter, "ParameterNotFound", Name=name
             )
+
+
+def _redacted(exc: ClientError, value: str) -> ClientError:
+    """The same error, for `provision` to judge by its code, with the value cut from its
+    message: AWS may quote what it refused, and an error message is shown and stored."""
+    error = dict(exc.response.get("Error", {}))
+    if value:
+        error["Message"] = str(error.get("Message", "")).replace(value, "[redacted]")
+    response: Any = {**exc.response, "Error": error}
+    return ClientError(response, exc.operation_name)
 
 
 def _value_changed_outside(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from provisioning.aws import TAG_PROJECT
@@ -36,12 +37,6 @@ from provisioning.model.cidr import MIN_PREFIX, carve_subnets, cidr_problems
 from provisioning.model.naming import short_hash
 from provisioning.provisioners.base import Current, Provisioner
 from provisioning.provisioners.ec2_common import Ec2Provisioner, name_of, tags_of
-from provisioning.provisioners.vpc_gateways import (
-    ElasticIpProvisioner,
-    InternetGatewayProvisioner,
-    NatGatewayProvisioner,
-)
-from provisioning.provisioners.vpc_routing import RouteTableProvisioner, VpcEndpointProvisioner
 from provisioning.state import RecordedResource
 
 """AWS accepts VPC CIDRs from /16 to /28."""
@@ -53,8 +48,8 @@ def overlaps(a: str, b: str) -> bool:
 
 class VpcProvisioner(Ec2Provisioner):
     resource_type = "ec2:vpc"
-    label, tag_type = "VPC", "vpc"
-    describe_call, id_key, list_key = "describe_vpcs", "VpcIds", "Vpcs"
+    noun, tag_type = "VPC", "vpc"
+    id_key, list_key = "VpcIds", "Vpcs"
     not_found_codes = ("InvalidVpcID.NotFound",)
     replace_on = {
         "cidr_block": "a VPC's primary CIDR cannot change",
@@ -62,6 +57,9 @@ class VpcProvisioner(Ec2Provisioner):
         "ipam_netmask_length": "a VPC's primary CIDR cannot change",
     }
     write_only = frozenset({"ipam_pool_id", "ipam_netmask_length", "subnet_layout"})
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_vpcs(**kwargs)
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
@@ -103,9 +101,7 @@ class VpcProvisioner(Ec2Provisioner):
     ) -> dict[str, Any]:
         vpc_id, cidr = vpc["VpcId"], vpc["CidrBlock"]
         outputs: dict[str, Any] = {
-            "physical_id": vpc_id,
-            "vpc_id": vpc_id,
-            "arn": self.arn("vpc", vpc_id),
+            **self.id_outputs("vpc_id", vpc_id),
             "cidr_block": cidr,
             **ipam,
         }
@@ -114,45 +110,39 @@ class VpcProvisioner(Ec2Provisioner):
             outputs.update({f"subnet_cidr_{i}": c for i, c in enumerate(cidrs)})
         return outputs
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]:
-        name = properties["name"]
-        ipam: dict[str, Any] = {}
-        with aws_errors("creating" if current is None else "updating", self.what(name)):
-            vpc = self._find(name, None) if current is None else None
-            if current is None and vpc is None:
-                vpc, ipam = self._create(logical_id, properties)
-            if current is not None:
-                ipam = {k: v for k, v in current.outputs.items() if "ipam" in k}
-                have = current.properties
-                vpc_id = current.outputs["vpc_id"]
-            else:
-                assert vpc is not None
-                have, vpc_id = self._properties(vpc), vpc["VpcId"]
-            self._update(vpc_id, properties, have)
-            vpc = self.ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
-        return self._outputs(vpc, properties.get("subnet_layout"), ipam)
-
-    def _create(
-        self, logical_id: str, properties: Mapping[str, Any]
-    ) -> tuple[Mapping[str, Any], dict[str, Any]]:
-        ipam: dict[str, Any] = {}
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        # The CIDR comes first from the IPAM pool where one is named; the allocation is
+        # recorded with the VPC so that destroy releases it.
+        wanted, ipam = dict(properties), {}
         if properties.get("ipam_pool_id"):
             pool = str(properties["ipam_pool_id"])
             length = int(properties.get("ipam_netmask_length") or MIN_PREFIX)
-            cidr, allocation_id = self._allocate_cidr(pool, length, properties["name"])
+            wanted["cidr_block"], allocation_id = self._allocate_cidr(pool, length, wanted["name"])
             ipam = {"ipam_pool_id": pool, "ipam_allocation_id": allocation_id}
-        else:
-            cidr = str(properties["cidr_block"])
+        made = self.create_resource(self.aws.client_once("ec2"), logical_id, wanted)
+        current = self.with_tags(self._current(made), made)
+        return self.update(
+            logical_id, properties, replace(current, outputs={**current.outputs, **ipam})
+        )
+
+    def create_resource(
+        self, ec2: Any, logical_id: str, properties: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        cidr = str(properties["cidr_block"])
         self._check_cidr(cidr, properties["name"])
         tags = self.tag_specs(logical_id, properties["name"])
-        vpc = self.create_or_adopt(
-            properties["name"],
-            lambda ec2: ec2.create_vpc(CidrBlock=cidr, TagSpecifications=tags)["Vpc"],
-        )
+        vpc = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=tags)["Vpc"]
         self.ec2.get_waiter("vpc_available").wait(VpcIds=[vpc["VpcId"]])
-        return vpc, ipam
+        return dict(vpc)
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        ipam = {k: v for k, v in current.outputs.items() if "ipam" in k}
+        vpc_id = current.outputs["vpc_id"]
+        self._update(vpc_id, properties, current.properties)
+        vpc = self.ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
+        return self._outputs(vpc, properties.get("subnet_layout"), ipam)
 
     def _allocate_cidr(self, pool_id: str, netmask_length: int, name: str) -> tuple[str, str]:
         """Take a CIDR from an IPAM pool, or find the one a crashed attempt already took.
@@ -221,14 +211,17 @@ class VpcProvisioner(Ec2Provisioner):
 
 class SubnetProvisioner(Ec2Provisioner):
     resource_type = "ec2:subnet"
-    label, tag_type = "subnet", "subnet"
-    describe_call, id_key, list_key = "describe_subnets", "SubnetIds", "Subnets"
+    noun, tag_type = "subnet", "subnet"
+    id_key, list_key = "SubnetIds", "Subnets"
     not_found_codes = ("InvalidSubnetID.NotFound",)
     replace_on = {
         "vpc_id": "a subnet cannot move to another VPC",
         "cidr_block": "a subnet's CIDR cannot change",
         "az_index": "a subnet cannot move to another availability zone",
     }
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_subnets(**kwargs)
 
     def zones(self) -> list[str]:
         answer = self.ec2.describe_availability_zones(
@@ -270,25 +263,23 @@ class SubnetProvisioner(Ec2Provisioner):
         zones = self.zones()
         return zones.index(zone) if zone in zones else -1
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
         name = properties["name"]
-        with aws_errors("creating" if current is None else "updating", self.what(name)):
-            if current is None:
-                subnet = self._find(name, None) or self._create(logical_id, properties)
-                current = self._current(subnet)
-            subnet_id = current.outputs["subnet_id"]
-            public = bool(properties.get("map_public_ip_on_launch", False))
-            if current.properties["map_public_ip_on_launch"] != public:
-                self.ec2.modify_subnet_attribute(
-                    SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": public}
-                )
-            if current.properties["name"] != name:
-                self.rename(subnet_id, name)
+        subnet_id = current.outputs["subnet_id"]
+        public = bool(properties.get("map_public_ip_on_launch", False))
+        if current.properties["map_public_ip_on_launch"] != public:
+            self.ec2.modify_subnet_attribute(
+                SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": public}
+            )
+        if current.properties["name"] != name:
+            self.rename(subnet_id, name)
         return dict(current.outputs)
 
-    def _create(self, logical_id: str, properties: Mapping[str, Any]) -> Mapping[str, Any]:
+    def create_resource(
+        self, ec2: Any, logical_id: str, properties: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
         zones, index = self.zones(), int(properties["az_index"])
         if index >= len(zones):
             raise ProvisioningError(
@@ -296,18 +287,14 @@ class SubnetProvisioner(Ec2Provisioner):
                 self.what(properties["name"]),
                 f"availability zone #{index + 1} wanted but {self.aws.region} offers {len(zones)}",
             )
-        args = {
-            "VpcId": properties["vpc_id"],
-            "CidrBlock": properties["cidr_block"],
-            "AvailabilityZone": zones[index],
-            "TagSpecifications": self.tag_specs(logical_id, properties["name"]),
-        }
-        subnet = self.create_or_adopt(
-            properties["name"],
-            lambda ec2: ec2.create_subnet(**args)["Subnet"],
-        )
+        subnet = ec2.create_subnet(
+            VpcId=properties["vpc_id"],
+            CidrBlock=properties["cidr_block"],
+            AvailabilityZone=zones[index],
+            TagSpecifications=self.tag_specs(logical_id, properties["name"]),
+        )["Subnet"]
         self.ec2.get_waiter("subnet_available").wait(SubnetIds=[subnet["SubnetId"]])
-        return subnet
+        return dict(subnet)
 
     def destroy(self, recorded: RecordedResource) -> None:
         with aws_errors("deleting", self.what(name_of(recorded, None))):
@@ -315,12 +302,4 @@ class SubnetProvisioner(Ec2Provisioner):
                 self.while_in_use(lambda: self.ec2.delete_subnet(SubnetId=recorded.physical_id))
 
 
-PROVISIONERS: tuple[type[Provisioner], ...] = (
-    VpcProvisioner,
-    SubnetProvisioner,
-    InternetGatewayProvisioner,
-    ElasticIpProvisioner,
-    NatGatewayProvisioner,
-    RouteTableProvisioner,
-    VpcEndpointProvisioner,
-)
+PROVISIONERS: tuple[type[Provisioner], ...] = (VpcProvisioner, SubnetProvisioner)

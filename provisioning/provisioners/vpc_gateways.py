@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, retry_while
-from provisioning.provisioners.base import Current
+from provisioning.provisioners.base import Current, Provisioner
 from provisioning.provisioners.ec2_common import (
     DEPENDENCY_TIMEOUT_S,
     Ec2Provisioner,
@@ -42,35 +42,34 @@ def _address_in_use(exc: Exception) -> bool:
 
 class ElasticIpProvisioner(Ec2Provisioner):
     resource_type = "ec2:eip"
-    label, tag_type = "Elastic IP", "elastic-ip"
-    describe_call, id_key, list_key = "describe_addresses", "AllocationIds", "Addresses"
+    noun, tag_type = "Elastic IP", "elastic-ip"
+    id_key, list_key = "AllocationIds", "Addresses"
     not_found_codes = ("InvalidAllocationID.NotFound",)
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_addresses(**kwargs)
 
     def _current(
         self, address: Mapping[str, Any], recorded: RecordedResource | None = None
     ) -> Current:
         allocation_id = address["AllocationId"]
         outputs = {
-            "physical_id": allocation_id,
-            "allocation_id": allocation_id,
+            **self.id_outputs("allocation_id", allocation_id),
             "public_ip": address.get("PublicIp", ""),
-            "arn": self.arn("elastic-ip", allocation_id),
         }
         return Current({"name": tags_of(address).get("Name", "")}, outputs)
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create_resource(
+        self, ec2: Any, logical_id: str, properties: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        tags = self.tag_specs(logical_id, properties["name"])
+        return dict(ec2.allocate_address(Domain="vpc", TagSpecifications=tags))
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
-        name = properties["name"]
-        with aws_errors("allocating" if current is None else "updating", self.what(name)):
-            if current is None:
-                tags = self.tag_specs(logical_id, name)
-                address = self._find(name, None) or self.create_or_adopt(
-                    name, lambda ec2: ec2.allocate_address(Domain="vpc", TagSpecifications=tags)
-                )
-                current = self._current(address)
-            if current.properties["name"] != name:
-                self.rename(current.outputs["allocation_id"], name)
+        if current.properties["name"] != properties["name"]:
+            self.rename(current.outputs["allocation_id"], properties["name"])
         return dict(current.outputs)
 
     def destroy(self, recorded: RecordedResource) -> None:
@@ -90,14 +89,17 @@ class ElasticIpProvisioner(Ec2Provisioner):
 
 class NatGatewayProvisioner(Ec2Provisioner):
     resource_type = "ec2:nat-gateway"
-    label, tag_type = "NAT gateway", "natgateway"
-    describe_call, id_key, list_key = "describe_nat_gateways", "NatGatewayIds", "NatGateways"
+    noun, tag_type = "NAT gateway", "natgateway"
+    id_key, list_key = "NatGatewayIds", "NatGateways"
     filter_key = "Filter"
     not_found_codes = ("NatGatewayNotFound", "InvalidNatGatewayID.NotFound")
     replace_on = {
         "subnet_id": "a NAT gateway cannot move to another subnet",
         "allocation_id": "a public NAT gateway keeps its primary Elastic IP",
     }
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_nat_gateways(**kwargs)
 
     def find_filters(self, name: str) -> list[dict[str, Any]]:
         return [*self.name_filters(name), {"Name": "state", "Values": _LIVE_NAT_STATES}]
@@ -113,40 +115,35 @@ class NatGatewayProvisioner(Ec2Provisioner):
             "subnet_id": nat["SubnetId"],
             "allocation_id": addresses[0].get("AllocationId") if addresses else None,
         }
-        outputs = {
-            "physical_id": nat_id,
-            "nat_gateway_id": nat_id,
-            "arn": self.arn("natgateway", nat_id),
-        }
-        return Current(properties, outputs)
+        return Current(properties, self.id_outputs("nat_gateway_id", nat_id))
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]:
-        name = properties["name"]
-        with aws_errors("creating" if current is None else "updating", self.what(name)):
-            if current is None:
-                nat = self._find(name, None) or self._create(logical_id, properties)
-                self.ec2.get_waiter("nat_gateway_available").wait(
-                    NatGatewayIds=[nat["NatGatewayId"]]
-                )
-                current = self._current(nat)
-            if current.properties["name"] != name:
-                self.rename(current.outputs["nat_gateway_id"], name)
-        return dict(current.outputs)
-
-    def _create(self, logical_id: str, properties: Mapping[str, Any]) -> Mapping[str, Any]:
-        args = {
-            "SubnetId": properties["subnet_id"],
-            "AllocationId": properties["allocation_id"],
+    def create_resource(
+        self, ec2: Any, logical_id: str, properties: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        made = ec2.create_nat_gateway(
+            SubnetId=properties["subnet_id"],
+            AllocationId=properties["allocation_id"],
             # AWS answers a repeat with the same token by the gateway it made; the sandbox
             # does not, which the lookup by tags covers.
-            "ClientToken": self.client_token(),
-            "TagSpecifications": self.tag_specs(logical_id, properties["name"]),
-        }
-        return self.create_or_adopt(
-            properties["name"], lambda ec2: ec2.create_nat_gateway(**args)["NatGateway"]
+            ClientToken=self.client_token(logical_id),
+            TagSpecifications=self.tag_specs(logical_id, properties["name"]),
         )
+        return dict(made["NatGateway"])
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        if current.properties["name"] != properties["name"]:
+            self.rename(current.outputs["nat_gateway_id"], properties["name"])
+        return dict(current.outputs)
+
+    def wait_until_usable(
+        self, logical_id: str, properties: Mapping[str, Any], outputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        nat_id = outputs["nat_gateway_id"]
+        with aws_errors("waiting for", self.what(properties["name"])):
+            self.ec2.get_waiter("nat_gateway_available").wait(NatGatewayIds=[nat_id])
+        return super().wait_until_usable(logical_id, properties, outputs)
 
     def destroy(self, recorded: RecordedResource) -> None:
         what = self.what(name_of(recorded, None))
@@ -160,9 +157,12 @@ class NatGatewayProvisioner(Ec2Provisioner):
 
 class InternetGatewayProvisioner(Ec2Provisioner):
     resource_type = "ec2:internet-gateway"
-    label, tag_type = "internet gateway", "internet-gateway"
-    describe_call, id_key = "describe_internet_gateways", "InternetGatewayIds"
+    noun, tag_type = "internet gateway", "internet-gateway"
+    id_key = "InternetGatewayIds"
     list_key, not_found_codes = "InternetGateways", ("InvalidInternetGatewayID.NotFound",)
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_internet_gateways(**kwargs)
 
     def _current(self, igw: Mapping[str, Any], recorded: RecordedResource | None = None) -> Current:
         attached = [a["VpcId"] for a in igw.get("Attachments", []) if a.get("State") != "detached"]
@@ -171,36 +171,25 @@ class InternetGatewayProvisioner(Ec2Provisioner):
             "name": tags_of(igw).get("Name", ""),
             "vpc_id": attached[0] if attached else None,
         }
-        outputs = {
-            "physical_id": igw_id,
-            "internet_gateway_id": igw_id,
-            "arn": self.arn("internet-gateway", igw_id),
-        }
-        return Current(properties, outputs)
+        return Current(properties, self.id_outputs("internet_gateway_id", igw_id))
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create_resource(
+        self, ec2: Any, logical_id: str, properties: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        tags = self.tag_specs(logical_id, properties["name"])
+        return dict(ec2.create_internet_gateway(TagSpecifications=tags)["InternetGateway"])
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
-        name = properties["name"]
-        with aws_errors("creating" if current is None else "updating", self.what(name)):
-            if current is None:
-                igw = self._find(name, None) or self._create(logical_id, name)
-                current = self._current(igw)
-            igw_id, have_vpc = current.outputs["internet_gateway_id"], current.properties["vpc_id"]
-            if have_vpc != properties["vpc_id"]:
-                if have_vpc:
-                    self._detach(igw_id, have_vpc)
-                self._attach(igw_id, properties["vpc_id"])
-            if current.properties["name"] != name:
-                self.rename(igw_id, name)
+        igw_id, have_vpc = current.outputs["internet_gateway_id"], current.properties["vpc_id"]
+        if have_vpc != properties["vpc_id"]:
+            if have_vpc:
+                self._detach(igw_id, have_vpc)
+            self._attach(igw_id, properties["vpc_id"])
+        if current.properties["name"] != properties["name"]:
+            self.rename(igw_id, properties["name"])
         return dict(current.outputs)
-
-    def _create(self, logical_id: str, name: str) -> Mapping[str, Any]:
-        tags = self.tag_specs(logical_id, name)
-        return self.create_or_adopt(
-            name,
-            lambda ec2: ec2.create_internet_gateway(TagSpecifications=tags)["InternetGateway"],
-        )
 
     def _attach(self, igw_id: str, vpc_id: str) -> None:
         unless_already(
@@ -235,3 +224,10 @@ class InternetGatewayProvisioner(Ec2Provisioner):
             self.while_in_use(
                 lambda: self.ec2.delete_internet_gateway(InternetGatewayId=recorded.physical_id)
             )
+
+
+PROVISIONERS: tuple[type[Provisioner], ...] = (
+    ElasticIpProvisioner,
+    NatGatewayProvisioner,
+    InternetGatewayProvisioner,
+)

@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from provisioning.errors import ProvisioningError, aws_errors, delete_if_present
 from provisioning.model.spec import to_jsonable
-from provisioning.provisioners.base import Current
+from provisioning.provisioners.base import Current, Provisioner
 from provisioning.provisioners.ec2_common import Ec2Provisioner, code_in, name_of, tags_of
 from provisioning.state import RecordedResource
 
@@ -50,10 +50,13 @@ def canonical_route(route: Mapping[str, Any]) -> dict[str, Any]:
 
 class RouteTableProvisioner(Ec2Provisioner):
     resource_type = "ec2:route-table"
-    label, tag_type = "route table", "route-table"
-    describe_call, id_key, list_key = "describe_route_tables", "RouteTableIds", "RouteTables"
+    noun, tag_type = "route table", "route-table"
+    id_key, list_key = "RouteTableIds", "RouteTables"
     not_found_codes = ("InvalidRouteTableID.NotFound",)
     replace_on = {"vpc_id": "a route table cannot move to another VPC"}
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_route_tables(**kwargs)
 
     def canonical_properties(self, properties: Mapping[str, Any]) -> dict[str, Any]:
         result = dict(properties)
@@ -74,12 +77,7 @@ class RouteTableProvisioner(Ec2Provisioner):
             "routes": self.canonical_properties({"routes": self._routes(table)})["routes"],
             "subnet_ids": sorted(self._associations(table)),
         }
-        outputs = {
-            "physical_id": table_id,
-            "route_table_id": table_id,
-            "arn": self.arn("route-table", table_id),
-        }
-        return Current(properties, outputs)
+        return Current(properties, self.id_outputs("route_table_id", table_id))
 
     @staticmethod
     def _routes(table: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -103,29 +101,27 @@ class RouteTableProvisioner(Ec2Provisioner):
             if a.get("SubnetId") and not a.get("Main")
         }
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create_resource(
+        self, ec2: Any, logical_id: str, properties: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        made = ec2.create_route_table(
+            VpcId=properties["vpc_id"],
+            ClientToken=self.client_token(logical_id),
+            TagSpecifications=self.tag_specs(logical_id, properties["name"]),
+        )
+        return dict(made["RouteTable"])
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
         name, wanted = properties["name"], self.canonical_properties(properties)
-        with aws_errors("creating" if current is None else "updating", self.what(name)):
-            table = self._find(name, None) if current is None else None
-            if current is None and table is None:
-                table = self._create(logical_id, name, properties["vpc_id"])
-            table_id = (current or self._current(table)).outputs["route_table_id"]  # type: ignore[arg-type]
-            table = self.ec2.describe_route_tables(RouteTableIds=[table_id])["RouteTables"][0]
-            self._apply_routes(table_id, wanted.get("routes", []), self._routes(table))
-            self._apply_associations(table_id, wanted.get("subnet_ids", []), table)
-            if tags_of(table).get("Name") != name:
-                self.rename(table_id, name)
-            return dict(self._current(table).outputs)
-
-    def _create(self, logical_id: str, name: str, vpc_id: str) -> Mapping[str, Any]:
-        args = {
-            "VpcId": vpc_id,
-            "ClientToken": self.client_token(),
-            "TagSpecifications": self.tag_specs(logical_id, name),
-        }
-        return self.create_or_adopt(name, lambda ec2: ec2.create_route_table(**args)["RouteTable"])
+        table_id = current.outputs["route_table_id"]
+        table = self.ec2.describe_route_tables(RouteTableIds=[table_id])["RouteTables"][0]
+        self._apply_routes(table_id, wanted.get("routes", []), self._routes(table))
+        self._apply_associations(table_id, wanted.get("subnet_ids", []), table)
+        if tags_of(table).get("Name") != name:
+            self.rename(table_id, name)
+        return dict(self._current(table).outputs)
 
     def _apply_routes(
         self, table_id: str, wanted: list[dict[str, Any]], have: list[dict[str, Any]]
@@ -204,8 +200,8 @@ class RouteTableProvisioner(Ec2Provisioner):
 
 class VpcEndpointProvisioner(Ec2Provisioner):
     resource_type = "ec2:vpc-endpoint"
-    label, tag_type = "VPC endpoint", "vpc-endpoint"
-    describe_call, id_key, list_key = "describe_vpc_endpoints", "VpcEndpointIds", "VpcEndpoints"
+    noun, tag_type = "VPC endpoint", "vpc-endpoint"
+    id_key, list_key = "VpcEndpointIds", "VpcEndpoints"
     not_found_codes = ("InvalidVpcEndpointId.NotFound",)
     replace_on = {
         "vpc_id": "an endpoint cannot move to another VPC",
@@ -217,6 +213,9 @@ class VpcEndpointProvisioner(Ec2Provisioner):
         "subnet_ids": "SubnetIds",
         "security_group_ids": "SecurityGroupIds",
     }
+
+    def describe(self, **kwargs: Any) -> Any:
+        return self.ec2.describe_vpc_endpoints(**kwargs)
 
     def service_name(self, service: str) -> str:
         return service if "." in service else f"com.amazonaws.{self.aws.region}.{service}"
@@ -249,35 +248,21 @@ class VpcEndpointProvisioner(Ec2Provisioner):
         }
         dns = endpoint.get("DnsEntries") or [{}]
         outputs = {
-            "physical_id": endpoint_id,
-            "vpc_endpoint_id": endpoint_id,
-            "arn": self.arn("vpc-endpoint", endpoint_id),
+            **self.id_outputs("vpc_endpoint_id", endpoint_id),
             "dns_name": dns[0].get("DnsName", ""),
         }
         return Current(properties, outputs)
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
-    ) -> dict[str, Any]:
-        name, wanted = properties["name"], self.canonical_properties(properties)
-        with aws_errors("creating" if current is None else "updating", self.what(name)):
-            if current is None:
-                endpoint = self._find(name, None) or self._create(logical_id, wanted)
-                current = self._current(endpoint)
-            endpoint_id = current.outputs["vpc_endpoint_id"]
-            self._modify(endpoint_id, wanted, current.properties)
-            if current.properties["name"] != name:
-                self.rename(endpoint_id, name)
-            self.wait_for(lambda: self._available(endpoint_id), f"{self.what(name)} available")
-        return dict(current.outputs)
-
-    def _create(self, logical_id: str, wanted: Mapping[str, Any]) -> Mapping[str, Any]:
+    def create_resource(
+        self, ec2: Any, logical_id: str, properties: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        wanted = self.canonical_properties(properties)
         kind = wanted.get("endpoint_type", "Gateway")
         args: dict[str, Any] = {
             "VpcEndpointType": kind,
             "VpcId": wanted["vpc_id"],
             "ServiceName": self.service_name(wanted["service"]),
-            "ClientToken": self.client_token(),
+            "ClientToken": self.client_token(logical_id),
             "TagSpecifications": self.tag_specs(logical_id, wanted["name"]),
         }
         for key, aws_key in self._LISTS.items():
@@ -285,9 +270,25 @@ class VpcEndpointProvisioner(Ec2Provisioner):
                 args[aws_key] = list(wanted[key])
         if kind == "Interface":
             args["PrivateDnsEnabled"] = bool(wanted.get("private_dns_enabled", True))
-        return self.create_or_adopt(
-            wanted["name"], lambda ec2: ec2.create_vpc_endpoint(**args)["VpcEndpoint"]
-        )
+        return dict(ec2.create_vpc_endpoint(**args)["VpcEndpoint"])
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
+    ) -> dict[str, Any]:
+        name = properties["name"]
+        endpoint_id = current.outputs["vpc_endpoint_id"]
+        self._modify(endpoint_id, self.canonical_properties(properties), current.properties)
+        if current.properties["name"] != name:
+            self.rename(endpoint_id, name)
+        return dict(current.outputs)
+
+    def wait_until_usable(
+        self, logical_id: str, properties: Mapping[str, Any], outputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        endpoint_id, what = outputs["vpc_endpoint_id"], self.what(properties["name"])
+        with aws_errors("waiting for", what):
+            self.wait_for(lambda: self._available(endpoint_id), f"{what} available")
+        return super().wait_until_usable(logical_id, properties, outputs)
 
     def _modify(self, endpoint_id: str, wanted: Mapping[str, Any], have: Mapping[str, Any]) -> None:
         args: dict[str, Any] = {}
@@ -324,3 +325,6 @@ class VpcEndpointProvisioner(Ec2Provisioner):
                 if "NotFound" not in error.get("Code", ""):
                     raise ProvisioningError("deleting", what, error.get("Message", str(error)))
             self.wait_for(lambda: self._find("", recorded) is None, f"deletion of {what}")
+
+
+PROVISIONERS: tuple[type[Provisioner], ...] = (RouteTableProvisioner, VpcEndpointProvisioner)

@@ -26,7 +26,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, AwsContext
-from provisioning.strands import isolation, packaging
+from provisioning.strands import isolation, layers, packaging
 
 LOCAL_LIMITS = isolation.Limits(timeout_s=60, cpu_s=60, memory_mb=2048)
 LOCAL_RUNS_OFF = (
@@ -191,7 +191,7 @@ def local_layer_zips(keys: list[str], architecture: str) -> list[Path]:
     host = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
     if host.get(platform.machine().lower()) != architecture:
         return []
-    cache = packaging.default_cache_dir()
+    cache = layers.default_cache_dir()
     return [p for key in keys if (p := cache / f"layer-{key}.zip").exists()]
 
 

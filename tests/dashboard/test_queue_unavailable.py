@@ -44,7 +44,9 @@ def queue_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     working = dramatiq.get_broker()
     monkeypatch.setattr("dramatiq.broker.global_broker", down)  # runs are sent by actor name
     yield monkeypatch
-    working.flush(queue.QUEUE)  # what reached the test's StubBroker afterwards  # what reached the test's StubBroker afterwards
+    working.flush(
+        queue.QUEUE
+    )  # what reached the test's StubBroker afterwards  # what reached the test's StubBroker afterwards
 
 
 def the_only_run(project: Project) -> Deployment:

@@ -51,9 +51,15 @@ class FakeThing(Provisioner):
             return None
         return Current(dict(found), {"physical_id": name, "arn": f"arn:fake:{name}", "name": name})
 
-    def provision(
-        self, logical_id: str, properties: Mapping[str, Any], current: Current | None
+    def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+        return self._write("create", properties)
+
+    def update(
+        self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
+        return self._write("update", properties)
+
+    def _write(self, call: str, properties: Mapping[str, Any]) -> dict[str, Any]:
         name = str(properties["name"])
         with CLOUD.lock:
             CLOUD.active += 1
@@ -63,7 +69,7 @@ class FakeThing(Provisioner):
                 time.sleep(CLOUD.delay_s)
             if name in CLOUD.fail:
                 raise RuntimeError(f"creating fake thing {name}: InjectedFailure")
-            CLOUD.record("update" if current else "create", name)
+            CLOUD.record(call, name)
             CLOUD.resources[name] = dict(properties)
         finally:
             with CLOUD.lock:

@@ -8,11 +8,13 @@ from provisioning.aws import AwsContext
 from provisioning.model.spec import Ref, resolve
 from provisioning.provisioners.api_gateway import (
     ApiProvisioner,
+    StageProvisioner,
+    build_cors_configuration,
+)
+from provisioning.provisioners.api_gateway_routes import (
     IntegrationProvisioner,
     RouteProvisioner,
-    StageProvisioner,
     build_catch_all_route,
-    build_cors_configuration,
     build_rest_api_routes,
     build_route,
 )

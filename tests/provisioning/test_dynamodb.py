@@ -10,7 +10,7 @@ from provisioning.aws import AwsContext
 from provisioning.errors import ProvisioningError
 from provisioning.provisioners.base import Action
 from provisioning.provisioners.dynamodb import (
-    DynamoDbTable,
+    TableProvisioner,
     build_gsi,
     build_key_schema,
     build_stream_specification,
@@ -47,7 +47,7 @@ def record(outputs: dict[str, Any], props: dict[str, Any]) -> RecordedResource:
     )
 
 
-def changed(table: DynamoDbTable, props: dict[str, Any], rec: RecordedResource) -> list[str]:
+def changed(table: TableProvisioner, props: dict[str, Any], rec: RecordedResource) -> list[str]:
     plan = table.plan(rec.logical_id, props, rec, table.get_current_state(props, rec))
     return [c.name for c in plan.changes]
 
@@ -95,7 +95,7 @@ def test_build_gsi_with_include_projection_and_capacity() -> None:
 
 def test_table_lifecycle(aws: AwsContext) -> None:
     client = aws.client("dynamodb")
-    table = DynamoDbTable(aws)
+    table = TableProvisioner(aws)
     props = spec()
 
     # given a new table spec, the plan creates it, and provision makes it ACTIVE
@@ -153,7 +153,7 @@ def test_table_lifecycle(aws: AwsContext) -> None:
 
 
 def test_table_with_sort_key_gsi_and_lsi_created_in_one_go(aws: AwsContext) -> None:
-    table = DynamoDbTable(aws)
+    table = TableProvisioner(aws)
     props = spec(
         sort_key={"name": "placed_at", "type": "N"},
         billing_mode="PROVISIONED",
@@ -179,7 +179,7 @@ def test_table_with_sort_key_gsi_and_lsi_created_in_one_go(aws: AwsContext) -> N
 
 
 def test_create_adopts_a_table_made_by_an_earlier_attempt(aws: AwsContext) -> None:
-    table = DynamoDbTable(aws)
+    table = TableProvisioner(aws)
     table.provision("table/orders", spec(), None)
     # given the state lost the table, planning again finds it and adopts it
     current = table.get_current_state(spec(), None)
@@ -190,7 +190,7 @@ def test_create_adopts_a_table_made_by_an_earlier_attempt(aws: AwsContext) -> No
 
 
 def test_errors_name_action_and_table(aws: AwsContext) -> None:
-    table = DynamoDbTable(aws)
+    table = TableProvisioner(aws)
     bad = spec(global_secondary_indexes=[{**BY_CUSTOMER, "name": "x"}])  # index name too short
     with pytest.raises(ProvisioningError) as raised:
         table.provision("table/orders", bad, None)

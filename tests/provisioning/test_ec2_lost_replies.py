@@ -25,11 +25,11 @@ from provisioning.model.naming import physical_name
 from provisioning.model.security_rules import build_https_rule
 from provisioning.provisioners.security_group import SecurityGroupProvisioner
 from provisioning.provisioners.vpc import (
-    InternetGatewayProvisioner,
-    RouteTableProvisioner,
     SubnetProvisioner,
     VpcProvisioner,
 )
+from provisioning.provisioners.vpc_gateways import InternetGatewayProvisioner
+from provisioning.provisioners.vpc_routing import RouteTableProvisioner
 from provisioning.state import MemoryStateStore
 from tests.support.faultproxy import FaultProxy, is_read
 

@@ -17,10 +17,10 @@ from provisioning.errors import ProvisioningError
 from provisioning.model.security_rules import build_https_rule
 from provisioning.provisioners.security_group import SecurityGroupProvisioner
 from provisioning.provisioners.vpc import (
-    InternetGatewayProvisioner,
-    RouteTableProvisioner,
     VpcProvisioner,
 )
+from provisioning.provisioners.vpc_gateways import InternetGatewayProvisioner
+from provisioning.provisioners.vpc_routing import RouteTableProvisioner
 
 GROUP = {
     "name": "acme-dev-sg-agents",

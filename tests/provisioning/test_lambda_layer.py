@@ -16,15 +16,15 @@ from provisioning.events import ListSink
 from provisioning.provisioners.base import Action
 from provisioning.provisioners.lambda_layer import LayerProvisioner
 from provisioning.state import MemoryStateStore
-from provisioning.strands import packaging
+from provisioning.strands import layers, packaging
 from tests.provisioning.lifecycle import apply, replan
 
 
 def layer(requirements: list[str], **extra: Any) -> dict[str, Any]:
-    platform = packaging.PLATFORMS["x86_64"]
+    platform = layers.PLATFORMS["x86_64"]
     return {
         "name": "acme-dev-deps",
-        "key": packaging.layer_key(requirements, platform, "3.12"),
+        "key": layers.layer_key(requirements, platform, "3.12"),
         "requirements": requirements,
         "architecture": "x86_64",
         "python_version": "3.12",
@@ -74,7 +74,7 @@ def test_a_layer_over_50_mb_goes_through_the_artifacts_bucket(
     provisioner: LayerProvisioner, aws: AwsContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     aws.client("s3").create_bucket(Bucket="acme-dev-artifacts")
-    monkeypatch.setattr(packaging, "DIRECT_UPLOAD_LIMIT", 1000)  # six's layer is "big" now
+    monkeypatch.setattr(layers, "DIRECT_UPLOAD_LIMIT", 1000)  # six's layer is "big" now
 
     recorded = apply(
         provisioner, "layer/abc", layer(["six==1.16.0"], artifacts_bucket="acme-dev-artifacts")
@@ -100,7 +100,7 @@ def test_a_layer_over_250_mb_unzipped_is_refused_naming_its_biggest_packages(
 
 
 def test_an_arm64_layer_holds_binaries_for_arm64(tmp_path: Path) -> None:
-    built = packaging.build_layer(["MarkupSafe==3.0.2"], architecture="arm64", cache_dir=tmp_path)
+    built = layers.build_layer(["MarkupSafe==3.0.2"], architecture="arm64", cache_dir=tmp_path)
 
     names = zipfile.ZipFile(io.BytesIO(built.path.read_bytes())).namelist()
     binaries = [n for n in names if n.endswith(".so")]
@@ -121,7 +121,7 @@ def test_the_layer_is_built_from_the_index_the_engine_was_given(
     monkeypatch.setattr(subprocess, "run", pip)
     mirror = "https://mirror.example/simple"
     orchestrator = Orchestrator(
-        aws, MemoryStateStore(), ListSink(), builds=packaging.Builds(index_url=mirror)
+        aws, MemoryStateStore(), ListSink(), builds=layers.Builds(index_url=mirror)
     )
     provisioner = orchestrator.provisioner("lambda:layer-version")
     assert isinstance(provisioner, LayerProvisioner)

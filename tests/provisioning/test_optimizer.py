@@ -220,7 +220,8 @@ def test_a_role_over_iams_inline_limit_keeps_the_rest_in_managed_policies() -> N
     assert size_of(inline["agent"], outputs) <= INLINE_POLICY_LIMIT
     for policy in managed:
         assert size_of(policy.properties["document"], outputs) <= MANAGED_POLICY_LIMIT
-    assert not result.graph.problems
+    # (80 links also overflow Lambda's 4 KB environment: the plan says so on its own)
+    assert [field for _, field, _ in result.graph.problems] == ["environment"]
     assert any("managed polic" in d and "10240" in d for d in result.decisions)
     result.graph.order()
 
@@ -232,10 +233,9 @@ def size_of(document: Any, outputs: dict[str, dict[str, Any]]) -> int:
 def test_a_role_too_large_even_for_managed_policies_is_a_problem_before_any_call() -> None:
     graph, result = run(blueprint([Agent("a")], many_tables(700)))
 
-    problems = [p for p in result.graph.problems if p[0] == "agent:a"]
-    assert problems and problems[0][1] == "links"
-    assert "10240" in problems[0][2]
-    assert not [p for p in graph.problems if p[0] == "agent:a"]
+    problems = [p for p in result.graph.problems if p[0] == "agent:a" and p[1] == "links"]
+    assert problems and "10240" in problems[0][2]
+    assert not [p for p in graph.problems if p[0] == "agent:a" and p[1] == "links"]
 
 
 def test_a_role_near_the_limit_passes_and_its_size_was_not_underestimated() -> None:

@@ -9,7 +9,7 @@ import pytest
 from provisioning.aws import AwsContext
 from provisioning.errors import ProvisioningError
 from provisioning.provisioners.base import Action
-from provisioning.provisioners.s3 import S3Bucket, build_encryption_config
+from provisioning.provisioners.s3 import BucketProvisioner, build_encryption_config
 from provisioning.state import RecordedResource
 
 BUCKET = "acme-dev-uploads"
@@ -31,7 +31,9 @@ def record(outputs: dict[str, Any], props: dict[str, Any]) -> RecordedResource:
     )
 
 
-def changed(provisioner: S3Bucket, props: dict[str, Any], rec: RecordedResource) -> list[str]:
+def changed(
+    provisioner: BucketProvisioner, props: dict[str, Any], rec: RecordedResource
+) -> list[str]:
     plan = provisioner.plan(rec.logical_id, props, rec, provisioner.get_current_state(props, rec))
     return [c.name for c in plan.changes]
 
@@ -64,7 +66,7 @@ def test_build_encryption_config_rejects_unknown_algorithm() -> None:
 
 def test_bucket_lifecycle(aws: AwsContext) -> None:
     s3 = aws.client("s3")
-    bucket = S3Bucket(aws)
+    bucket = BucketProvisioner(aws)
     props = spec()
 
     # given a new bucket spec, the plan creates it
@@ -116,7 +118,7 @@ def test_bucket_lifecycle(aws: AwsContext) -> None:
 
 
 def test_missing_encryption_means_aes256_and_is_not_drift(aws: AwsContext) -> None:
-    bucket = S3Bucket(aws)
+    bucket = BucketProvisioner(aws)
     props = spec(encryption=None)
     outputs = bucket.provision("bucket/uploads", props, None)
     rec = record(outputs, props)
@@ -130,7 +132,7 @@ def test_missing_encryption_means_aes256_and_is_not_drift(aws: AwsContext) -> No
 def test_create_adopts_an_existing_bucket_instead_of_failing(aws: AwsContext) -> None:
     # given a crash left the bucket made but unrecorded
     aws.client("s3").create_bucket(Bucket=BUCKET)
-    bucket = S3Bucket(aws)
+    bucket = BucketProvisioner(aws)
     current = bucket.get_current_state(spec(), None)
     plan = bucket.plan("bucket/uploads", spec(), None, current)
     assert plan.adopt is True
@@ -144,7 +146,7 @@ def test_create_adopts_an_existing_bucket_instead_of_failing(aws: AwsContext) ->
 
 def test_destroy_empties_a_versioned_bucket_with_many_objects(aws: AwsContext) -> None:
     s3 = aws.client("s3")
-    bucket = S3Bucket(aws)
+    bucket = BucketProvisioner(aws)
     props = spec(versioning=True)
     rec = record(bucket.provision("bucket/uploads", props, None), props)
     # given objects with several versions each, and delete markers
@@ -160,7 +162,7 @@ def test_destroy_empties_a_versioned_bucket_with_many_objects(aws: AwsContext) -
 
 
 def test_errors_name_action_and_bucket(aws: AwsContext) -> None:
-    bucket = S3Bucket(aws)
+    bucket = BucketProvisioner(aws)
     with pytest.raises(ProvisioningError) as raised:
         bucket.provision("bucket/uploads", spec(name="ab"), None)
     assert str(raised.value).startswith("creating S3 bucket ab: InvalidBucketName")

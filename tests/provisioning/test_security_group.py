@@ -17,9 +17,9 @@ from provisioning.provisioners.base import Action
 from provisioning.provisioners.security_group import (
     InsecureRuleError,
     SecurityGroupProvisioner,
-    _validate_rules,
     build_http_rule,
     build_internal_rule,
+    validate_rules,
 )
 from provisioning.provisioners.vpc import VpcProvisioner
 from tests.provisioning.ec2_helpers import apply, changed_names, lifecycle, plan, refuse
@@ -103,11 +103,11 @@ def test_order_and_spelling_of_rules_never_matter():
 )
 def test_internet_wide_ingress_on_sensitive_ports_is_refused_with_a_clear_error(rule, words):
     with pytest.raises(InsecureRuleError, match=words):
-        _validate_rules([rule])
+        validate_rules([rule])
 
 
 def test_narrow_or_harmless_rules_pass_validation():
-    _validate_rules(
+    validate_rules(
         [
             build_https_rule(cidr="0.0.0.0/0"),
             build_rule_from_port(22, cidr="10.0.0.0/8"),

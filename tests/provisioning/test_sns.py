@@ -11,14 +11,18 @@ from provisioning.aws import AwsContext
 from provisioning.errors import ProvisioningError
 from provisioning.provisioners.base import Action
 from provisioning.provisioners.sns import (
-    SnsSubscription,
-    SnsTopic,
+    SubscriptionProvisioner,
+    TopicProvisioner,
     build_fifo_topic_name,
     build_filter_policy,
     build_queue_policy_for_topic,
     create_subscription,
 )
-from provisioning.provisioners.sqs import SqsQueue, SqsQueuePolicy, build_fifo_queue_name
+from provisioning.provisioners.sqs import (
+    QueuePolicyProvisioner,
+    QueueProvisioner,
+    build_fifo_queue_name,
+)
 from provisioning.state import RecordedResource
 
 TOPIC = "acme-dev-events"
@@ -88,7 +92,7 @@ def test_create_subscription_refuses_unknown_protocols(aws: AwsContext) -> None:
 
 def test_topic_lifecycle(aws: AwsContext) -> None:
     sns = aws.client("sns")
-    topics = SnsTopic(aws)
+    topics = TopicProvisioner(aws)
     props = topic_spec()
 
     assert (
@@ -127,7 +131,7 @@ def test_topic_lifecycle(aws: AwsContext) -> None:
 
 
 def test_fifo_topic_content_based_deduplication_updates(aws: AwsContext) -> None:
-    topics = SnsTopic(aws)
+    topics = TopicProvisioner(aws)
     props = topic_spec(
         name=build_fifo_topic_name(TOPIC), fifo=True, content_based_deduplication=True
     )
@@ -142,9 +146,9 @@ def test_fifo_topic_content_based_deduplication_updates(aws: AwsContext) -> None
 
 def test_subscription_lifecycle(aws: AwsContext) -> None:
     sns = aws.client("sns")
-    topic = SnsTopic(aws).provision("topic/events", topic_spec(), None)
-    queue = SqsQueue(aws).provision("queue/jobs", queue_spec("acme-dev-jobs"), None)
-    subscriptions = SnsSubscription(aws)
+    topic = TopicProvisioner(aws).provision("topic/events", topic_spec(), None)
+    queue = QueueProvisioner(aws).provision("queue/jobs", queue_spec("acme-dev-jobs"), None)
+    subscriptions = SubscriptionProvisioner(aws)
     props = {
         "topic_arn": topic["arn"],
         "protocol": "sqs",
@@ -196,11 +200,11 @@ def test_fifo_topic_delivers_only_matching_messages_to_a_fifo_queue(aws: AwsCont
     topic_props = topic_spec(
         name=build_fifo_topic_name(TOPIC), fifo=True, content_based_deduplication=True
     )
-    topic = SnsTopic(aws).provision("topic/events", topic_props, None)
-    queue = SqsQueue(aws).provision(
+    topic = TopicProvisioner(aws).provision("topic/events", topic_props, None)
+    queue = QueueProvisioner(aws).provision(
         "queue/orders", queue_spec(build_fifo_queue_name("acme-dev-orders"), fifo=True), None
     )
-    SqsQueuePolicy(aws).provision(
+    QueuePolicyProvisioner(aws).provision(
         "queue/orders/policy",
         {
             "queue_url": queue["url"],
@@ -208,7 +212,7 @@ def test_fifo_topic_delivers_only_matching_messages_to_a_fifo_queue(aws: AwsCont
         },
         None,
     )
-    SnsSubscription(aws).provision(
+    SubscriptionProvisioner(aws).provision(
         "topic/events/orders",
         {
             "topic_arn": topic["arn"],
@@ -246,6 +250,6 @@ def test_errors_name_action_and_resource(aws: AwsContext) -> None:
         "raw_message_delivery": False,
     }
     with pytest.raises(ProvisioningError) as raised:
-        SnsSubscription(aws).provision("topic/nope/q", props, None)
+        SubscriptionProvisioner(aws).provision("topic/nope/q", props, None)
     assert str(raised.value).startswith("creating SNS subscription sqs:")
     assert raised.value.code

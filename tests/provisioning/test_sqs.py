@@ -11,8 +11,8 @@ from provisioning.aws import AwsContext
 from provisioning.errors import ProvisioningError
 from provisioning.provisioners.base import Action
 from provisioning.provisioners.sqs import (
-    SqsQueue,
-    SqsQueuePolicy,
+    QueuePolicyProvisioner,
+    QueueProvisioner,
     build_fifo_queue_name,
     build_redrive_policy,
 )
@@ -71,7 +71,7 @@ def test_build_redrive_policy() -> None:
 
 def test_queue_lifecycle(aws: AwsContext) -> None:
     sqs = aws.client("sqs")
-    queues = SqsQueue(aws)
+    queues = QueueProvisioner(aws)
     dlq = queues.provision("queue/jobs-dlq", spec(name="acme-dev-jobs-dlq"), None)
     props = spec()
 
@@ -126,7 +126,7 @@ def test_queue_lifecycle(aws: AwsContext) -> None:
 
 
 def test_fifo_queue_with_content_based_deduplication(aws: AwsContext) -> None:
-    queues = SqsQueue(aws)
+    queues = QueueProvisioner(aws)
     props = spec(name=build_fifo_queue_name(QUEUE), fifo=True, content_based_deduplication=True)
     outputs = queues.provision("queue/jobs", props, None)
     rec = record("queue/jobs", "sqs:queue", outputs, props)
@@ -141,7 +141,7 @@ def test_fifo_queue_with_content_based_deduplication(aws: AwsContext) -> None:
 
 def test_create_adopts_an_existing_queue(aws: AwsContext) -> None:
     url = aws.client("sqs").create_queue(QueueName=QUEUE)["QueueUrl"]
-    queues = SqsQueue(aws)
+    queues = QueueProvisioner(aws)
     props = spec(visibility_timeout_s=90)
     plan = queues.plan("queue/jobs", props, None, queues.get_current_state(props, None))
     assert plan.adopt and [c.name for c in plan.changes] == ["visibility_timeout_s"]
@@ -151,8 +151,8 @@ def test_create_adopts_an_existing_queue(aws: AwsContext) -> None:
 
 def test_queue_policy_lifecycle(aws: AwsContext) -> None:
     sqs = aws.client("sqs")
-    queue = SqsQueue(aws).provision("queue/jobs", spec(), None)
-    policies = SqsQueuePolicy(aws)
+    queue = QueueProvisioner(aws).provision("queue/jobs", spec(), None)
+    policies = QueuePolicyProvisioner(aws)
     statement = {
         "Effect": "Allow",
         "Principal": {"Service": "sns.amazonaws.com"},
@@ -180,8 +180,8 @@ def test_queue_policy_lifecycle(aws: AwsContext) -> None:
     # updating the queue itself keeps the policy
     queue_props = spec(visibility_timeout_s=60)
     queue_rec = record("queue/jobs", "sqs:queue", queue, queue_props)
-    SqsQueue(aws).provision(
-        "queue/jobs", queue_props, SqsQueue(aws).get_current_state(queue_props, queue_rec)
+    QueueProvisioner(aws).provision(
+        "queue/jobs", queue_props, QueueProvisioner(aws).get_current_state(queue_props, queue_rec)
     )
     assert changed(policies, props, rec) == []
 
@@ -193,11 +193,11 @@ def test_queue_policy_lifecycle(aws: AwsContext) -> None:
     policies.destroy(rec)
     assert policies.get_current_state(props, rec) is None
     policies.destroy(rec)
-    SqsQueue(aws).destroy(queue_rec)
+    QueueProvisioner(aws).destroy(queue_rec)
     policies.destroy(rec)  # the queue is gone too: still done
 
 
 def test_errors_name_action_and_queue(aws: AwsContext) -> None:
     with pytest.raises(ProvisioningError) as raised:
-        SqsQueue(aws).provision("queue/jobs", spec(name="jobs!"), None)
+        QueueProvisioner(aws).provision("queue/jobs", spec(name="jobs!"), None)
     assert str(raised.value).startswith("creating SQS queue jobs!: InvalidParameterValue")

@@ -9,11 +9,13 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from provisioning import engine
 from provisioning.analysis import drift
 from provisioning.aws import AwsContext
+from provisioning.errors import ProvisioningError
 from provisioning.events import ListSink
 from provisioning.graph import builder as graph_builder
 from provisioning.graph.secret_params import policy_problems
@@ -205,3 +207,39 @@ def test_a_refresh_after_a_deploy_reports_a_secret_changed_in_the_console(
     assert [p["name"] for p in drifted["agent/support/secret/OPENAI_API_KEY"]["properties"]] == [
         "value"
     ]
+
+
+def test_a_refused_put_never_shows_the_value(vault_aws: AwsContext) -> None:
+    # Given AWS refuses the put and quotes the value it refused
+    ssm = vault_aws.client("ssm")
+    with Stubber(ssm) as stub:
+        stub.add_response("describe_parameters", {"Parameters": []})
+        stub.add_client_error(
+            "put_parameter",
+            service_error_code="ValidationException",
+            service_message=f"Value '{SECRET}' failed to satisfy constraint",
+            http_status_code=400,
+        )
+        # When the parameter is provisioned
+        with pytest.raises(ProvisioningError) as refused:
+            SsmParameterProvisioner(vault_aws).provision("secret/key", properties(), None)
+
+    # Then the error names the action and the parameter, and not the secret
+    message = str(refused.value)
+    assert message.startswith(f"creating SSM parameter {NAME}: ValidationException")
+    assert SECRET not in message and "[redacted]" in message
+
+
+def test_one_an_interrupted_run_made_is_taken_over_and_tagged(vault_aws: AwsContext) -> None:
+    # Given the parameter exists, untagged: the run that made it died before tagging
+    ssm = vault_aws.client("ssm")
+    ssm.put_parameter(Name=NAME, Value="stale", Type="SecureString")
+
+    # When it is provisioned as if new
+    outputs = SsmParameterProvisioner(vault_aws).provision("secret/key", properties(), None)
+
+    # Then it holds the value, carries our tags, and its version is the one recorded
+    stored = ssm.get_parameter(Name=NAME, WithDecryption=True)["Parameter"]
+    assert stored["Value"] == SECRET and outputs["version"] == stored["Version"]
+    tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=NAME)["TagList"]
+    assert {t["Key"]: t["Value"] for t in tags} == vault_aws.tags("secret/key")
