@@ -13,6 +13,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from dashboard import logs
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("STRANDS_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -43,6 +45,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every line logged while answering carries the request's id.
+    "dashboard.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -166,13 +170,12 @@ AGENT_CODE_MAX_ZIP_MB = int(os.environ.get("AGENT_CODE_MAX_ZIP_MB", "50"))
 # machine, confined (provisioning/strands/isolation.py). Off: such runs are refused; AWS stages still chat.
 LOCAL_AGENT_RUNS = _flag("STRANDS_LOCAL_AGENT_RUNS", True)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"botocore": {"level": "WARNING"}, "werkzeug": {"level": "WARNING"}},
-}
+# JSON lines in services mode (for a log pipeline), readable lines embedded; LOG_FORMAT=json or
+# text chooses. Every line has the time, level, logger, and the run and request it belongs to.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if REDIS_URL else "text").strip().lower()
+LOGGING = logs.logging_config(
+    json_lines=LOG_FORMAT == "json", level=os.environ.get("LOG_LEVEL", "INFO")
+)
 
 # --- production hardening (python manage.py check --deploy) ----------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
