@@ -7,51 +7,34 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import shlex
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import yaml
-from cryptography.fernet import Fernet
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import compose
+
 PASSWORD = "operator-password-1"
-# What an operator's .env holds; compose refuses to start without them.
-GIVEN = {"SECRET_KEY": "k9" * 30 + "Zq!x", "STRANDS_SECRETS_KEY": Fernet.generate_key().decode()}
 # Settings this process may have from its own environment that compose does not pass on.
 NOT_PASSED = ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT",
               "SECURE_PROXY_SSL_HEADER", "ALLOWED_HOSTS", "LOG_FORMAT")  # fmt: skip
 
 
-def interpolate(value: str) -> str:
-    """Compose's ${NAME:?message} and ${NAME:-default}, as with only GIVEN exported."""
-
-    def one(match: re.Match[str]) -> str:
-        name, how, rest = match.groups()
-        if how == ":?":
-            return GIVEN[name]
-        return GIVEN.get(name, rest)
-
-    return re.sub(r"\$\{(\w+)(:\?|:-)([^}]*)\}", one, value)
-
-
 @pytest.fixture(scope="module")
 def web() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]
+    return compose.services()["web"]
 
 
 @pytest.fixture(scope="module")
 def env(web: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     data = tmp_path_factory.mktemp("compose")
-    compose_env = {k: interpolate(str(v)) for k, v in web["environment"].items()}
+    compose_env = compose.environment(web)
     # No PostgreSQL or Redis here: the embedded database and queue stand in for them; /data
     # (the shared volume) is a temporary directory.
     for name in ("DATABASE_URL", "REDIS_URL"):
@@ -66,7 +49,7 @@ def env(web: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[s
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=ROOT,
+        cwd=compose.ROOT,
         env=env,
         capture_output=True,
         text=True,
@@ -74,22 +57,14 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(web: dict[str, Any], env: dict[str, str]) -> Iterator[int]:
     """The web service's own command, with this interpreter and a free loopback port."""
-    port = free_port()
-    command = web["command"][-1] if isinstance(web["command"], list) else web["command"]
-    command = command.replace("python ", f"{shlex.quote(sys.executable)} ")
-    command = command.replace("-b 0.0.0.0 -p 8000", f"-b 127.0.0.1 -p {port}")
+    port = compose.free_port()
+    command = compose.command(web).replace("-b 0.0.0.0 -p 8000", f"-b 127.0.0.1 -p {port}")
     process = subprocess.Popen(
         ["sh", "-c", command],
-        cwd=ROOT,
+        cwd=compose.ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

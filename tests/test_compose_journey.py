@@ -9,10 +9,8 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import shlex
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -22,22 +20,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import yaml
 
 from dashboard.runs.models import DeployedResource
 from tests.conftest import _database_env, _wait_ready
-from tests.test_compose_http import free_port, interpolate
+from tests.support import compose
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = compose.ROOT
 RUN_TIMEOUT_S = 180
 
 pytestmark = pytest.mark.worker
-
-
-def compose_command(service: dict[str, Any]) -> str:
-    command = service["command"]
-    command = command[-1] if command[:2] == ["sh", "-c"] else shlex.join(command)
-    return command.replace("python ", f"{shlex.quote(sys.executable)} ")
 
 
 class Stack:
@@ -83,9 +74,9 @@ def wait_for_port(port: int, stack: Stack, name: str, timeout_s: float = 120) ->
 
 @pytest.fixture
 def stack(transactional_db: None, redis_url: str, tmp_path: Path) -> Iterator[tuple[int, Stack]]:
-    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    web_port, sandbox_port = free_port(), free_port()
-    env = {k: interpolate(str(v)) for k, v in services["web"]["environment"].items()}
+    services = compose.services()
+    web_port, sandbox_port = compose.free_port(), compose.free_port()
+    env = compose.environment(services["web"])
     env |= {
         "REDIS_URL": redis_url,
         "SANDBOX_ENDPOINT_URL": f"http://127.0.0.1:{sandbox_port}",
@@ -99,14 +90,14 @@ def stack(transactional_db: None, redis_url: str, tmp_path: Path) -> Iterator[tu
     env["DEBUG"] = "0"
     running = Stack(tmp_path)
     try:
-        sandbox = compose_command(services["sandbox"]).replace("0.0.0.0", "127.0.0.1")
+        sandbox = compose.command(services["sandbox"]).replace("0.0.0.0", "127.0.0.1")
         running.start("sandbox", sandbox, env)
         wait_for_port(sandbox_port, running, "sandbox")
-        web = compose_command(services["web"])
+        web = compose.command(services["web"])
         web = web.replace("-b 0.0.0.0 -p 8000", f"-b 127.0.0.1 -p {web_port}")
         running.start("web", web, env)
         wait_for_port(web_port, running, "web")
-        worker = running.start("worker", compose_command(services["worker"]), env)
+        worker = running.start("worker", compose.command(services["worker"]), env)
         _wait_ready(worker, tmp_path / "worker.log")
         yield web_port, running
     finally:
