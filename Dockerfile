@@ -43,7 +43,7 @@ RUN python manage.py collectstatic --noinput
 # mounts one named volume there; no VOLUME here, which would give each container its own).
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/login/', timeout=4)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 # `python -m daphne` puts /app first on the path, so the code in /app is what runs.
 CMD ["python", "-m", "daphne", "-b", "0.0.0.0", "-p", "8000", "dashboard.asgi:application"]
 

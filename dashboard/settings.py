@@ -214,6 +214,7 @@ PRODUCTION = not DEBUG and SECRET_KEY != _DEV_KEY
 # SECURE_PROXY_SSL_HEADER to the header it sets ("X-Forwarded-Proto", or 1 for that one) and
 # SECURE_SSL_REDIRECT=1; then cookies travel only over TLS and browsers are told to stay on it.
 SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container's own probe speaks plain HTTP
 
 
 def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:

@@ -137,3 +137,12 @@ def test_a_plain_http_browser_gets_the_login_page_and_logs_in(server: int) -> No
     assert logged_in.status == 302, logged_in.getheader("Location")
     assert not session["secure"]
     assert projects.status == 200
+
+
+def test_the_web_services_healthcheck_passes(web: dict[str, Any], server: int) -> None:
+    probe = [part.replace(":8000/", f":{server}/") for part in web["healthcheck"]["test"][1:]]
+    probe[0] = sys.executable if probe[0] == "python" else probe[0]
+
+    checked = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+
+    assert checked.returncode == 0, checked.stderr
