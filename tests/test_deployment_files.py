@@ -92,6 +92,7 @@ def test_the_sandbox_is_an_optional_profile_from_its_own_image(compose: dict[str
     assert services["sandbox"]["build"]["target"] == "sandbox"
     assert services["sandbox"]["ports"] == ["127.0.0.1:4566:4566"]  # never the network's
     assert all("profiles" not in services[s] for s in ("postgres", "redis", "web", "worker"))
+    assert services["proxy"]["profiles"] == ["proxy"]  # TLS in front, when asked for
     assert services["web"]["build"]["target"] == services["worker"]["build"]["target"]
     assert services["web"]["build"]["target"] == "production"
 
