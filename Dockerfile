@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Strands Deploy: one image for the web (daphne), the workers and the scheduler; the `sandbox`
+# Strands Deploy: one image for the web (daphne) and the dramatiq workers; the `sandbox`
 # target adds the local AWS emulator for compose's optional "sandbox" profile.
 
 # --- build: wheels of the pinned dependencies -------------------------------------------------
@@ -14,7 +14,10 @@ COPY static static
 # chat's confinement hides from uploaded code; site-packages must stay readable to it.
 RUN pip wheel --no-cache-dir --wheel-dir /wheels . \
  && rm /wheels/strands_deploy-*.whl
-# moto and what it brings (flask, docker, cfn-lint), for the sandbox target only.
+
+# --- sandbox-wheels: moto and what it brings (flask, docker, cfn-lint), for the sandbox target
+# only (a production build never runs this stage).
+FROM build AS sandbox-wheels
 RUN pip wheel --no-cache-dir --wheel-dir /wheels-sandbox --find-links /wheels ".[sandbox]" \
  && rm /wheels-sandbox/strands_deploy-*.whl
 
@@ -50,7 +53,7 @@ CMD ["python", "-m", "daphne", "-b", "0.0.0.0", "-p", "8000", "dashboard.asgi:ap
 # --- sandbox: the production image plus moto (never deployed) ----------------------------------
 FROM production AS sandbox
 USER root
-RUN --mount=type=bind,from=build,source=/wheels-sandbox,target=/wheels \
+RUN --mount=type=bind,from=sandbox-wheels,source=/wheels-sandbox,target=/wheels \
     pip install --no-cache-dir --no-index /wheels/*.whl
 USER strands
 EXPOSE 4566

@@ -114,7 +114,7 @@ def test_the_image_is_built_in_stages_and_production_leaves_the_sandbox_out(
 ) -> None:
     production = " ".join(stages["production"])
 
-    assert list(stages) == ["build", "production", "sandbox"]
+    assert list(stages) == ["build", "sandbox-wheels", "production", "sandbox"]
     assert "/wheels-sandbox" not in production and "moto" not in production
     assert stages["sandbox"][0].startswith("FROM production AS sandbox")
 
