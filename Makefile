@@ -20,14 +20,14 @@ help:
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: Python 3.12 or newer is required (Django 6); install one or set PYTHON=/path/to/python3.12" >&2; exit 1; fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,sandbox]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
 install: $(STAMP)
 
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py loaddemo
+	$(PY) manage.py loaddemo --i-know  # this machine only: the dashboard listens on 127.0.0.1
 	@bash scripts/run.sh $(PORT) $(SANDBOX_PORT)
 
 lint: install

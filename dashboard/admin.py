@@ -6,9 +6,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from dashboard.access.models import Membership
+from dashboard.errors import ServiceError
+from dashboard.projects import services as project_services
 from dashboard.projects.models import Agent, Component, Link, Project, Stage
 from dashboard.runs.models import DeployedResource, Deployment, DeploymentEvent
 
@@ -59,8 +62,27 @@ class DeployedResourceAdmin(ReadOnlyAdmin):
     search_fields = ("logical_id", "physical_id")
 
 
+class StageFormSet(BaseInlineFormSet):
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound:
+            return
+        # Said our way, in place of Django's list of protected rows (which it finds first,
+        # before `clean` could run): which stage to destroy, and how much it still holds.
+        ticked = [f.instance for f in self.forms if f.instance.pk and self._should_delete_form(f)]
+        try:
+            project_services.require_destroyed(stages=ticked)
+        except ServiceError as exc:
+            self._non_form_errors = self.error_class(
+                [exc.message], error_class="nonform", renderer=self.renderer
+            )
+
+
 class StageInline(admin.TabularInline):
+    """A stage is deleted here only once destroyed: its resources are what AWS still holds."""
+
     model = Stage
+    formset = StageFormSet
     extra = 0
 
 

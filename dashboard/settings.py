@@ -13,6 +13,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from dashboard import logs
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("STRANDS_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -43,6 +45,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every line logged while answering carries the request's id.
+    "dashboard.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,7 +113,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from finders until collectstatic fills it
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Found as the dashboard app's static/ (a link to the top-level folder, so that an installed
+# wheel has it too); listing BASE_DIR / "static" as well would find every file twice.
+STATICFILES_DIRS: list[Path] = []
 WHITENOISE_USE_FINDERS = True
 
 # --- task queue and live updates ---------------------------------------------------------
@@ -164,13 +170,12 @@ AGENT_CODE_MAX_ZIP_MB = int(os.environ.get("AGENT_CODE_MAX_ZIP_MB", "50"))
 # machine, confined (provisioning/strands/isolation.py). Off: such runs are refused; AWS stages still chat.
 LOCAL_AGENT_RUNS = _flag("STRANDS_LOCAL_AGENT_RUNS", True)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"botocore": {"level": "WARNING"}, "werkzeug": {"level": "WARNING"}},
-}
+# JSON lines in services mode (for a log pipeline), readable lines embedded; LOG_FORMAT=json or
+# text chooses. Every line has the time, level, logger, and the run and request it belongs to.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if REDIS_URL else "text").strip().lower()
+LOGGING = logs.logging_config(
+    json_lines=LOG_FORMAT == "json", level=os.environ.get("LOG_LEVEL", "INFO")
+)
 
 # --- production hardening (python manage.py check --deploy) ----------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -203,14 +208,32 @@ if REDIS_URL:
 # Re-checked by the websocket consumer at least this often (a removed member stops receiving).
 WEBSOCKET_ACCESS_RECHECK_S = float(os.environ.get("WEBSOCKET_ACCESS_RECHECK_S", "30"))
 PRODUCTION = not DEBUG and SECRET_KEY != _DEV_KEY
-if not DEBUG and SECRET_KEY != _DEV_KEY:
-    SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", True)
+# TLS is the reverse proxy's job: daphne serves plain HTTP. Both default off, so a stack with
+# no TLS in front (`docker compose up` on localhost) answers instead of sending every page to
+# an https:// that nothing serves. Behind a proxy that terminates TLS, set
+# SECURE_PROXY_SSL_HEADER to the header it sets ("X-Forwarded-Proto", or 1 for that one) and
+# SECURE_SSL_REDIRECT=1; then cookies travel only over TLS and browsers are told to stay on it.
+SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container's own probe speaks plain HTTP
+
+
+def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """The proxy's header as Django wants it: X-Forwarded-Proto -> HTTP_X_FORWARDED_PROTO."""
+    raw = raw.strip()
+    if raw.lower() in {"", "0", "false", "no", "off"}:
+        return None
+    name = "X-Forwarded-Proto" if raw.lower() in {"1", "true", "yes", "on"} else raw
+    return "HTTP_" + name.upper().replace("-", "_"), "https"
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(os.environ.get("SECURE_PROXY_SSL_HEADER", ""))
+SERVED_OVER_HTTPS = SECURE_SSL_REDIRECT or SECURE_PROXY_SSL_HEADER is not None
+if PRODUCTION and SERVED_OVER_HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- runs ----------------------------------------------------------------------------------
 DEPLOYMENT_HEARTBEAT_S = float(os.environ.get("DEPLOYMENT_HEARTBEAT_S", "5"))

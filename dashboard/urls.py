@@ -10,9 +10,10 @@ from dashboard.canvas import urls as canvas_urls
 from dashboard.history import urls as history_urls
 from dashboard.projects import urls as project_urls
 from dashboard.runs import urls as run_urls
-from dashboard.web import auth
+from dashboard.web import auth, health
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
     path("admin/", admin.site.urls),

@@ -3,6 +3,10 @@
 `python manage.py sandbox` (and `make run`) keep one running on 127.0.0.1:4566;
 tests start their own on a free port. Bound to loopback only: it accepts any
 credentials, so it must never be reachable from the network.
+
+moto is the optional `[sandbox]` extra, which the production image leaves out: it is
+imported only when a sandbox starts, so the dashboard (which asks `is_running`) loads
+without it.
 """
 
 from __future__ import annotations
@@ -12,10 +16,17 @@ import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from moto.server import ThreadedMotoServer
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
 
 LOOPBACK = "127.0.0.1"
+MISSING = "the sandbox needs moto, the [sandbox] extra: pip install 'strands-deploy[sandbox]'"
+
+
+class SandboxUnavailable(RuntimeError):
+    """moto is not installed here (a production image): no sandbox can start."""
 
 
 @dataclass
@@ -36,6 +47,11 @@ def start(host: str = LOOPBACK, port: int = 0) -> Sandbox:
     """Start a moto server thread; `port=0` picks a free port (see `Sandbox.port`)."""
     # Lambda/DynamoDB Streams in-process would otherwise build account-specific endpoints.
     os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+    try:
+        # Here, not at the top: moto is optional (see the module docstring).
+        from moto.server import ThreadedMotoServer
+    except ImportError as exc:
+        raise SandboxUnavailable(MISSING) from exc
     if port:
         _check_free(host, port)
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)

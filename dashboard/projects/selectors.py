@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from dashboard.access.roles import ROLE_RANK, User, require_role, role_for
 from dashboard.projects.blueprint import blueprint_for_stage as _blueprint_for_stage
 from dashboard.projects.models import Agent, Component, Project, Stage
-from dashboard.runs.models import DeployedResource
+from dashboard.runs.models import DeployedResource, PendingOperation
 from provisioning.model import links
 from provisioning.model.blueprint import Blueprint
 
@@ -33,6 +35,18 @@ def project_for_user(*, user: User, name: str, min_role: str = "viewer") -> tupl
 
 def stage_resources(*, stage: Stage) -> QuerySet[DeployedResource]:
     return DeployedResource.objects.filter(stage=stage).order_by("node", "logical_id")
+
+
+def resources_in_aws(*, stages: Iterable[Stage]) -> dict[Stage, int]:
+    """Per stage, how many resources AWS may still hold: those recorded, and the creates a
+    dead run left pending (they may have reached AWS). Stages holding none are left out."""
+    stages = list(stages)
+    counts: dict[int, int] = {}
+    for model in (DeployedResource, PendingOperation):
+        rows = model.objects.filter(stage__in=stages).values("stage").annotate(n=Count("pk"))
+        for row in rows:
+            counts[row["stage"]] = counts.get(row["stage"], 0) + row["n"]
+    return {stage: counts[stage.pk] for stage in stages if counts.get(stage.pk)}
 
 
 def blueprint_for_stage(*, stage: Stage) -> Blueprint:

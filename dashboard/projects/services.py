@@ -6,6 +6,7 @@ get a clear refusal instead of a silent overwrite.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -130,15 +131,30 @@ def project_create(*, name: str, description: str = "", user: User | None) -> Pr
     return project
 
 
+class LiveResources(ServiceError):
+    """A stage still holds resources in AWS: deleting it would forget what to destroy."""
+
+
 @transaction.atomic
 def project_delete(*, project: Project, user: User | None) -> None:
     require_role(project=project, user=user, role=Membership.Role.OWNER)
+    # Locked so that no run can start on a stage between the checks and the delete.
+    stages = list(Stage.objects.select_for_update().filter(project=project))
     busy = Deployment.objects.filter(stage__project=project, status__in=Deployment.ACTIVE).first()
     if busy is not None:
         raise StageBusy(f"{project.name} has a {busy.kind} in progress (#{busy.pk}): wait for it")
+    require_destroyed(stages=stages)
     _delete_contents(project)
     project.deleted_at = timezone.now()
     project.save(update_fields=["deleted_at"])
+
+
+def require_destroyed(*, stages: Iterable[Stage]) -> None:
+    """Refuse to delete stages whose resources AWS still holds: once their records go, nothing
+    would know what to destroy (the foreign keys PROTECT them for callers that skip this)."""
+    for stage, count in project_selectors.resources_in_aws(stages=stages).items():
+        things = "1 resource is" if count == 1 else f"{count} resources are"
+        raise LiveResources(f"destroy {stage.name} first: {things} still in AWS")
 
 
 def _delete_contents(project: Project) -> None:

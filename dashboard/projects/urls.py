@@ -12,6 +12,7 @@ S = P + "stages/<str:stage>/"
 urlpatterns = [
     path("", projects.project_list, name="project_list"),
     path(P, projects.project_detail, name="project_detail"),
+    path(P + "delete/", projects.project_delete, name="project_delete"),
     # "new/" comes first and edits sit under "<name>/edit/", so a node may be called "new".
     path(P + "agents/new/", nodes.agent_create, name="agent_create"),
     path(P + "agents/<str:agent>/edit/", nodes.agent_edit, name="agent_edit"),

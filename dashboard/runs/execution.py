@@ -13,6 +13,7 @@ and writes stay ordered.
 
 from __future__ import annotations
 
+import contextvars
 import getpass
 import logging
 import threading
@@ -26,6 +27,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
+from dashboard import logs
 from dashboard.access import credentials
 from dashboard.projects.models import Stage
 from dashboard.runs import reliability, results
@@ -67,9 +69,12 @@ def validate_blueprint(blueprint: Blueprint) -> list[tuple[str, str, str]]:
 class DbThread:
     def __init__(self, name: str) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        # The run's context (its id on log lines), taken where the run began: the engine's own
+        # threads, which call in here, start with an empty one.
+        self._context = contextvars.copy_context()
 
     def call(self, fn: Callable[..., T], /, *args: Any) -> T:
-        return self._pool.submit(fn, *args).result()
+        return self._pool.submit(self._context.copy().run, fn, *args).result()
 
     def close(self) -> None:
         self._pool.submit(connections.close_all).result()
@@ -141,7 +146,7 @@ class Watch:
         self._stop = threading.Event()
         self._cancel = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, name=f"watch-{deployment_id}", daemon=True
+            target=logs.in_this_context(self._run), name=f"watch-{deployment_id}", daemon=True
         )
 
     def cancelled(self) -> bool:
@@ -306,6 +311,11 @@ def _claim(deployment_id: int) -> bool:
 
 def run_deployment(deployment_id: int) -> Deployment | None:
     """Run it if it is still QUEUED; returns the finished row, or None if someone else has it."""
+    with logs.run_context(deployment_id):  # every line logged for it names the run
+        return _run_deployment(deployment_id)
+
+
+def _run_deployment(deployment_id: int) -> Deployment | None:
     deployment = (
         Deployment.objects.select_related("stage__project").filter(pk=deployment_id).first()
     )

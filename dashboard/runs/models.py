@@ -207,7 +207,9 @@ class DeploymentEvent(models.Model):
 class DeployedResource(models.Model):
     """What the engine recorded as existing in AWS for a stage (its state)."""
 
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="resources")
+    # The only record of what AWS still holds: a stage goes only once a destroy has emptied
+    # it, never by a cascade (projects.services says which stage to destroy first).
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="resources")
     logical_id = models.CharField(max_length=256)
     type = models.CharField(max_length=64)
     physical_id = models.CharField(max_length=2048)
@@ -243,7 +245,8 @@ class PendingOperation(models.Model):
     and a destroy deletes what it finds.
     """
 
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="pending_operations")
+    # A create that may have reached AWS: kept like a resource until a run settles it.
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="pending_operations")
     logical_id = models.CharField(max_length=256)
     type = models.CharField(max_length=64)
     node = models.CharField(max_length=64, blank=True)

@@ -1,6 +1,6 @@
-"""Web-surface guards Django does not ship: login rate limiting, a few headers, the answer
-when the task queue refuses a run, and no control characters in addresses, queries or (NUL)
-form fields.
+"""Web-surface guards Django does not ship: a request id for the logs, login rate limiting, a
+few headers, the answer when the task queue refuses a run, and no control characters in
+addresses, queries or (NUL) form fields.
 
 Failed logins are counted in the cache per (username, client address) and per address,
 in one-minute windows; over the limit, the login form answers 429 with a clear message
@@ -11,6 +11,8 @@ have it set the real address (daphne --proxy-headers) rather than trusting a hea
 from __future__ import annotations
 
 import hashlib
+import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +27,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 
+from dashboard import logs
 from dashboard.json_input import name_problem, text_problem
 from dashboard.runs.queue import QueueUnavailable
 
@@ -78,6 +81,31 @@ def _count_failure(
 @receiver(user_logged_in)
 def _forget_failures(sender: Any, request: HttpRequest | None, user: Any, **_: Any) -> None:
     cache.delete(_keys(user.get_username(), _address(request))[0])
+
+
+# A proxy's id (X-Request-ID) is kept so its access log and ours match; anything else that
+# arrives in that header is replaced, never copied into a log line.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+class RequestIdMiddleware:
+    """Every request gets an id: on the log lines made while answering it and in the answer's
+    X-Request-ID header, so a user's report leads to the lines."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = logs.request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            logs.request_id.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
 
 
 class LoginRateLimitMiddleware:

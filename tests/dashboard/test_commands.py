@@ -33,8 +33,8 @@ def embedded(settings: Any) -> None:
 def test_loaddemo_prints_the_password_and_does_nothing_the_second_time(monkeypatch: Any) -> None:
     monkeypatch.delenv("DEMO_PASSWORD", raising=False)
 
-    first = run("loaddemo")
-    second = run("loaddemo")
+    first = run("loaddemo", "--i-know")
+    second = run("loaddemo", "--i-know")
 
     assert "created user 'demo' with password 'demo-password-123'" in first
     assert authenticate(username="demo", password="demo-password-123") is not None
@@ -45,15 +45,31 @@ def test_loaddemo_prints_the_password_and_does_nothing_the_second_time(monkeypat
     assert "already exists" in second and Project.objects.count() == 1
 
 
+def test_loaddemo_refuses_with_debug_off_unless_told(settings: Any) -> None:
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match=r"DEBUG is off.*--i-know"):
+        run("loaddemo")
+
+    assert not Project.objects.filter(name="demo").exists()
+    assert authenticate(username="demo", password="demo-password-123") is None
+
+
+def test_loaddemo_loads_with_debug_on(settings: Any) -> None:
+    settings.DEBUG = True
+
+    assert "created user 'demo'" in run("loaddemo")
+
+
 def test_loaddemo_uses_demo_password_from_the_environment(monkeypatch: Any) -> None:
     monkeypatch.setenv("DEMO_PASSWORD", "another-secret-42")
 
-    assert "another-secret-42" in run("loaddemo")
+    assert "another-secret-42" in run("loaddemo", "--i-know")
     assert authenticate(username="demo", password="another-secret-42") is not None
 
 
 def test_plan_deploy_status_history_destroy_of_the_demo(embedded: None, sandbox: str) -> None:
-    run("loaddemo")
+    run("loaddemo", "--i-know")
 
     planned = json.loads(run("plan", "demo", "--json"))
     deployed = run("deploy", "demo", "--wait")
@@ -78,7 +94,7 @@ def test_plan_deploy_status_history_destroy_of_the_demo(embedded: None, sandbox:
 
 def test_deploy_without_a_sandbox_prints_how_to_start_it(embedded: None, settings: Any) -> None:
     settings.SANDBOX_ENDPOINT_URL = "http://127.0.0.1:9"
-    run("loaddemo")
+    run("loaddemo", "--i-know")
 
     with pytest.raises(CommandError) as failed:
         run("deploy", "demo")
@@ -88,7 +104,7 @@ def test_deploy_without_a_sandbox_prints_how_to_start_it(embedded: None, setting
 
 
 def test_destroy_unattended_needs_yes_and_unknown_projects_are_named(embedded: None) -> None:
-    run("loaddemo")
+    run("loaddemo", "--i-know")
 
     with pytest.raises(CommandError, match="add --yes"):
         run("destroy", "demo")
@@ -98,7 +114,7 @@ def test_destroy_unattended_needs_yes_and_unknown_projects_are_named(embedded: N
 
 
 def test_a_busy_stage_is_refused_with_a_clear_message(embedded: None) -> None:
-    run("loaddemo")
+    run("loaddemo", "--i-know")
     Deployment.objects.create(
         stage=Project.objects.get(name="demo").stages.get(), project_name="demo",
         stage_name="dev", kind="deploy", status="RUNNING",
@@ -113,7 +129,7 @@ def test_a_busy_stage_is_refused_with_a_clear_message(embedded: None) -> None:
 def test_the_kitchen_sink_deploys_replans_unchanged_and_destroys_to_nothing(
     embedded: None, sandbox: str
 ) -> None:
-    run("loaddemo", "kitchen-sink")
+    run("loaddemo", "kitchen-sink", "--i-know")
 
     deployed = run("deploy", "kitchen-sink", "--wait")
     replanned = json.loads(run("plan", "kitchen-sink", "--json"))

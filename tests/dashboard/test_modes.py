@@ -100,7 +100,7 @@ def test_services_a_worker_process_runs_a_deploy_the_cli_follows(
     dramatiq_worker: Any, sandbox: str
 ) -> None:
     assert not django_settings.EMBEDDED
-    call_command("loaddemo", stdout=StringIO())
+    call_command("loaddemo", "--i-know", stdout=StringIO())
 
     out = StringIO()
     call_command("deploy", "demo", "--wait", stdout=out)
@@ -137,7 +137,7 @@ def test_services_the_worker_sends_each_event_live_then_the_end(
 def test_services_deploy_without_wait_only_queues_and_a_worker_finishes_it(
     dramatiq_worker: Any, sandbox: str
 ) -> None:
-    call_command("loaddemo", stdout=StringIO())
+    call_command("loaddemo", "--i-know", stdout=StringIO())
 
     out = StringIO()
     call_command("deploy", "demo", stdout=out)

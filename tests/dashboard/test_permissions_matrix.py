@@ -35,9 +35,11 @@ RANK = {"viewer": 0, "deployer": 1, "owner": 2, "staff": 2}
 
 RULES: dict[str, tuple[str, str]] = {
     "login": ("GET", "public"),
+    "healthz": ("GET", "public"),
     "logout": ("POST", "public"),
     "project_list": ("GET", "user"),
     "project_detail": ("GET", "viewer"),
+    "project_delete": ("POST", "owner"),
     "agent_create": ("GET", "deployer"),
     "agent_edit": ("GET", "deployer"),
     "agent_delete": ("POST", "deployer"),

@@ -243,6 +243,8 @@ def test_check_deploy_passes_with_production_settings_and_fails_without() -> Non
         SECRET_KEY="x7" * 30 + "q!Zr",
         DEBUG="0",
         STRANDS_SECRETS_KEY=Fernet.generate_key().decode(),
+        SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto",  # behind a proxy that terminates TLS
+        SECURE_SSL_REDIRECT="1",
     )
     embedded = _check_deploy()
 

@@ -28,6 +28,8 @@ class Command(BaseCommand):
             running = sandbox.start(host=host, port=port)
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc}") from None
+        except sandbox.SandboxUnavailable as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(f"sandbox listening at {running.endpoint_url} (Ctrl-C stops it)")
         try:
             threading.Event().wait()

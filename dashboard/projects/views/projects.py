@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.errors import ServiceError
 from dashboard.history import drift as drift_services
@@ -18,6 +19,7 @@ from dashboard.projects.models import Agent, Component, Link, Project, Stage
 from dashboard.runs import selectors as run_selectors
 from dashboard.web.helpers import (
     add_service_error,
+    banner_service_error,
     project_or_404,
     redirect_after_post,
     render_page,
@@ -51,6 +53,20 @@ def project_detail(request: HttpRequest, name: str) -> HttpResponse:
     project, role = project_or_404(request, name)
     context = project_context(project, role)
     return render_page(request, "projects/detail.html", context, "blueprint")
+
+
+@login_required
+@require_POST
+def project_delete(request: HttpRequest, name: str) -> HttpResponse:
+    """Owners delete a project once every stage is destroyed; a refusal says which first."""
+    project, _role = project_or_404(request, name, min_role="owner")
+    try:
+        project_services.project_delete(project=project, user=request.user)
+    except ServiceError as exc:
+        banner_service_error(request, exc)
+        return redirect_after_post(request, reverse("project_detail", args=[project.name]))
+    messages.success(request, f"{project.name} deleted; its runs stay in the history")
+    return redirect_after_post(request, reverse("project_list"))
 
 
 def project_context(
