@@ -94,7 +94,7 @@ def deployment_detail(request: HttpRequest, deployment_id: int) -> HttpResponse:
         "rows": rows,
         "last_seq": events[-1]["seq"] if events else 0,
         "done": done,
-        "total": max(_expected_total(deployment), len(rows)),
+        "total": max(_expected_total(deployment, events), len(rows)),
         "plan": deployment.plan or {},
     }
     context["can_deploy"] = role_at_least(context["role"], "deployer") and deployment.stage_id
@@ -119,18 +119,29 @@ def deployment_cancel(request: HttpRequest, deployment_id: int) -> HttpResponse:
 
 
 def resource_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each resource's latest event, in the order resources first appeared."""
+    """Each resource's latest event, in the order resources first appeared.
+
+    A note (status "info") that lands after a resource finished keeps its final status,
+    so a done resource is never counted as not done again.
+    """
     latest: dict[str, dict[str, Any]] = {}
     for event in events:
-        if event.get("resource"):
-            latest[event["resource"]] = event
+        resource = event.get("resource")
+        if not resource:
+            continue
+        earlier = latest.get(resource)
+        if earlier is not None and event["status"] == "info":
+            event = {**event, "status": earlier["status"]}
+        latest[resource] = event
     return list(latest.values())
 
 
-def _expected_total(deployment: Deployment) -> int:
+def _expected_total(deployment: Deployment, events: list[dict[str, Any]]) -> int:
+    """The plan's count: the finished run's plan, else the engine's opening line, else counts."""
     changes = (deployment.plan or {}).get("changes") or []
     planned = sum(1 for c in changes if c.get("action") != "NO_CHANGE")
-    return planned or int((deployment.counts or {}).get("total") or 0)
+    announced = next((e["total"] for e in reversed(events) if "total" in e), 0)
+    return planned or announced or int((deployment.counts or {}).get("total") or 0)
 
 
 def _role_for(request: HttpRequest, deployment: Deployment) -> str:
