@@ -1,0 +1,156 @@
+"""A new user's first hour in a real browser, with an eye on what the browser itself reports.
+
+One walk through every main page (login, projects, canvas, plan, deploy, the run page,
+history, agent chat, members, stage settings) that fails on any console error, page error,
+failed request or 4xx/5xx answer, and on what a new user notices along the way: empty
+pages that say what to do, new canvas nodes on free space, a progress counter that counts
+against the plan, and a projects list that shows each stage's health.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, Request, Response, expect
+
+from tests.e2e.test_canvas import node
+from tests.e2e.test_journey import RUN_TIMEOUT_MS, create_project, log_in, wait_for_run
+
+pytestmark = pytest.mark.e2e
+
+# Every change of the run page's counter and bar, kept from the first frame (before any
+# page script runs), so the test sees what the user saw mid-run, not only the end.
+WATCH_PROGRESS = """
+window.__progress = [];
+const record = () => {
+  const text = document.getElementById('progress-text');
+  const bar = document.getElementById('progress');
+  if (text && bar) window.__progress.push({text: text.textContent, value: bar.value, max: bar.max});
+};
+document.addEventListener('DOMContentLoaded', () => {
+  record();
+  new MutationObserver(record).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['value', 'max']});
+});
+"""
+
+
+class BrowserComplaints:
+    """What the browser reports while the user walks: console errors, page errors, failures."""
+
+    def __init__(self, page: Page) -> None:
+        self.seen: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.seen.append(f"page error: {error}"))
+        page.on("requestfailed", self._failed)
+        page.on("response", self._answered)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.seen.append(f"console: {message.text} ({message.location.get('url', '')})")
+
+    def _failed(self, request: Request) -> None:
+        if request.failure and "ERR_ABORTED" not in request.failure:  # a navigation left the page
+            self.seen.append(f"failed: {request.method} {request.url}: {request.failure}")
+
+    def _answered(self, response: Response) -> None:
+        if response.status >= 400:
+            self.seen.append(f"{response.status}: {response.request.method} {response.url}")
+
+
+def boxes_touch(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_a_new_users_first_hour_is_clean_and_says_what_to_do(e2e_user: Any, page: Page) -> None:
+    complaints = BrowserComplaints(page)
+    page.add_init_script(WATCH_PROGRESS)
+
+    # Given a new user with no projects
+    log_in(page, "jo")
+    expect(page.locator("#projects")).to_contain_text("No projects yet")
+
+    # When they create a project, its canvas says what to do next, with the button to do it
+    create_project(page, "first")
+    expect(page.locator("#canvas.is-ready")).to_be_visible()
+    empty = page.locator("#canvas .canvas-empty")
+    expect(empty).to_contain_text("Add an agent")
+    empty.get_by_role("button", name="Add an agent").click()
+    expect(node(page, "agent:agent-1")).to_be_visible()
+
+    # And a second node from the palette lands on free space, in view
+    page.locator("#canvas .palette").get_by_role("button", name="S3 bucket", exact=True).click()
+    expect(node(page, "bucket:bucket-1")).to_be_visible()
+    agent_box = node(page, "agent:agent-1").locator(".body").bounding_box()
+    bucket_box = node(page, "bucket:bucket-1").locator(".body").bounding_box()
+    view_box = page.locator("#canvas-svg").bounding_box()
+    assert agent_box and bucket_box and view_box
+    assert not boxes_touch(agent_box, bucket_box), (agent_box, bucket_box)
+    for box in (agent_box, bucket_box):
+        assert view_box["x"] <= box["x"] and box["x"] + box["width"] <= view_box["x"] + view_box["width"]
+        assert view_box["y"] <= box["y"] and box["y"] + box["height"] <= view_box["y"] + view_box["height"]
+
+    # And its history and members pages say what to do next, each with the button to do it
+    page.goto("/projects/first/deployments/")
+    history_empty = page.locator(".empty")
+    expect(history_empty).to_contain_text("Nothing has run yet")
+    expect(history_empty.get_by_role("button", name="Plan dev")).to_be_visible()
+    page.goto("/projects/first/members/")
+    expect(page.locator("#members")).to_contain_text("Only you")
+    expect(page.locator("#members").get_by_role("link", name="Invite a user")).to_be_visible()
+
+    # When they plan from the history page's empty state, then deploy that plan
+    page.goto("/projects/first/deployments/")
+    page.get_by_role("button", name="Plan dev").click()
+    plan_table = page.locator("#plan-table")
+    expect(plan_table).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    planned = plan_table.locator("tbody tr").count()
+    assert planned > 1
+    page.get_by_role("button", name="Deploy this plan").click()
+    expect(page.locator("#run")).to_have_attribute("data-kind", "deploy")
+    wait_for_run(page)
+
+    # Then the run page counted against the whole plan from its first frame, never backwards
+    seen = page.evaluate("window.__progress")
+    counts = [m for m in (re.fullmatch(r"(\d+) of (\d+) done", s["text"]) for s in seen) if m]
+    assert counts, seen
+    assert {int(m[2]) for m in counts} == {planned}, seen
+    assert all(s["text"] != f"{planned} of {planned - 1} done" for s in seen)
+    fractions = [s["value"] / s["max"] for s in seen if s["max"]]
+    assert fractions == sorted(fractions), seen
+    expect(page.locator("#progress-text")).to_have_text(f"{planned} of {planned} done")
+    run_path = page.url.removeprefix(page.url.split("/deployments/")[0])
+
+    # And the projects list shows the stage's last run, who ran it and what it holds
+    page.goto("/")
+    stage = page.locator('#projects [data-project="first"] [data-stage="dev"]')
+    expect(stage).to_contain_text("Deploy")
+    expect(stage).to_contain_text("Succeeded")
+    expect(stage).to_contain_text("jo")
+    expect(stage).to_contain_text(f"{planned} resources")
+    expect(stage.get_by_role("link", name=re.compile("Deploy #"))).to_have_attribute(
+        "href", run_path
+    )
+
+    # And history, agent chat, members and stage settings all open without a complaint
+    page.goto("/projects/first/deployments/")
+    expect(page.locator("#history tbody tr")).to_have_count(2)
+    page.goto("/projects/first/agents/agent-1/chat/")
+    page.get_by_label("Prompt").fill("hello")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-chat-answer]")).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    page.goto("/projects/first/members/")
+    expect(page.locator("#invite-form")).to_be_visible()
+    page.goto("/projects/first/stages/dev/settings/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto("/history/")
+    expect(page.locator("#history")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+
+    assert complaints.seen == [], complaints.seen
