@@ -275,3 +275,18 @@ def test_an_empty_history_says_nothing_has_run_yet(owner_client: Client, project
     assert "Nothing has run yet." in visible_text(
         owner_client.get(reverse("deployment_history", args=["acme"]))
     )
+
+
+def test_an_empty_history_offers_a_plan_to_those_who_may_plan(
+    owner_client: Client, viewer_client: Client, project: Project
+) -> None:
+    plan_url = reverse("stage_plan", args=["acme", "dev"])
+    history = reverse("deployment_history", args=["acme"])
+
+    owners = owner_client.get(history).content.decode()
+    viewers = viewer_client.get(history).content.decode()
+    filtered = owner_client.get(history + "?kind=deploy").content.decode()
+
+    assert f'action="{plan_url}"' in owners and "Plan dev</button>" in owners
+    assert plan_url not in viewers and "Nothing has run yet." in viewers
+    assert plan_url not in filtered  # "no runs match" is not a first step

@@ -20,6 +20,8 @@ from tests.e2e.test_journey import RUN_TIMEOUT_MS, create_project, log_in, wait_
 
 pytestmark = pytest.mark.e2e
 
+MIN_GAP_PX = 30  # what reads as "apart" rather than "touching"
+
 # Every change of the run page's counter and bar, kept from the first frame (before any
 # page script runs), so the test sees what the user saw mid-run, not only the end.
 WATCH_PROGRESS = """
@@ -59,13 +61,11 @@ class BrowserComplaints:
             self.seen.append(f"{response.status}: {response.request.method} {response.url}")
 
 
-def boxes_touch(a: dict[str, float], b: dict[str, float]) -> bool:
-    return not (
-        a["x"] + a["width"] <= b["x"]
-        or b["x"] + b["width"] <= a["x"]
-        or a["y"] + a["height"] <= b["y"]
-        or b["y"] + b["height"] <= a["y"]
-    )
+def gap(a: dict[str, float], b: dict[str, float]) -> float:
+    """The empty space between two boxes (negative when they overlap)."""
+    across = max(b["x"] - (a["x"] + a["width"]), a["x"] - (b["x"] + b["width"]))
+    down = max(b["y"] - (a["y"] + a["height"]), a["y"] - (b["y"] + b["height"]))
+    return max(across, down)
 
 
 def test_a_new_users_first_hour_is_clean_and_says_what_to_do(e2e_user: Any, page: Page) -> None:
@@ -84,17 +84,22 @@ def test_a_new_users_first_hour_is_clean_and_says_what_to_do(e2e_user: Any, page
     empty.get_by_role("button", name="Add an agent").click()
     expect(node(page, "agent:agent-1")).to_be_visible()
 
-    # And a second node from the palette lands on free space, in view
-    page.locator("#canvas .palette").get_by_role("button", name="S3 bucket", exact=True).click()
-    expect(node(page, "bucket:bucket-1")).to_be_visible()
-    agent_box = node(page, "agent:agent-1").locator(".body").bounding_box()
-    bucket_box = node(page, "bucket:bucket-1").locator(".body").bounding_box()
-    view_box = page.locator("#canvas-svg").bounding_box()
-    assert agent_box and bucket_box and view_box
-    assert not boxes_touch(agent_box, bucket_box), (agent_box, bucket_box)
-    for box in (agent_box, bucket_box):
-        assert view_box["x"] <= box["x"] and box["x"] + box["width"] <= view_box["x"] + view_box["width"]
-        assert view_box["y"] <= box["y"] and box["y"] + box["height"] <= view_box["y"] + view_box["height"]
+    # And two more nodes added from the palette in quick succession each land on free space,
+    # clear of the others, in view
+    palette = page.locator("#canvas .palette")
+    palette.get_by_role("button", name="S3 bucket", exact=True).click()
+    palette.get_by_role("button", name="SQS queue", exact=True).click()
+    keys = ["agent:agent-1", "bucket:bucket-1", "queue:queue-1"]
+    for key in keys:
+        expect(node(page, key)).to_be_visible()
+    boxes = [node(page, key).locator(".body").bounding_box() for key in keys]
+    view = page.locator("#canvas-svg").bounding_box()
+    assert view and all(boxes)
+    for i, box in enumerate(boxes):
+        assert view["x"] <= box["x"] and box["x"] + box["width"] <= view["x"] + view["width"], box
+        assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"], box
+        for other in boxes[i + 1 :]:
+            assert gap(box, other) >= MIN_GAP_PX, (keys, boxes)
 
     # And its history and members pages say what to do next, each with the button to do it
     page.goto("/projects/first/deployments/")
