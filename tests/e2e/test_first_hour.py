@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, Request, Response, expect
@@ -126,11 +127,10 @@ def test_a_new_users_first_hour_is_clean_and_says_what_to_do(e2e_user: Any, page
     counts = [m for m in (re.fullmatch(r"(\d+) of (\d+) done", s["text"]) for s in seen) if m]
     assert counts, seen
     assert {int(m[2]) for m in counts} == {planned}, seen
-    assert all(s["text"] != f"{planned} of {planned - 1} done" for s in seen)
     fractions = [s["value"] / s["max"] for s in seen if s["max"]]
     assert fractions == sorted(fractions), seen
     expect(page.locator("#progress-text")).to_have_text(f"{planned} of {planned} done")
-    run_path = page.url.removeprefix(page.url.split("/deployments/")[0])
+    run_path = urlsplit(page.url).path
 
     # And the projects list shows the stage's last run, who ran it and what it holds
     page.goto("/")
