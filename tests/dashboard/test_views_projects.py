@@ -99,7 +99,7 @@ def test_the_project_list_shows_each_stages_last_run_and_resources(
     # Then each stage shows its last run, linked, with its status, who and what it holds
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
     assert f"acme Support bots dev Deploy #{run.id} Succeeded" in text
-    assert "by olivia 2 resources" in text
+    assert "just now by olivia 2 resources" in text
     assert "beta dev never run 0 resources" in text
     assert f'href="{reverse("deployment_detail", args=[run.id])}"' in response.content.decode()
 
