@@ -69,6 +69,21 @@ def gap(a: dict[str, float], b: dict[str, float]) -> float:
     return max(across, down)
 
 
+def assert_apart_and_in_view(page: Page, keys: list[str], in_view: list[str]) -> None:
+    """No two of `keys` touch, and every one of `in_view` is wholly in view."""
+    boxes = {key: node(page, key).locator(".body").bounding_box() for key in keys}
+    view = page.locator("#canvas-svg").bounding_box()
+    assert view and all(boxes.values())
+    for key in in_view:
+        box = boxes[key]
+        assert view["x"] <= box["x"] <= view["x"] + view["width"] - box["width"], (key, box)
+        assert view["y"] <= box["y"] <= view["y"] + view["height"] - box["height"], (key, box)
+    placed = list(boxes.values())
+    for i, box in enumerate(placed):
+        for other in placed[i + 1 :]:
+            assert gap(box, other) >= MIN_GAP_PX, boxes
+
+
 def test_a_new_users_first_hour_is_clean_and_says_what_to_do(e2e_user: Any, page: Page) -> None:
     complaints = BrowserComplaints(page)
     page.add_init_script(WATCH_PROGRESS)
@@ -93,14 +108,22 @@ def test_a_new_users_first_hour_is_clean_and_says_what_to_do(e2e_user: Any, page
     keys = ["agent:agent-1", "bucket:bucket-1", "queue:queue-1"]
     for key in keys:
         expect(node(page, key)).to_be_visible()
-    boxes = [node(page, key).locator(".body").bounding_box() for key in keys]
-    view = page.locator("#canvas-svg").bounding_box()
-    assert view and all(boxes)
-    for i, box in enumerate(boxes):
-        assert view["x"] <= box["x"] and box["x"] + box["width"] <= view["x"] + view["width"], box
-        assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"], box
-        for other in boxes[i + 1 :]:
-            assert gap(box, other) >= MIN_GAP_PX, (keys, boxes)
+    assert_apart_and_in_view(page, keys, in_view=keys)
+
+    # And when zoomed in so far that no free space is left in view, the next node still
+    # lands clear of the others, and the view follows it
+    page.evaluate(
+        """(k) => {  // the agent at the view's top-left, so near that no other node fits beside
+            const g = document.querySelector('#canvas .cnode[data-key="agent:agent-1"]');
+            const [x, y] = g.getAttribute('transform').match(/-?[0-9.]+/g).map(Number);
+            const view = {x: -(x - 24) * k, y: -(y - 24) * k, k};
+            document.getElementById('canvas').dispatchEvent(new CustomEvent('canvas:set-view', {detail: view}));
+        }""",
+        3.5,
+    )
+    palette.get_by_role("button", name="SQS queue", exact=True).click()
+    expect(node(page, "queue:queue-2")).to_be_visible()
+    assert_apart_and_in_view(page, [*keys, "queue:queue-2"], in_view=["queue:queue-2"])
 
     # And its history and members pages say what to do next, each with the button to do it
     page.goto("/projects/first/deployments/")

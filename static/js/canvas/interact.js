@@ -163,6 +163,8 @@ export function attachPalette(ctx, palette) {
   });
 }
 
+const reserved = []; // spots handed out whose node the server has not confirmed yet
+
 // Add a node of `kind` on free space in view (panning down when the view is full).
 export async function addInFreeSpace(ctx, kind) {
   const { svg, state, renderer } = ctx;
@@ -181,4 +183,3 @@ export async function addInFreeSpace(ctx, kind) {
     reserved.splice(reserved.indexOf(spot), 1);
   }
 }
-const reserved = []; // spots handed out whose node the server has not confirmed yet
