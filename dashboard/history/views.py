@@ -24,7 +24,13 @@ from dashboard.history import services as history_services
 from dashboard.projects.models import Project
 from dashboard.runs import selectors as run_selectors
 from dashboard.runs.models import Deployment
-from dashboard.web.helpers import banner_service_error, project_or_404, refused_run, render_page
+from dashboard.web.helpers import (
+    banner_service_error,
+    project_or_404,
+    refused_run,
+    render_page,
+    role_at_least,
+)
 
 PAGE_SIZE = 20
 
@@ -57,8 +63,10 @@ def _history_context(request: HttpRequest, project: Project | None) -> dict[str,
 
 @login_required
 def project_history(request: HttpRequest, name: str) -> HttpResponse:
-    project, _role = project_or_404(request, name)
+    project, role = project_or_404(request, name)
     context = _history_context(request, project)
+    # An empty history offers the first step: a plan of the first stage, for those who may.
+    context["plan_stage"] = project.stages.first() if role_at_least(role, "deployer") else None
     return render_page(request, "history/list.html", context, "table")
 
 

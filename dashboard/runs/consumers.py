@@ -11,7 +11,9 @@ Messages (JSON text frames):
    "type": "lambda:function", "action": "CREATE", "status": "started|succeeded|failed|skipped|info",
    "message": "...", "elapsed_ms": 812}
   Deployment-level events have "resource": null and status "started" at the start and
-  "succeeded" | "failed" | "cancelled" at the end.
+  "succeeded" | "failed" | "cancelled" at the end. The engine's opening line of a deploy,
+  destroy or sweep (status "info", "plan: 3 create, 1 no change") also has "total": the
+  number of resources the run will touch (DeploymentEvent.as_message).
 - the final message, sent once when the run has ended (also right after the replay if it
   had already ended); it has no "seq":
   {"type": "deployment", "deployment": 42, "kind": "deploy", "status": "SUCCEEDED" |

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -191,7 +192,7 @@ class DeploymentEvent(models.Model):
         raise AppendOnlyError("deployment events are append-only: an event cannot be deleted")
 
     def as_message(self) -> dict[str, object]:
-        return {
+        message: dict[str, object] = {
             "seq": self.seq,
             "deployment": self.deployment_id,
             "at": self.at.isoformat().replace("+00:00", "Z"),
@@ -202,6 +203,35 @@ class DeploymentEvent(models.Model):
             "message": self.message,
             "elapsed_ms": self.elapsed_ms,
         }
+        total = planned_total(resource=self.resource, status=self.status, message=self.message)
+        if total is not None:
+            message["total"] = total
+        return message
+
+
+# The engine opens a deploy, destroy or sweep with one run-level line saying what it will
+# touch ("plan: 3 create, 1 no change, 2 update", "destroying 7 resources", "deleting 2
+# orphans"). Read here, once, so the run page counts against the plan from its first frame.
+_PLAN_LINE = re.compile(r"plan: (?P<parts>.+)")
+_PLAN_PART = re.compile(r"(?P<n>\d+) (?P<action>[a-z ]+)")
+_DELETE_LINE = re.compile(r"(?:destroying (?P<n>\d+) resources|deleting (?P<m>\d+) orphans)")
+_UNTOUCHED = "no change"
+
+
+def planned_total(*, resource: str | None, status: str, message: str) -> int | None:
+    """How many resources the run will touch, when this event is the engine's opening line."""
+    if resource is not None or status != "info":
+        return None
+    if message == "plan: nothing to do":
+        return 0
+    if plan := _PLAN_LINE.fullmatch(message):
+        parts = [_PLAN_PART.fullmatch(part) for part in plan["parts"].split(", ")]
+        if not all(parts):
+            return None
+        return sum(int(p["n"]) for p in parts if p is not None and p["action"] != _UNTOUCHED)
+    if count := _DELETE_LINE.fullmatch(message):
+        return int(count["n"] or count["m"])
+    return None
 
 
 class DeployedResource(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import Http404
@@ -61,3 +62,47 @@ def deployment_active(*, stage: Stage) -> Deployment | None:
     return Deployment.objects.filter(
         stage=stage, status__in=Deployment.ACTIVE, kind__in=["deploy", "destroy"]
     ).first()
+
+
+TERMINAL_RESOURCE_STATUSES = ("succeeded", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """What the run page's Resources card shows: a row per resource, and done of total."""
+
+    rows: list[dict[str, Any]]
+    done: int
+    total: int
+
+
+def deployment_progress(*, deployment: Deployment, events: list[dict[str, Any]]) -> RunProgress:
+    rows = resource_rows(events)
+    done = sum(1 for row in rows if row["status"] in TERMINAL_RESOURCE_STATUSES)
+    return RunProgress(rows, done, max(_expected_total(deployment, events), len(rows)))
+
+
+def resource_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each resource's latest event, in the order resources first appeared.
+
+    A note (status "info") that lands after a resource finished keeps its final status,
+    so a done resource is never counted as not done again.
+    """
+    latest: dict[str, dict[str, Any]] = {}
+    for event in events:
+        resource = event.get("resource")
+        if not resource:
+            continue
+        earlier = latest.get(resource)
+        if earlier is not None and event["status"] == "info":
+            event = {**event, "status": earlier["status"]}
+        latest[resource] = event
+    return list(latest.values())
+
+
+def _expected_total(deployment: Deployment, events: list[dict[str, Any]]) -> int:
+    """The plan's count: the finished run's plan, else the engine's opening line, else counts."""
+    changes = (deployment.plan or {}).get("changes") or []
+    planned = sum(1 for c in changes if c.get("action") != "NO_CHANGE")
+    announced = next((e["total"] for e in reversed(events) if "total" in e), 0)
+    return planned or announced or int((deployment.counts or {}).get("total") or 0)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -32,7 +30,6 @@ from dashboard.web.helpers import (
 )
 
 PAGE_SIZE = 20
-TERMINAL_RESOURCE_STATUSES = ("succeeded", "failed", "skipped")
 
 
 def _stage(project: Project, name: str) -> Stage:
@@ -85,16 +82,15 @@ def deployment_detail(request: HttpRequest, deployment_id: int) -> HttpResponse:
     """The live page of one run; htmx asks for the `summary` partial when the run ends."""
     deployment = run_selectors.deployment_for_user(user=request.user, deployment_id=deployment_id)
     events = list(run_selectors.deployment_events(deployment=deployment, after=0))
-    rows = resource_rows(events)
-    done = sum(1 for row in rows if row["status"] in TERMINAL_RESOURCE_STATUSES)
+    progress = run_selectors.deployment_progress(deployment=deployment, events=events)
     context = {
         "deployment": deployment,
         "role": _role_for(request, deployment),
         "events": events,
-        "rows": rows,
+        "rows": progress.rows,
         "last_seq": events[-1]["seq"] if events else 0,
-        "done": done,
-        "total": max(_expected_total(deployment), len(rows)),
+        "done": progress.done,
+        "total": progress.total,
         "plan": deployment.plan or {},
     }
     context["can_deploy"] = role_at_least(context["role"], "deployer") and deployment.stage_id
@@ -116,21 +112,6 @@ def deployment_cancel(request: HttpRequest, deployment_id: int) -> HttpResponse:
     else:
         messages.info(request, "Cancel requested: running steps finish, nothing new starts.")
     return redirect("deployment_detail", deployment_id=deployment.id)
-
-
-def resource_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each resource's latest event, in the order resources first appeared."""
-    latest: dict[str, dict[str, Any]] = {}
-    for event in events:
-        if event.get("resource"):
-            latest[event["resource"]] = event
-    return list(latest.values())
-
-
-def _expected_total(deployment: Deployment) -> int:
-    changes = (deployment.plan or {}).get("changes") or []
-    planned = sum(1 for c in changes if c.get("action") != "NO_CHANGE")
-    return planned or int((deployment.counts or {}).get("total") or 0)
 
 
 def _role_for(request: HttpRequest, deployment: Deployment) -> str:

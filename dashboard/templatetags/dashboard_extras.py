@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -16,6 +19,16 @@ VALUE_LIMIT = 120
 def status_class(status: object) -> str:
     """CSS class for a run, resource or plan status ("SUCCEEDED", "started", "CREATE", ...)."""
     return f"status-{str(status or 'unknown').lower().replace('_', '-')}"
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """When, in words: "just now", "5 minutes ago", "2 days, 3 hours ago"."""
+    if moment is None:
+        return "—"
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"
 
 
 @register.filter

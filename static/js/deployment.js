@@ -41,6 +41,11 @@ function showConnection(text) {
 
 function renderEvent(root, event) {
   appendLogLine(event);
+  if (typeof event.total === "number") {
+    // The engine's opening line: how many resources this run touches, before any of them starts.
+    root.dataset.total = String(event.total);
+    updateProgress(root);
+  }
   if (event.resource) {
     upsertResourceRow(event);
     updateProgress(root);
@@ -82,10 +87,13 @@ function upsertResourceRow(event) {
     const note = document.querySelector("#progress-card .empty-note");
     if (note) note.hidden = true;
   }
-  row.className = statusClass(event.status);
+  // A note ("info") about a resource tells news, not a new status: a done row stays done.
+  const status = event.status === "info" && row.dataset.status ? row.dataset.status : event.status;
+  row.dataset.status = status;
+  row.className = statusClass(status);
   row.querySelector(".res-type").textContent = event.type || "";
   row.querySelector(".res-action").textContent = event.action || "";
-  row.querySelector(".res-status").replaceChildren(badge(event.status));
+  row.querySelector(".res-status").replaceChildren(badge(status));
   row.querySelector(".res-elapsed").textContent =
     event.elapsed_ms == null ? "" : `${event.elapsed_ms} ms`;
   row.querySelector(".res-message").textContent = event.message || "";
@@ -97,11 +105,14 @@ function updateProgress(root) {
   const total = Math.max(Number(root.dataset.total || 0), rows.length);
   const bar = document.getElementById("progress");
   const text = document.getElementById("progress-text");
-  if (bar) {
-    bar.max = Math.max(total, 1);
-    bar.value = done;
+  if (bar && total) {
+    // Never backwards: a total that grows (a leftover of a crashed run joins) keeps the bar's place.
+    const shown = Math.max(Number(bar.dataset.shown || 0), done / total);
+    bar.dataset.shown = String(shown);
+    bar.max = total;
+    bar.value = Math.max(done, shown * total);
   }
-  if (text) text.textContent = `${done} of ${total} done`;
+  if (text) text.textContent = total ? `${done} of ${total} done` : "waiting for the plan…";
 }
 
 function setRunStatus(status) {

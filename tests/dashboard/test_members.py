@@ -54,6 +54,19 @@ def test_an_owner_invites_an_existing_user_who_then_sees_the_project(
 
 
 @pytest.mark.django_db
+def test_a_project_of_one_says_so_and_points_its_owner_to_the_invite(
+    acme: Project, alice: Any, bob: Any
+) -> None:
+    alone = _login(alice).get(reverse("member_list", args=["acme"])).content.decode()
+    Membership.objects.create(project=acme, user=bob, role="viewer")
+    shared = _login(alice).get(reverse("member_list", args=["acme"])).content.decode()
+
+    assert "Only you so far." in alone and 'href="#invite-form"' in alone
+    assert 'id="invite-form"' in alone
+    assert "Only you so far." not in shared
+
+
+@pytest.mark.django_db
 def test_a_viewer_cannot_invite_or_change_roles(acme: Project, alice: Any, bob: Any) -> None:
     Membership.objects.create(project=acme, user=bob, role="viewer")
     viewer = _login(bob)

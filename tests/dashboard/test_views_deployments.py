@@ -181,6 +181,39 @@ def test_the_page_renders_events_so_far_and_starts_the_socket_after_the_last(
     assert "deploying 2 resources" in text
 
 
+def test_mid_deploy_the_counter_counts_against_the_plan_not_the_rows_seen(
+    owner_client: Client, project: Project
+) -> None:
+    # Given a deploy whose plan touches 5 resources, 2 of them seen so far, one done
+    run = _run(project, "deploy", status="RUNNING", started_at=datetime.now(UTC))
+    _event(run, 1, None, "started")
+    _event(run, 2, None, "info", "plan: 3 create, 1 no change, 2 update")
+    _event(run, 3, "agent/support/role", "started")
+    _event(run, 4, "agent/support/role", "succeeded")
+    _event(run, 5, "agent/support/function", "started")
+    # And a late note about the finished resource
+    _event(run, 6, "agent/support/role", "info", "waiting for IAM to settle")
+
+    # When the page is opened (first load, or a reload after a dropped connection)
+    text = visible_text(owner_client.get(reverse("deployment_detail", args=[run.id])))
+
+    # Then it counts against the plan, and the noted resource is still done
+    assert "1 of 5 done" in text
+    assert "agent/support/role lambda:function CREATE succeeded" in text
+
+
+def test_before_the_plan_is_made_the_counter_waits_for_it(
+    owner_client: Client, project: Project
+) -> None:
+    run = _run(project, "destroy", status="RUNNING", started_at=datetime.now(UTC))
+    _event(run, 1, None, "started")
+
+    text = visible_text(owner_client.get(reverse("deployment_detail", args=[run.id])))
+
+    assert "waiting for the plan…" in text
+    assert "0 of 0 done" not in text
+
+
 def test_htmx_asks_for_the_summary_only_when_a_run_ends(
     owner_client: Client, project: Project
 ) -> None:
@@ -242,3 +275,18 @@ def test_an_empty_history_says_nothing_has_run_yet(owner_client: Client, project
     assert "Nothing has run yet." in visible_text(
         owner_client.get(reverse("deployment_history", args=["acme"]))
     )
+
+
+def test_an_empty_history_offers_a_plan_to_those_who_may_plan(
+    owner_client: Client, viewer_client: Client, project: Project
+) -> None:
+    plan_url = reverse("stage_plan", args=["acme", "dev"])
+    history = reverse("deployment_history", args=["acme"])
+
+    owners = owner_client.get(history).content.decode()
+    viewers = viewer_client.get(history).content.decode()
+    filtered = owner_client.get(history + "?kind=deploy").content.decode()
+
+    assert f'action="{plan_url}"' in owners and "Plan dev</button>" in owners
+    assert plan_url not in viewers and "Nothing has run yet." in viewers
+    assert plan_url not in filtered  # "no runs match" is not a first step

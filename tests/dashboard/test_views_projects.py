@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from dashboard.projects import services as project_services
 from dashboard.projects.models import NAME_HELP, Project
+from dashboard.runs.models import DeployedResource, Deployment
 from tests.dashboard.view_fixtures import (  # noqa: F401 (fixtures)
     PASSWORD,
     htmx,
@@ -71,6 +75,33 @@ def test_a_new_user_sees_an_empty_state_inviting_them_to_create_a_project(
 
     assert b"No projects yet." in response.content
     assert b"Create project" in response.content
+
+
+def test_the_project_list_shows_each_stages_last_run_and_resources(
+    owner_client: Client, project: Project, owner: Any, django_assert_max_num_queries: Any
+) -> None:
+    # Given acme/dev with a plan, then a deploy by olivia that left two resources
+    dev = project.stages.get(name="dev")
+    for kind in ("plan", "deploy"):
+        run = Deployment.objects.create(
+            stage=dev, project_name="acme", stage_name="dev", kind=kind,
+            status="SUCCEEDED", triggered_by=owner, triggered_by_name="olivia",
+        )  # fmt: skip
+    for lid in ("agent/support/role", "agent/support/function"):
+        DeployedResource.objects.create(stage=dev, logical_id=lid, type="x", physical_id=lid)
+    # And another project with a stage that never ran
+    project_services.project_create(name="beta", user=owner)
+
+    # When olivia opens the projects list (its queries do not grow with the projects)
+    with django_assert_max_num_queries(8):
+        response = owner_client.get(reverse("project_list"))
+
+    # Then each stage shows its last run, linked, with its status, who and what it holds
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+    assert f"acme Support bots dev Deploy #{run.id} Succeeded" in text
+    assert "just now by olivia 2 resources" in text
+    assert "beta dev never run 0 resources" in text
+    assert f'href="{reverse("deployment_detail", args=[run.id])}"' in response.content.decode()
 
 
 def test_creating_a_project_opens_its_page_with_a_dev_stage(owner_client: Client) -> None:

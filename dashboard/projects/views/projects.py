@@ -42,7 +42,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
             add_service_error(form, exc)
         else:
             return redirect_after_post(request, reverse("project_detail", args=[project.name]))
-    context = {"projects": project_selectors.project_list_for_user(user=request.user), "form": form}
+    context = {"projects": project_selectors.project_list_health(user=request.user), "form": form}
     status = 400 if form.errors else 200
     partial = "create_form" if request.method == "POST" else "project_table"
     return render_page(request, "projects/list.html", context, partial, status=status)

@@ -4,6 +4,7 @@
 // once, when the pointer is released.
 
 import { NODE_H, NODE_W } from "./render.js";
+import { GAP, freeSpot } from "./placement.js";
 import { kindsFor } from "./state.js";
 
 const DRAG_THRESHOLD = 4;
@@ -158,23 +159,27 @@ export function attachPalette(ctx, palette) {
       dragged = false;
       return;
     }
-    const spot = freeSpot(ctx);
-    ctx.addNode(item.dataset.kind, spot.x, spot.y);
+    addInFreeSpace(ctx, item.dataset.kind);
   });
 }
 
-// The first place on a grid, scanning from the visible top-left, where no node sits.
-function freeSpot(ctx) {
-  const { svg, state } = ctx;
+const reserved = []; // spots handed out whose node the server has not confirmed yet
+
+// Add a node of `kind` on free space in view (panning down when the view is full).
+export async function addInFreeSpace(ctx, kind) {
+  const { svg, state, renderer } = ctx;
   const box = svg.getBoundingClientRect();
-  const origin = toWorld(svg, state.view, box.left + 30, box.top + 30);
-  const cols = Math.max(1, Math.floor((box.width / state.view.k - 60) / (NODE_W + 40)));
-  const taken = (x, y) =>
-    [...state.nodes.values()].some((n) => Math.abs(n.x - x) < NODE_W + 20 && Math.abs(n.y - y) < NODE_H + 20);
-  for (let i = 0; i < 400; i += 1) {
-    const x = Math.round(origin.x + (i % cols) * (NODE_W + 40));
-    const y = Math.round(origin.y + Math.floor(i / cols) * (NODE_H + 50));
-    if (!taken(x, y)) return { x, y };
+  const corner = toWorld(svg, state.view, box.left, box.top);
+  const area = { ...corner, width: box.width / state.view.k, height: box.height / state.view.k };
+  const spot = freeSpot([...state.nodes.values()], area, reserved);
+  if (!spot.inView) {
+    state.view.y -= (spot.y + NODE_H + GAP - (area.y + area.height)) * state.view.k;
+    renderer.viewChanged();
   }
-  return { x: Math.round(origin.x), y: Math.round(origin.y) };
+  reserved.push(spot);
+  try {
+    await ctx.addNode(kind, spot.x, spot.y);
+  } finally {
+    reserved.splice(reserved.indexOf(spot), 1);
+  }
 }

@@ -4,7 +4,7 @@
 
 import { createApi } from "./api.js";
 import { attachKeyboard } from "./keyboard.js";
-import { attachPalette, attachPointer, zoomAt } from "./interact.js";
+import { addInFreeSpace, attachPalette, attachPointer, zoomAt } from "./interact.js";
 import { layered } from "./layout.js";
 import { createLive } from "./live.js";
 import { createPanel, h } from "./panel.js";
@@ -320,6 +320,9 @@ function boot(root) {
   attachPointer(ctx);
   const palette = root.querySelector(".palette");
   if (palette) attachPalette(ctx, palette);
+  for (const button of root.querySelectorAll(".canvas-empty [data-add-kind]")) {
+    button.addEventListener("click", () => addInFreeSpace(ctx, button.dataset.addKind));
+  }
   attachKeyboard(ctx, panel);
 
   refresh()
