@@ -15,6 +15,7 @@ from dashboard.access.forms import masked_secret_lines, parse_secret_lines, secr
 from dashboard.projects.agent_fields import TOOLS_HELP, AgentSettingsFields
 from dashboard.projects.code_fields import AgentCodeFields
 from dashboard.projects.models import NAME_HELP, Agent, Component, name_validator
+from provisioning.model import bounds
 
 ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 ENV_HELP = (
@@ -34,6 +35,10 @@ def _name_field(label: str = "Name") -> forms.CharField:
 
 def _comma_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _form_limits(bound: bounds.Bound) -> dict[str, int]:
+    return {"min_value": bound.low, "max_value": bound.high, "initial": bound.default}
 
 
 class VersionedForm(forms.Form):
@@ -62,10 +67,8 @@ class AgentForm(AgentCodeFields, AgentSettingsFields, VersionedForm):
     architecture = forms.ChoiceField(
         choices=Agent.Architecture.choices, initial=Agent.Architecture.X86_64
     )
-    memory_mb = forms.IntegerField(
-        label="Memory (MB)", min_value=128, max_value=10240, initial=1024
-    )
-    timeout_s = forms.IntegerField(label="Timeout (s)", min_value=1, max_value=900, initial=120)
+    memory_mb = forms.IntegerField(label="Memory (MB)", **_form_limits(bounds.AGENT["memory_mb"]))
+    timeout_s = forms.IntegerField(label="Timeout (s)", **_form_limits(bounds.AGENT["timeout_s"]))
     environment = forms.CharField(
         label="Environment variables",
         required=False,
@@ -175,9 +178,7 @@ class QueueForm(ComponentForm):
     fifo = forms.BooleanField(required=False, label="FIFO (ordered, exactly once)")
     visibility_timeout_s = forms.IntegerField(
         label="Visibility timeout (s)",
-        min_value=0,
-        max_value=43200,
-        initial=720,
+        **_form_limits(bounds.COMPONENT["queue"]["visibility_timeout_s"]),
         help_text="At least six times the timeout of an agent this queue triggers.",
     )
     dead_letter = forms.BooleanField(

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from provisioning.model import bounds
+
 # A name that fits every AWS name it becomes part of (the prefix and a hash are added).
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$"
 
@@ -14,6 +16,10 @@ NAME_HELP = "1-32 characters: lowercase letters, digits and hyphens; starts with
 
 
 name_validator = RegexValidator(NAME_PATTERN, NAME_HELP)
+
+
+def _validators(bound: bounds.Bound) -> list[MinValueValidator | MaxValueValidator]:
+    return [MinValueValidator(bound.low), MaxValueValidator(bound.high)]
 
 
 class LiveProjectManager(models.Manager["Project"]):
@@ -141,10 +147,10 @@ class Agent(CanvasNode):
         max_length=8, choices=Architecture.choices, default=Architecture.X86_64
     )
     memory_mb = models.PositiveIntegerField(
-        default=1024, validators=[MinValueValidator(128), MaxValueValidator(10240)]
+        default=bounds.AGENT["memory_mb"].default, validators=_validators(bounds.AGENT["memory_mb"])
     )
     timeout_s = models.PositiveIntegerField(
-        default=120, validators=[MinValueValidator(1), MaxValueValidator(900)]
+        default=bounds.AGENT["timeout_s"].default, validators=_validators(bounds.AGENT["timeout_s"])
     )
     environment = models.JSONField(default=dict, blank=True)
     secret_environment = models.JSONField(

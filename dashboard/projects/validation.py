@@ -14,7 +14,7 @@ from typing import Any
 from dashboard.projects.aws_fields import clean_public_url
 from dashboard.projects.models import Component
 from provisioning import engine
-from provisioning.model import links
+from provisioning.model import bounds, links
 from provisioning.model.naming import reserved_name_problem
 
 
@@ -44,6 +44,12 @@ def _int_between(low: int, high: int) -> Callable[[Any], int]:
         return number
 
     return check
+
+
+def _bounded(kind: str, field: str) -> tuple[int, Callable[[Any], int]]:
+    """A numeric setting's default and check, from the engine's one table of AWS limits."""
+    bound = bounds.COMPONENT[kind][field]
+    return bound.default, _int_between(bound.low, bound.high)
 
 
 def _choice(*options: str) -> Callable[[Any], str]:
@@ -123,8 +129,8 @@ COMPONENT_SETTINGS: dict[str, dict[str, tuple[Any, Callable[[Any], Any]]]] = {
         "partition_key": ("pk", _attribute_name(required=True)),
         "sort_key": ("", _attribute_name(required=False)),
         "billing_mode": ("PAY_PER_REQUEST", _choice("PAY_PER_REQUEST", "PROVISIONED")),
-        "read_capacity": (5, _int_between(1, 40000)),
-        "write_capacity": (5, _int_between(1, 40000)),
+        "read_capacity": _bounded("table", "read_capacity"),
+        "write_capacity": _bounded("table", "write_capacity"),
         "stream_view_type": (
             None,
             _optional(_choice("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")),
@@ -134,13 +140,13 @@ COMPONENT_SETTINGS: dict[str, dict[str, tuple[Any, Callable[[Any], Any]]]] = {
     Component.Kind.QUEUE: {
         "fifo": (False, _bool),
         "content_based_deduplication": (False, _bool),
-        "visibility_timeout_s": (720, _int_between(0, 43200)),
-        "message_retention_s": (345600, _int_between(60, 1209600)),
-        "receive_wait_time_s": (20, _int_between(0, 20)),
-        "delay_s": (0, _int_between(0, 900)),
+        "visibility_timeout_s": _bounded("queue", "visibility_timeout_s"),
+        "message_retention_s": _bounded("queue", "message_retention_s"),
+        "receive_wait_time_s": _bounded("queue", "receive_wait_time_s"),
+        "delay_s": _bounded("queue", "delay_s"),
         "dead_letter": (True, _bool),
-        "max_receive_count": (5, _int_between(1, 1000)),
-        "batch_size": (10, _int_between(1, 10000)),
+        "max_receive_count": _bounded("queue", "max_receive_count"),
+        "batch_size": _bounded("queue", "batch_size"),
         "kms_master_key_id": (None, _optional(_kms_key)),
     },
     Component.Kind.TOPIC: {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from provisioning.model import bounds
 from provisioning.model.blueprint import Component
 from provisioning.model.naming import global_name
 from provisioning.model.spec import Ref, ResourceSpec
@@ -85,7 +86,8 @@ def _queue(c: Component, name: Namer) -> list[ResourceSpec]:
     if s.get("dead_letter"):
         dlq_id = f"queue/{c.name}/dlq"
         dlq = _queue_props(name(c.name, "dlq", kind=kind), {}, fifo)
-        dlq["message_retention_s"] = 1209600  # keep failures the longest SQS allows (14 days)
+        # Keep failures the longest SQS allows.
+        dlq["message_retention_s"] = bounds.COMPONENT["queue"]["message_retention_s"].high
         specs.append(ResourceSpec(dlq_id, "sqs:queue", dlq, node=c.key))
         main["dead_letter"] = {
             "target_arn": Ref(dlq_id, "arn"),
@@ -158,16 +160,15 @@ def component_specs(component: Component, name: Namer) -> list[ResourceSpec]:
     return _BUILDERS[component.kind](component, name)
 
 
-def _int_between(s: Mapping[str, Any], field: str, low: int, high: int) -> list[Problem]:
+def _int_between(s: Mapping[str, Any], field: str, bound: bounds.Bound) -> list[Problem]:
     if field not in s or s[field] in ("", None):
         return []
     try:
         value = int(s[field])
     except (TypeError, ValueError):
         return [(field, "must be a whole number")]
-    if not low <= value <= high:
-        return [(field, f"must be between {low} and {high}")]
-    return []
+    problem = bound.problem(value)
+    return [(field, problem)] if problem else []
 
 
 def validate_component(component: Component) -> list[Problem]:
@@ -175,16 +176,9 @@ def validate_component(component: Component) -> list[Problem]:
         return [("kind", f"unknown component kind {component.kind!r}")]
     s = component.settings
     problems: list[Problem] = []
-    if component.kind == "queue":
-        problems += _int_between(s, "visibility_timeout_s", 0, 43200)
-        problems += _int_between(s, "message_retention_s", 60, 1209600)
-        problems += _int_between(s, "receive_wait_time_s", 0, 20)
-        problems += _int_between(s, "delay_s", 0, 900)
-        problems += _int_between(s, "max_receive_count", 1, 1000)
-        problems += _int_between(s, "batch_size", 1, 10000)
-    if component.kind == "table":
-        problems += _int_between(s, "read_capacity", 1, 40000)
-        problems += _int_between(s, "write_capacity", 1, 40000)
-        if s.get("billing_mode", "PAY_PER_REQUEST") not in ("PAY_PER_REQUEST", "PROVISIONED"):
-            problems.append(("billing_mode", "must be PAY_PER_REQUEST or PROVISIONED"))
+    for field, bound in bounds.COMPONENT.get(component.kind, {}).items():
+        problems += _int_between(s, field, bound)
+    billing = s.get("billing_mode", "PAY_PER_REQUEST")
+    if component.kind == "table" and billing not in ("PAY_PER_REQUEST", "PROVISIONED"):
+        problems.append(("billing_mode", "must be PAY_PER_REQUEST or PROVISIONED"))
     return problems

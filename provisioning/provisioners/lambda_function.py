@@ -38,6 +38,7 @@ from provisioning.errors import (
     found_or_none,
     retry_while,
 )
+from provisioning.model import bounds
 from provisioning.provisioners.base import Current, Provisioner, normalise, physical_id_of
 from provisioning.provisioners.lambda_code import WRITE_ONLY as CODE_WRITE_ONLY
 from provisioning.provisioners.lambda_code import code_args
@@ -102,7 +103,7 @@ def calculate_memory_for_workload(workload: str, *, package_mb: float = 0.0) -> 
     """
     base = _WORKLOAD_MEMORY_MB[_workload(workload)]
     needed = 256 + 4 * package_mb
-    return int(min(10240, max(base, math.ceil(needed / 64) * 64)))
+    return int(min(bounds.AGENT["memory_mb"].high, max(base, math.ceil(needed / 64) * 64)))
 
 
 def calculate_timeout_for_workload(workload: str, *, behind_http_api: bool = False) -> int:
