@@ -26,6 +26,7 @@ from provisioning.graph.builder import build
 from provisioning.model.blueprint import Agent, Blueprint, Component, Link
 from provisioning.model.spec import iter_refs, properties_hash, resolve, to_jsonable
 from provisioning.optimize.optimizer import optimize
+from provisioning.plan.planner import pseudo_outputs
 from provisioning.state import MemoryStateStore, RecordedResource
 
 
@@ -47,9 +48,7 @@ def project(agents: int) -> Blueprint:
 def recorded_state(blueprint: Blueprint, aws: AwsContext) -> MemoryStateStore:
     """The state a successful deploy of this blueprint would have left (fake ids)."""
     graph = optimize(build(blueprint), blueprint).graph
-    outputs: dict[str, dict[str, object]] = {
-        "@aws": {"account_id": aws.account_id, "region": aws.region, "partition": "aws"}
-    }
+    outputs: dict[str, dict[str, object]] = dict(pseudo_outputs(aws))
     wanted: dict[str, set[str]] = {}
     for spec in graph.specs.values():
         for ref in iter_refs(spec.properties):
