@@ -48,7 +48,7 @@ def code_root(settings: Any, tmp_path: Path) -> Path:
     return root
 
 
-def _zip(files: dict[str, str]) -> bytes:
+def zip_bytes(files: dict[str, str]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name, text in files.items():
@@ -91,7 +91,7 @@ def test_a_bad_handler_or_a_zip_without_it_is_refused(
     acme: Project, alice: Any, client: Client, code_root: Path
 ) -> None:
     client.force_login(alice)
-    data = _zip({"app.py": APP})
+    data = zip_bytes({"app.py": APP})
     own = {**FORM, "code_source": "zip"}
 
     bad_path = client.post(NEW, {**own, "code_handler": "app/handler", "code_zip": _upload(data)})
@@ -165,7 +165,7 @@ def test_an_uploaded_zip_is_stored_planned_and_deployed_with_its_handler(
     acme: Project, alice: Any, client: Client, code_root: Path, sandbox: str
 ) -> None:
     client.force_login(alice)
-    data = _zip({"app.py": APP, "__pycache__/app.cpython-312.pyc": "junk"})
+    data = zip_bytes({"app.py": APP, "__pycache__/app.cpython-312.pyc": "junk"})
 
     created = client.post(
         NEW,

@@ -5,10 +5,8 @@ extras, versions and markers are kept; a URL, path or pip option never reaches t
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,8 @@ from django.urls import reverse
 
 from dashboard.projects import services as project_services
 from dashboard.projects.models import Agent, Project
+from tests.dashboard.test_agent_code import code_root as code_root
+from tests.dashboard.test_agent_code import zip_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -51,20 +51,8 @@ def errors(response: Any) -> list[str]:
     return [html.unescape(li) for block in found for li in re.findall(r"<li>(.*?)</li>", block)]
 
 
-@pytest.fixture
-def code_root(settings: Any, tmp_path: Path) -> Path:
-    root = tmp_path / "agent-code"
-    root.mkdir()
-    settings.AGENT_CODE_ROOT = root
-    return root
-
-
 def _zip(files: dict[str, str]) -> SimpleUploadedFile:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, text in files.items():
-            zf.writestr(name, text)
-    return SimpleUploadedFile("app.zip", buf.getvalue(), content_type="application/zip")
+    return SimpleUploadedFile("app.zip", zip_bytes(files), content_type="application/zip")
 
 
 # --- the agent form ---------------------------------------------------------------------------
