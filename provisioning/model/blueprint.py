@@ -50,6 +50,15 @@ class Agent:
     """Extra pip requirements for the dependency layer."""
     layers: tuple[str, ...] = ()
     """Extra layer version ARNs the function uses as given."""
+    extra_models: tuple[str, ...] = ()
+    """More Bedrock model ids the agent may invoke (e.g. the SDK's default for resumed sessions)."""
+    extra_statements: tuple[Mapping[str, Any], ...] = ()
+    """Custom IAM statements: {"actions": [...], "resources": [...]}; a resource may name a
+    project node ("table:orders") and is resolved to its ARN."""
+    allow_broad_permissions: bool = False
+    """The user confirmed statements with `*` actions or resources beyond the project."""
+    on_failure: str = ""
+    """A queue or topic node key that receives asynchronous invocations that keep failing."""
 
     @property
     def key(self) -> str:
@@ -75,6 +84,8 @@ class Link:
     target: str
     kind: str = ""
     """Where several kinds fit the two node types: "read" / "read_write" / "" (the default)."""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    """Per-link options from `schema.LINKS` (variable name, raw delivery, route method and path)."""
 
     @property
     def key(self) -> str:
@@ -109,5 +120,6 @@ class Blueprint:
 
 
 def _agent_from_dict(data: Mapping[str, Any]) -> Agent:
-    tuples = {k: tuple(data[k]) for k in ("tools", "requirements", "layers") if k in data}
+    listed = ("tools", "requirements", "layers", "extra_models", "extra_statements")
+    tuples = {k: tuple(data[k]) for k in listed if k in data}
     return Agent(**{**data, **tuples})
