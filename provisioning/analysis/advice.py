@@ -196,7 +196,7 @@ def _public_route(link: Link, agent: Agent) -> Iterator[Advice]:
     method = str(link.settings.get("method") or "POST")
     path = str(link.settings.get("path") or f"/{agent.name}")
     yield Advice(
-        "route-public", WARNING, link.key, "",
+        "route-public", WARNING, link.source, "route",
         f"public route: anyone with the URL can call {method} {path} and spend model tokens "
         f"on {agent.name}",
         "check a caller's identity in the agent's code (a shared secret header or a JWT), "

@@ -123,7 +123,10 @@ def test_the_demo_is_warned_of_its_public_route_and_the_apis_30_seconds() -> Non
     advice = {a.code: a for a in engine.advise(examples.demo())}
 
     assert set(advice) == {"route-public", "route-timeout"}
-    assert advice["route-public"].node == "http_api:public->agent:assistant"
+    assert (advice["route-public"].node, advice["route-public"].field) == (
+        "http_api:public",
+        "route",
+    )
     assert "public route" in advice["route-public"].message
     assert "POST /assistant" in advice["route-public"].message
     assert advice["route-timeout"].fix.startswith("set timeout_s to 30")
