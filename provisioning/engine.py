@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioning.analysis import cost, drift
+from provisioning.analysis.advice import Advice
+from provisioning.analysis.advice import advise as _advise
 from provisioning.analysis.cost import Assumptions as CostAssumptions
 from provisioning.analysis.cost import Estimate as CostEstimate
 from provisioning.analysis.deployer_policy import policy_document as deployer_policy
@@ -59,6 +61,7 @@ __all__ = [
     "MB",
     "MODEL_PROVIDERS",
     "UNZIPPED_LIMIT",
+    "Advice",
     "Answer",
     "CostAssumptions",
     "CostEstimate",
@@ -113,6 +116,15 @@ def validate(blueprint: Blueprint) -> list[tuple[str, str, str]]:
     return list(_graph(blueprint).graph.problems)
 
 
+def advise(blueprint: Blueprint) -> list[Advice]:
+    """Advice before a deploy, blocking first: settings that will not work (well) on AWS.
+
+    Pure: no AWS call. `deploy` refuses a blueprint with blocking advice; `plan` carries all
+    of it (`Plan.advice`), so a page or a script shows it next to the plan's problems.
+    """
+    return _advise(blueprint)
+
+
 def plan(
     blueprint: Blueprint,
     store: StateStore,
@@ -131,6 +143,7 @@ def plan(
         intents=store.intents(),
     )
     result.decisions.extend(optimized.decisions)
+    result.advice.extend(a.as_dict() for a in advise(blueprint))
     return result
 
 
@@ -146,6 +159,9 @@ def deploy(
     optimized = _graph(blueprint)
     if optimized.graph.problems:
         raise BlueprintError(optimized.graph.problems)
+    refused = [(a.node, a.field, a.message) for a in advise(blueprint) if a.blocking]
+    if refused:
+        raise BlueprintError(refused)  # what AWS refuses or cannot exist: deploy nothing
     the_plan = make_plan(
         optimized.graph,
         store.load(),

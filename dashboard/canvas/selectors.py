@@ -97,6 +97,7 @@ def canvas_state(*, project: Project, stage: Stage, role: str, can_edit: bool) -
         problems[key].append(_problem(field, message, "error"))
     for key, field, message in _canvas_warnings(agents, components, link_rows):
         problems[key].append(_problem(field, message, "warning"))
+    advice = _advice_by_node(stage)
     resources = preview.resources_by_node() if preview else {}
     deployed = defaultdict(int)
     for node in DeployedResource.objects.filter(stage=stage).values_list("node", flat=True):
@@ -117,6 +118,7 @@ def canvas_state(*, project: Project, stage: Stage, role: str, can_edit: bool) -
                     node, problems.get(node.key, []), resources.get(node.key, []), deployed
                 ),
                 "drifted": node.key in drifted,
+                "advice": advice.get(node.key, []),
             }
             for node in [*agents, *components]
         ],
@@ -126,8 +128,21 @@ def canvas_state(*, project: Project, stage: Stage, role: str, can_edit: bool) -
         ],
         "problems": [_problem("", fatal, "error")] if fatal else _project_problems(problems),
         "resources": {rid: key for key, rids in resources.items() for rid in rids},
+        "advice": advice.get("stage", []),
         "deployment": _deployment_json(stage),
     }
+
+
+def _advice_by_node(stage: Stage) -> dict[str, list[dict[str, str]]]:
+    """The engine's advice before deploy, per node key ("stage" for the stage's own)."""
+    try:
+        found = engine.advise(project_selectors.blueprint_for_stage(stage=stage))
+    except Exception:  # a blueprint the engine cannot read is reported by `_preview`
+        return {}
+    by_node: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for advice in found:
+        by_node[advice.node].append(advice.as_dict())
+    return by_node
 
 
 def _project_problems(problems: dict[str, list[dict[str, str]]]) -> list[dict[str, str]]:

@@ -1,4 +1,5 @@
-"""What a run's page explains, computed from stored data only: the snapshot diff and the timeline.
+"""What a run's page explains, computed from stored data only: the snapshot diff, the timeline
+and a plan's findings.
 
 `snapshot_diff` compares two blueprint snapshots (the JSON on `Deployment.blueprint`)
 node by node: agents (model, prompt, tools, memory, ...), components (settings), links
@@ -149,3 +150,32 @@ def timeline(events: Sequence[Mapping[str, Any]]) -> Timeline:
             )
         )
     return Timeline(bars, int((last - first).total_seconds() * 1000))
+
+
+# --- a plan's findings -----------------------------------------------------------------------------
+BLOCKING = "blocking"
+
+
+def plan_findings(plan: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The plan's problems (each blocking) and advice as one list of `Advice.as_dict()`
+    shapes, blocking first. A problem that blocking advice already names (same node and
+    field) is left out: the advice says the same with its fix."""
+    advice = [dict(a) for a in plan.get("advice") or []]
+    covered = {(a["node"], a["field"]) for a in advice if a["severity"] == BLOCKING}
+    problems = [
+        {
+            "code": "problem",
+            "severity": BLOCKING,
+            "node": str(p["node"]),
+            "field": str(p["field"]),
+            "message": str(p["message"]),
+            "fix": "",
+        }
+        for p in plan.get("problems") or []
+        if (p["node"], p["field"]) not in covered
+    ]
+    return sorted(problems + advice, key=lambda f: f["severity"] != BLOCKING)
+
+
+def blocking_findings(plan: Mapping[str, Any]) -> list[dict[str, str]]:
+    return [f for f in plan_findings(plan) if f["severity"] == BLOCKING]

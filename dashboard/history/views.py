@@ -163,6 +163,10 @@ def review_context(
         deployment.kind == Deployment.Kind.PLAN and deployment.status == Deployment.Status.SUCCEEDED
     )
     context: dict[str, Any] = {"cost": None, "plan_current": None, "timeline": None}
+    if deployment.kind == Deployment.Kind.PLAN:
+        findings = history_detail.plan_findings(deployment.plan or {})
+        context["findings"] = findings
+        context["blocking"] = [f for f in findings if f["severity"] == history_detail.BLOCKING]
     if finished_plan and (deployment.plan or {}).get("cost_inputs") is not None:
         context["cost"] = history_services.plan_cost(deployment, query)
     if finished_plan and deployment.stage_id and deployment.plan_fingerprint:

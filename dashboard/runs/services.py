@@ -13,6 +13,7 @@ from dashboard.projects.blueprint import blueprint_for_stage
 from dashboard.projects.models import Stage
 from dashboard.runs import execution, lifecycle, queue
 from dashboard.runs.models import Deployment
+from provisioning import engine
 from provisioning.model.blueprint import Blueprint
 
 OWNER_KINDS = frozenset({Deployment.Kind.DESTROY, Deployment.Kind.SWEEP})
@@ -33,6 +34,18 @@ class BlueprintInvalid(ServiceError):
             f"{node}.{fld}: {msg}" if fld else f"{node}: {msg}" for node, fld, msg in problems
         )
         super().__init__(f"the blueprint has problems to fix first: {text}")
+
+
+class BlockingAdvice(ServiceError):
+    """What the plan page lists as blocking: settings AWS refuses or that cannot exist."""
+
+    def __init__(self, advice: list[engine.Advice]) -> None:
+        self.advice = advice
+        text = "; ".join(
+            f"{a.node}{'.' + a.field if a.field else ''}: {a.message} (fix: {a.fix})"
+            for a in advice
+        )
+        super().__init__(f"the project has blocking advice to fix before it deploys: {text}")
 
 
 # --- deployments -----------------------------------------------------------------------------
@@ -89,6 +102,10 @@ def deployment_start(
         problems = execution.validate_blueprint(blueprint)
         if problems:
             raise BlueprintInvalid(problems)
+        # Every deploy passes here (the plan page, approvals, the API, the CLI): none skips it.
+        blocking = [a for a in engine.advise(blueprint) if a.blocking]
+        if blocking:
+            raise BlockingAdvice(blocking)
     triggered_by, name = started_by(user)
     with transaction.atomic():
         try:

@@ -32,6 +32,8 @@ class Plan:
     problems: list[Problem] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
     current: dict[str, Current | None] = field(default_factory=dict)
+    advice: list[dict[str, str]] = field(default_factory=list)
+    """What `engine.advise` found in the blueprint (`Advice.as_dict()` each)."""
 
     def by_id(self) -> dict[str, Change]:
         return {c.logical_id: c for c in self.changes}
@@ -49,6 +51,7 @@ class Plan:
             "summary": self.summary(),
             "decisions": list(self.decisions),
             "problems": [{"node": n, "field": f, "message": m} for n, f, m in self.problems],
+            "advice": [dict(a) for a in self.advice],
         }
 
 

@@ -344,3 +344,16 @@ def test_the_side_panel_shows_the_form_and_its_errors_inline(canvas: Canvas) -> 
     assert saved.status_code == 200
     assert "canvas:changed" in saved["HX-Trigger"]
     assert Agent.objects.get().memory_mb == 256
+
+
+def test_state_carries_each_nodes_advice_for_its_marker(canvas: Canvas) -> None:
+    canvas.add("agent")
+    canvas.add("queue")
+    canvas.edit("canvas_node_update", "agent:agent-1", data={"memory_mb": 128})
+    canvas.link("queue:queue-1", "agent:agent-1")
+
+    agent = canvas.node("agent:agent-1")
+
+    memory = next(a for a in agent["advice"] if a["code"] == "memory-low")
+    assert memory["severity"] == "warning" and memory["fix"] == "set memory_mb to 512"
+    assert canvas.node("queue:queue-1")["advice"] == []  # the default visibility: 6x is met

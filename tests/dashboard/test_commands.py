@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
+from dashboard.projects import services as project_services
 from dashboard.projects.models import Project
 from dashboard.runs.models import DeployedResource, Deployment
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, TAG_PROJECT
@@ -185,3 +186,36 @@ def test_deployer_policy_prints_a_policy_that_passes_roles_to_lambda_only() -> N
     assert statements[1]["Condition"]["StringEquals"]["iam:PassedToService"] == (
         "lambda.amazonaws.com"
     )
+
+
+def test_plan_json_carries_the_advice_and_warnings_exit_zero(embedded: None, sandbox: str) -> None:
+    run("loaddemo", "--i-know")
+
+    planned = json.loads(run("plan", "demo", "--json"))
+
+    assert {a["code"] for a in planned["advice"]} == {"route-public", "route-timeout"}
+    assert {a["severity"] for a in planned["advice"]} == {"warning"}
+    assert set(planned["advice"][0]) == {"code", "severity", "node", "field", "message", "fix"}
+
+
+def test_plan_exits_1_on_blocking_advice_after_printing_it(
+    embedded: None, sandbox: str, acme: Project, alice: Any
+) -> None:
+    project_services.agent_create(
+        project=acme,
+        user=alice,
+        data={"name": "support", "model_id": "eu.amazon.nova-pro-v1:0"},  # the stage: us-east-1
+    )
+    out = StringIO()
+
+    with pytest.raises(CommandError, match="1 blocking finding") as refused:
+        call_command("plan", "acme", "--json", stdout=out)
+
+    assert refused.value.returncode == 1
+    advice = json.loads(out.getvalue())["advice"]
+    assert [a["code"] for a in advice if a["severity"] == "blocking"] == ["model-region-mismatch"]
+    text = StringIO()
+    with pytest.raises(CommandError):
+        call_command("plan", "acme", stdout=text)
+    assert "blocking: agent:support model_id: the inference profile eu.amazon" in text.getvalue()
+    assert "fix: use an id whose prefix matches us-east-1" in text.getvalue()

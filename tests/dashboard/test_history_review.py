@@ -178,3 +178,67 @@ def test_a_deploy_page_shows_the_snapshot_diff_and_the_timeline(
     assert "system_prompt : You are a helpful assistant. → Be brief." in page
     assert "Timeline" in page and "agent/support/function" in page
     assert "Redeploy this version" in page
+
+
+# --- advice before deploy ---------------------------------------------------------------------
+def _agent_behind_api(project: Project, user: Any, **data: Any) -> None:
+    project_services.agent_create(project=project, user=user, data={"name": "support", **data})
+    project_services.component_create(
+        project=project, user=user, kind="http_api", name="public", settings={}
+    )
+    project_services.link_create(
+        project=project, user=user, source="http_api:public", target="agent:support"
+    )
+
+
+def test_the_plan_page_lists_advice_above_the_resources_and_still_deploys(
+    acme: Project, alice: Any, client: Client, sandbox: str
+) -> None:
+    # given an agent of 128 MB behind a public route
+    _agent_behind_api(acme, alice, memory_mb=128, timeout_s=30)
+
+    # when alice plans and opens the plan
+    plan = run(acme, alice, "plan")
+    response = logged_in(client, alice).get(reverse("deployment_detail", args=[plan.pk]))
+    page = text(response)
+
+    # then the warnings, with their fixes, come before the resource table, and Deploy is open
+    body = response.content.decode()
+    assert body.index('id="findings"') < body.index('id="plan-table"')
+    assert "warning agent:support memory_mb 128 MB is too little" in page
+    assert "set memory_mb to 512" in page
+    assert "public route: anyone with the URL can call POST /support" in page
+    assert 'action="{}"'.format(reverse("deploy_plan", args=[plan.pk])) in body
+    assert 'id="deploy-blocked"' not in body
+
+
+def test_blocking_advice_disables_deploy_and_the_service_refuses_it(
+    acme: Project, alice: Any, client: Client, sandbox: str
+) -> None:
+    # given a US inference profile called from Europe
+    _agent_behind_api(
+        acme, alice, model_id="us.amazon.nova-pro-v1:0", model_region="eu-west-1", timeout_s=30
+    )
+
+    # when alice plans and opens the plan
+    plan = run(acme, alice, "plan")
+    response = logged_in(client, alice).get(reverse("deployment_detail", args=[plan.pk]))
+    page = text(response)
+
+    # then the finding is blocking and the button is disabled with the reason
+    assert "blocking agent:support model_id the inference profile us.amazon.nova-pro-v1:0" in page
+    assert "does not exist in eu-west-1" in page
+    assert "Deploy is disabled: 1 blocking finding above must be fixed first" in page
+    assert (
+        'action="{}"'.format(reverse("deploy_plan", args=[plan.pk]))
+        not in response.content.decode()
+    )
+
+    # and a POST that skips the page (or the API, or the CLI) is refused all the same
+    refused = logged_in(client, alice).post(reverse("deploy_plan", args=[plan.pk]), follow=True)
+    assert "the project has blocking advice to fix before it deploys" in text(refused)
+    with pytest.raises(run_services.BlockingAdvice, match="model_id: the inference profile"):
+        run_services.deployment_start(
+            stage=acme.stages.get(), kind="deploy", user=alice, enqueue=False
+        )
+    assert not Deployment.objects.filter(kind="deploy").exists()

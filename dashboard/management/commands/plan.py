@@ -3,28 +3,48 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from dashboard.history.detail import blocking_findings, plan_findings
 from dashboard.management.commands import _runs
+
+BLOCKED = 1
 
 
 class Command(BaseCommand):
-    help = "Show what a deploy would change (reads AWS, changes nothing)."
+    help = (
+        "Show what a deploy would change (reads AWS, changes nothing), with the advice and "
+        "problems found in the project. Exit codes: 0 the plan can be deployed (warnings "
+        "allowed); 1 blocking advice or a problem would stop the deploy; other errors (no such "
+        "project, a failed plan) also exit 1 with a message on stderr."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("project")
         parser.add_argument("--stage", default="dev")
-        parser.add_argument("--json", action="store_true", help="print Plan.as_dict() as JSON")
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help='print Plan.as_dict() as JSON, its advice under "advice"',
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         stage = _runs.find_stage(options["project"], options["stage"])
         write = None if options["json"] else self.stdout.write
         deployment = _runs.run(stage, "plan", wait=True, write=write)
         _runs.check_outcome(deployment)
+        plan = deployment.plan
         if options["json"]:
-            self.stdout.write(json.dumps(deployment.plan, indent=2, sort_keys=True))
-            return
-        self._print(deployment.plan)
+            self.stdout.write(json.dumps(plan, indent=2, sort_keys=True))
+        else:
+            self._print(plan)
+        refusals = len(blocking_findings(plan))
+        if refusals:
+            raise CommandError(
+                f"{refusals} blocking finding{'s' if refusals > 1 else ''}: fix "
+                f"{'them' if refusals > 1 else 'it'} before deploying",
+                returncode=BLOCKED,
+            )
 
     def _print(self, plan: dict[str, Any]) -> None:
         for change in plan.get("changes", []):
@@ -37,12 +57,12 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"      {prop['name']}: {prop['old']!r} -> {prop['new']!r}{replace}"
                 )
-        for problem in plan.get("problems", []):
-            self.stdout.write(
-                self.style.WARNING(
-                    f"  problem: {problem['node']} {problem['field']}: {problem['message']}"
-                )
-            )
+        for found in plan_findings(plan):
+            style = self.style.ERROR if found["severity"] == "blocking" else self.style.WARNING
+            where = f"{found['node']} {found['field']}".strip()
+            self.stdout.write(style(f"  {found['severity']}: {where}: {found['message']}"))
+            if found["fix"]:
+                self.stdout.write(f"      fix: {found['fix']}")
         summary = plan.get("summary", {})
         parts = [f"{n} {action.lower().replace('_', ' ')}" for action, n in sorted(summary.items())]
         self.stdout.write("plan: " + (", ".join(parts) if parts else "nothing to do"))

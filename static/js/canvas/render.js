@@ -66,6 +66,11 @@ export function createRenderer(svg, state) {
     el("circle", { r: 10 }, badge);
     el("text", { "text-anchor": "middle", y: 4 }, badge);
     el("title", {}, badge);
+    // Advice before deploy (engine.advise): a second, smaller marker at the bottom corner.
+    const advice = el("g", { class: "advice", transform: `translate(${NODE_W - 2},${NODE_H - 2})` }, g);
+    el("rect", { x: -8, y: -8, width: 16, height: 16, rx: 4 }, advice);
+    el("text", { "text-anchor": "middle", y: 4 }, advice);
+    el("title", {}, advice);
     if (state.canEdit) {
       el("circle", { class: "port", cx: NODE_W, cy: NODE_H / 2, r: 7, "data-port": node.key }, g);
     }
@@ -86,6 +91,9 @@ export function createRenderer(svg, state) {
     if (status) classes.push(`st-${status}`);
     if (errors.length) classes.push("has-error");
     else if (node.problems.length) classes.push("has-warning");
+    const advice = node.advice || [];
+    const blocking = advice.some((a) => a.severity === "blocking");
+    if (advice.length) classes.push(blocking ? "advice-blocking" : "advice-warning");
     if (sel && sel.type === "node" && sel.key === node.key) classes.push("selected");
     g.setAttribute("class", classes.join(" "));
     g.querySelector(".icon").textContent = ICONS[node.kind] || "?";
@@ -96,9 +104,15 @@ export function createRenderer(svg, state) {
     const badge = g.querySelector(".badge");
     badge.querySelector("text").textContent = node.problems.length ? (errors.length ? "!" : "?") : "";
     badge.querySelector("title").textContent = node.problems.map((p) => p.message).join("\n");
+    const marker = g.querySelector(".advice");
+    marker.querySelector("text").textContent = advice.length ? (blocking ? "×" : "!") : "";
+    marker.querySelector("title").textContent = advice
+      .map((a) => `${a.severity}: ${a.message} (fix: ${a.fix})`)
+      .join("\n");
     const label = [`${node.label} ${node.name}`];
     if (status) label.push(`status ${STATUS_TEXT[status]}`);
     if (node.problems.length) label.push(`${node.problems.length} problem${node.problems.length > 1 ? "s" : ""}`);
+    if (advice.length) label.push(`${advice.length} advice${blocking ? ", blocking" : ""}`);
     g.setAttribute("aria-label", label.join(", "));
     placeNode(node.key);
   }

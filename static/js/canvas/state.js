@@ -9,7 +9,7 @@ export function createState(canEdit) {
     stage: "",
     stages: [],
     rules: {},
-    nodes: new Map(), // key -> node JSON (key, kind, label, name, x, y, summary, problems, resources, data)
+    nodes: new Map(), // key -> node JSON (key, kind, label, name, x, y, summary, problems, advice, resources, data)
     links: new Map(), // id -> link JSON (id, key, source, target, kind, problems)
     resources: {}, // logical id -> node key: how deploy events find their node
     problems: [],
