@@ -320,14 +320,13 @@ def _without_defaults(project_file: ProjectFile) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value != []}
 
 
-_FIRST = ("kind", "name", "x", "y")
-
-
 def _compact(model: BaseModel) -> dict[str, Any]:
     """A model's fields that differ from their default (required ones always), in order."""
     out: dict[str, Any] = {}
     fields = type(model).model_fields
-    for name in sorted(fields, key=lambda n: n not in _FIRST):
+    # An agent's name before its settings (they come first in the class it extends).
+    first = ("name", "x", "y") if isinstance(model, AgentPart) else ()
+    for name in sorted(fields, key=lambda n: n not in first):
         info = fields[name]
         value = getattr(model, name)
         if isinstance(value, BaseModel):
