@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.projects.views import chat, nodes, projects, stages
+from dashboard.projects.views import chat, files, nodes, projects, stages
+from provisioning.model import project_file as pf
 
 P = "projects/<str:name>/"
 S = P + "stages/<str:stage>/"
 
 urlpatterns = [
     path("", projects.project_list, name="project_list"),
+    path("import/", files.project_import, name="project_import"),
+    path(pf.SCHEMA_PATH.lstrip("/"), files.file_schema, name="file_schema"),
     path(P, projects.project_detail, name="project_detail"),
+    path(P + "file/", files.project_file_download, name="project_file"),
     path(P + "delete/", projects.project_delete, name="project_delete"),
     # "new/" comes first and edits sit under "<name>/edit/", so a node may be called "new".
     path(P + "agents/new/", nodes.agent_create, name="agent_create"),

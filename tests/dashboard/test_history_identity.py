@@ -149,7 +149,7 @@ def test_the_export_command_exports_one_identity_and_asks_which_when_several(
 
     def export(*args: str) -> list[int]:
         out = io.StringIO()
-        call_command("export", "acme", *args, stdout=out, stderr=io.StringIO())
+        call_command("export", "acme", "--format", "json", *args, stdout=out, stderr=io.StringIO())
         return [row["id"] for row in json.loads(out.getvalue())]
 
     live = export()

@@ -1,4 +1,5 @@
-"""`manage.py export PROJECT --format json|csv`: a project's whole history, for an auditor."""
+"""`manage.py export PROJECT`: the project file (strands-deploy.yaml) of a live project;
+`--format json|csv`: the project's whole history of runs, for an auditor."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard.history import selectors as history_selectors
+from dashboard.projects import project_file
 from dashboard.projects.models import Project
 
 
@@ -31,7 +33,8 @@ class _Raw:
 
 class Command(BaseCommand):
     help = (
-        "Export a project's runs (kept even after the project is deleted) as JSON or CSV. "
+        "Export a project as its project file (YAML, the default; apply it with `manage.py "
+        "apply -f`), or its runs (kept even after the project is deleted) as JSON or CSV. "
         "PROJECT is the live project of that name, else the one deleted project of that name; "
         "--id picks one project when several had the name."
     )
@@ -39,11 +42,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("project")
         parser.add_argument("--id", type=int, help="the project's id (see the error listing them)")
-        parser.add_argument("--format", choices=("json", "csv"), default="json")
+        parser.add_argument(
+            "--format",
+            choices=("yaml", "json", "csv"),
+            default="yaml",
+            help="yaml: the project file; json or csv: the runs",
+        )
         parser.add_argument("--events", action="store_true", help="JSON: include every event")
         parser.add_argument("--output", "-o", help="file to write (default: standard output)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["format"] == "yaml":
+            self._project_file(options["project"], options["output"])
+            return
         project = self._project(options["project"], options["id"])
         rows = history_selectors.export_rows(
             user=_Operator(),  # type: ignore[arg-type]
@@ -54,6 +65,17 @@ class Command(BaseCommand):
                 self._write(rows, out, options)
         else:
             self._write(rows, _Raw(self.stdout), options)
+
+    def _project_file(self, name: str, output: str | None) -> None:
+        project = Project.objects.filter(name=name).first()
+        if project is None:
+            raise CommandError(f"no live project named {name!r} (--format json exports runs)")
+        text = project_file.export_text(project)
+        if output:
+            with open(output, "w") as out:
+                out.write(text)
+        else:
+            self.stdout.write(text, ending="")
 
     def _project(self, name: str, project_id: int | None) -> Project:
         """One identity: runs of another project that had the same name are never mixed in."""
