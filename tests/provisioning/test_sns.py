@@ -120,9 +120,7 @@ def test_topic_lifecycle(aws: AwsContext) -> None:
 
 def test_fifo_topic_content_based_deduplication_updates(aws: AwsContext) -> None:
     topics = TopicProvisioner(aws)
-    props = topic_spec(
-        name=f"{TOPIC}.fifo", fifo=True, content_based_deduplication=True
-    )
+    props = topic_spec(name=f"{TOPIC}.fifo", fifo=True, content_based_deduplication=True)
     outputs = topics.provision("topic/events", props, None)
     rec = record("topic/events", "sns:topic", outputs, props)
     assert changed(topics, props, rec) == []
@@ -185,9 +183,7 @@ def test_subscription_lifecycle(aws: AwsContext) -> None:
 
 def test_fifo_topic_delivers_only_matching_messages_to_a_fifo_queue(aws: AwsContext) -> None:
     sqs, sns = aws.client("sqs"), aws.client("sns")
-    topic_props = topic_spec(
-        name=f"{TOPIC}.fifo", fifo=True, content_based_deduplication=True
-    )
+    topic_props = topic_spec(name=f"{TOPIC}.fifo", fifo=True, content_based_deduplication=True)
     topic = TopicProvisioner(aws).provision("topic/events", topic_props, None)
     queue = QueueProvisioner(aws).provision(
         "queue/orders", queue_spec("acme-dev-orders.fifo", fifo=True), None
