@@ -40,6 +40,12 @@ SAMPLE_ACCOUNT = "123456789012"
 Problem = tuple[str, str, str]
 
 
+def function_arn(function_name: str) -> Join:
+    """A function's ARN from its name, for policies: a role cannot wait for (`Ref`) the
+    function that runs as it."""
+    return Join(("arn:", PARTITION, ":lambda:", REGION, ":", ACCOUNT, f":function:{function_name}"))
+
+
 @dataclass
 class ResourceGraph:
     specs: dict[str, ResourceSpec]
@@ -192,8 +198,7 @@ class _Builder:
         self.add(self._function(agent, base, function_name, parts.environment, needs))
 
     def function_arn(self, agent_name: str) -> Join:
-        name = self.name(agent_name, kind="lambda")
-        return Join(("arn:", PARTITION, ":lambda:", REGION, ":", ACCOUNT, f":function:{name}"))
+        return function_arn(self.name(agent_name, kind="lambda"))
 
     def _custom_statements(self, agent: Agent) -> list[dict[str, Any]]:
         granted = custom_permissions.extra_statements(

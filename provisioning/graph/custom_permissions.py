@@ -48,8 +48,8 @@ def node_resources(key: str, function_arn: FunctionArn) -> list[Any]:
     """What a node key stands for in a statement's resources."""
     kind, name = L.split_key(key)
     if kind == "agent":
-        # Built from the name, not a Ref to the function: an agent may name itself or an
-        # agent that names it back, and a Ref would make its role wait for that function.
+        # Built from the name, not a Ref: an agent may name itself or an agent that names it
+        # back, and its role would wait for a function that waits for the role.
         return [function_arn(name)]
     if kind == "bucket":
         return [component_arn(key), Join((component_arn(key), "/*"))]
