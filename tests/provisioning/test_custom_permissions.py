@@ -181,6 +181,23 @@ def test_custom_statements_merge_with_link_grants_and_widen_none_of_them() -> No
     assert grants(plain) <= grants(custom)
 
 
+def test_a_confirmed_any_resource_grant_survives_merging_with_a_narrower_one() -> None:
+    # Given a link sending to a queue, and a confirmed statement of the same actions on *
+    send = ["sqs:GetQueueAttributes", "sqs:SendMessage"]
+    agent = Agent(
+        "support",
+        extra_statements=({"actions": send, "resources": ["*"]},),
+        allow_broad_permissions=True,
+    )
+    blueprint = project(agent, links=(Link("agent:support", "queue:failed"),))
+
+    role = engine._graph(blueprint).graph.specs["agent/support/role"]
+
+    # Then the merged statement still allows them on any queue
+    statements = role.properties["inline_policies"]["agent"]["Statement"]
+    assert {"Effect": "Allow", "Action": send, "Resource": ["*"]} in statements
+
+
 # --- on-failure destination ---------------------------------------------------------------
 def test_failed_asynchronous_invocations_go_to_the_chosen_queue_then_topic_then_nowhere(
     aws: AwsContext,
