@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioning.graph import agent_needs as A
-from provisioning.graph import network, secret_params
+from provisioning.graph import custom_permissions, network, secret_params
 from provisioning.graph.components import component_specs, validate_component
 from provisioning.graph.wiring import WIRING, LinkEffect
 from provisioning.model import links as L
@@ -38,6 +38,12 @@ PARTITION = Ref(AWS, "partition")
 SAMPLE_ACCOUNT = "123456789012"
 """Stands in for the account id where a value's length is estimated before deploy."""
 Problem = tuple[str, str, str]
+
+
+def function_arn(function_name: str) -> Join:
+    """A function's ARN from its name, for policies: a role cannot wait for (`Ref`) the
+    function that runs as it."""
+    return Join(("arn:", PARTITION, ":lambda:", REGION, ":", ACCOUNT, f":function:{function_name}"))
 
 
 @dataclass
@@ -111,7 +117,8 @@ class _Builder:
         for parts in self.agents.values():
             self._agent(parts)
         self._check_triggers()
-        self.problems.extend(secret_params.policy_problems(self.specs))
+        confirmed = custom_permissions.confirmed_wildcards(self.bp.agents)
+        self.problems.extend(secret_params.policy_problems(self.specs, confirmed))
         return ResourceGraph(self.specs, self.problems, self.effects)
 
     @property
@@ -159,6 +166,8 @@ class _Builder:
             + log_statements(log_group, region=REGION, account=ACCOUNT, partition=PARTITION)
             + parts.statements
             + secret_statements
+            + self._custom_statements(agent)
+            + self._on_failure(agent, base)
         )
         self.add(
             ResourceSpec(
@@ -187,6 +196,38 @@ class _Builder:
             )
         )
         self.add(self._function(agent, base, function_name, parts.environment, needs))
+
+    def function_arn(self, agent_name: str) -> Join:
+        return function_arn(self.name(agent_name, kind="lambda"))
+
+    def _custom_statements(self, agent: Agent) -> list[dict[str, Any]]:
+        granted = custom_permissions.extra_statements(
+            agent, nodes=self.agents.keys() | self.components.keys(), function_arn=self.function_arn
+        )
+        self.problems.extend((agent.key, f, m) for f, m in granted.problems)
+        return granted.statements
+
+    def _on_failure(self, agent: Agent, base: str) -> list[dict[str, Any]]:
+        """The role's grant on the destination, and the function's asynchronous invocation
+        config that sends failed events there."""
+        grant, problems = custom_permissions.on_failure_destination(agent, self.components)
+        self.problems.extend((agent.key, f, m) for f, m in problems)
+        if grant is None:
+            return []
+        self.add(
+            ResourceSpec(
+                f"{base}/on-failure",
+                "lambda:event-invoke-config",
+                {
+                    "function_name": Ref(f"{base}/function", "name"),
+                    "on_failure_arn": custom_permissions.component_arn(agent.on_failure),
+                },
+                node=agent.key,
+                # Lambda checks that the role may deliver to the destination.
+                depends_on=(f"{base}/role",),
+            )
+        )
+        return [grant]
 
     def _needs(self, agent: Agent) -> A.AgentNeeds:
         bucket = self.session_buckets.get(agent.key)

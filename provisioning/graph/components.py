@@ -65,7 +65,7 @@ def _table(c: Component, name: Namer) -> list[ResourceSpec]:
 
 def _queue_props(name: str, s: Mapping[str, Any], fifo: bool) -> dict[str, Any]:
     return {
-        "name": f"{name}.fifo" if fifo else name,
+        "name": name,
         "fifo": fifo,
         "content_based_deduplication": bool(s.get("content_based_deduplication", False)) and fifo,
         "visibility_timeout_s": int(s.get("visibility_timeout_s", 30)),
@@ -106,7 +106,7 @@ def _topic(c: Component, name: Namer) -> list[ResourceSpec]:
             f"topic/{c.name}",
             "sns:topic",
             {
-                "name": f"{base}.fifo" if fifo else base,
+                "name": base,
                 "fifo": fifo,
                 "content_based_deduplication": bool(s.get("content_based_deduplication", False))
                 and fifo,
