@@ -139,8 +139,10 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "s3": (
         "CreateBucket",
         "DeleteBucket",
+        "DeleteBucketPolicy",
         "DeleteObject",
         "DeleteObjectVersion",
+        "GetBucketPolicy",
         "GetBucketPublicAccessBlock",
         "GetBucketTagging",
         "GetBucketVersioning",
@@ -148,6 +150,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "GetObject",
         "ListBucket",
         "ListBucketVersions",
+        "PutBucketPolicy",
         "PutBucketPublicAccessBlock",
         "PutBucketTagging",
         "PutBucketVersioning",
