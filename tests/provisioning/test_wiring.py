@@ -69,12 +69,9 @@ def test_links_set_the_variables_the_agents_code_reads_under_their_own_names(
         "API_PUBLIC_URL": records["http_api/public/api"].outputs["endpoint"],
     }.items() <= environment.items()
     assert "TABLE_ORDERS" not in environment
-    assert engine.preview(blueprint).link("agent:support->table:orders")["variables"] == [
-        "ORDERS"
-    ]
-    assert engine.preview(blueprint).link("queue:jobs->agent:support")["variables"] == [
-        "QUEUE_JOBS_URL"
-    ]
+    preview = engine.preview(blueprint)
+    assert preview.link("agent:support->table:orders")["variables"] == ["ORDERS"]
+    assert preview.link("queue:jobs->agent:support")["variables"] == ["QUEUE_JOBS_URL"]
 
 
 def test_two_links_giving_one_variable_name_are_a_problem_naming_both() -> None:
@@ -158,14 +155,14 @@ def test_a_route_answers_the_method_and_path_the_link_gives(aws: AwsContext) -> 
 
     store = deployed(blueprint, aws)
 
-    api_id = store.load()["http_api/public/api"].outputs["api_id"]
-    routes = aws.client("apigatewayv2").get_routes(ApiId=api_id)["Items"]
+    api = store.load()["http_api/public/api"].outputs
+    routes = aws.client("apigatewayv2").get_routes(ApiId=api["api_id"])["Items"]
     assert [r["RouteKey"] for r in routes] == ["GET /orders/{id}"]
     name = physical_name("acme", "dev", "support", kind="lambda")
     policy = json.loads(aws.client("lambda").get_policy(FunctionName=name)["Policy"])
     (statement,) = policy["Statement"]
     source = statement["Condition"]["ArnLike"]["AWS:SourceArn"]
-    assert source == f"{store.load()['http_api/public/api'].outputs['execution_arn']}/*/GET/orders/*"
+    assert source == f"{api['execution_arn']}/*/GET/orders/*"
 
 
 def test_two_links_answering_the_same_route_of_one_api_are_a_problem() -> None:
