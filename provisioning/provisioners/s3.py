@@ -237,13 +237,11 @@ class BucketProvisioner(Provisioner):
         if wanted is None or have.get("tls_only") == wanted or self.aws.target.is_sandbox:
             return
         s3 = self.aws.client("s3")
-        others = [s for s in self._policy_statements(name) if s.get("Sid") != TLS_ONLY_SID]
-        statements = [*others, tls_only_statement(bucket_arn(self.aws.partition, name))]
+        statements = [s for s in self._policy_statements(name) if s.get("Sid") != TLS_ONLY_SID]
         if wanted:
+            statements.append(tls_only_statement(bucket_arn(self.aws.partition, name)))
+        if statements:
             policy = {"Version": "2012-10-17", "Statement": statements}
-            s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
-        elif others:
-            policy = {"Version": "2012-10-17", "Statement": others}
             s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
         else:
             s3.delete_bucket_policy(Bucket=name)
