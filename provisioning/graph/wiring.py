@@ -161,7 +161,7 @@ def _wire_topic_queue(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> N
 
 
 def _filter_policy(b: Wiring, link: Link) -> dict[str, Any] | None:
-    """The link's own filter policy, else its topic's: a subscriber may narrow what it gets."""
+    """The link's own filter policy, else its topic's: each subscriber may choose its messages."""
     own = link.settings.get("filter_policy")
     return own or b.components[link.source].settings.get("filter_policy") or None
 
