@@ -142,8 +142,10 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "s3": (
         "CreateBucket",
         "DeleteBucket",
+        "DeleteBucketPolicy",
         "DeleteObject",
         "DeleteObjectVersion",
+        "GetBucketPolicy",
         "GetBucketPublicAccessBlock",
         "GetBucketTagging",
         "GetBucketVersioning",
@@ -151,6 +153,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "GetObject",
         "ListBucket",
         "ListBucketVersions",
+        "PutBucketPolicy",
         "PutBucketPublicAccessBlock",
         "PutBucketTagging",
         "PutBucketVersioning",

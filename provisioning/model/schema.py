@@ -466,6 +466,12 @@ class StageSettings(Settings):
         label="Secrets KMS key", group="advanced",
     )  # fmt: skip
     network: NetworkSettings = setting(NetworkSettings(), "The agents' network.")
+    permissions_boundary: str = setting(
+        "", "A managed policy ARN that bounds every execution role this stage creates.",
+        label="Permissions boundary", group="advanced",
+        pattern=r"^(arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[A-Za-z0-9+=,.@_/-]+)?$",
+        max_length=2048,
+    )  # fmt: skip
 
 
 # --- reading the schema -----------------------------------------------------------------------

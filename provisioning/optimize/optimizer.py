@@ -85,7 +85,6 @@ def optimize(graph: ResourceGraph, blueprint: Blueprint) -> Optimized:
     decisions += role_decisions
     policy_decisions, problems = _tidy_policies(specs, blueprint, owners)
     decisions += policy_decisions
-    problems += _mode_problems(blueprint)
     decisions += net.add_endpoints(specs, blueprint)
     group_renames, group_decisions = net.consolidate_groups(specs)
     renames.update(group_renames)
@@ -99,13 +98,6 @@ def optimize(graph: ResourceGraph, blueprint: Blueprint) -> Optimized:
 def _mode(blueprint: Blueprint) -> str:
     mode = str(blueprint.settings.get("shared_role") or "identical")
     return mode if mode in MODES else "identical"
-
-
-def _mode_problems(blueprint: Blueprint) -> list[Problem]:
-    given = blueprint.settings.get("shared_role")
-    if given is None or given in MODES:
-        return []
-    return [("stage", "shared_role", f"must be one of: {', '.join(MODES)} (not {given!r})")]
 
 
 def _agent_roles(specs: Mapping[str, ResourceSpec]) -> list[_AgentRole]:
