@@ -33,8 +33,8 @@ class Context:
     @classmethod
     def real(cls) -> Context:
         return cls(
-            out=Console(),
-            err=Console(stderr=True, soft_wrap=True),
+            out=Console(markup=False),
+            err=Console(stderr=True, soft_wrap=True, markup=False),
             env=os.environ,
             config_path=default_config_path(os.environ),
             stdin=sys.stdin,
@@ -48,7 +48,7 @@ class Context:
 
     def confirm(self, question: str) -> bool:
         """Yes only when the user types it; no terminal (an empty stdin in CI) is a no."""
-        self.err.print(f"{question} [y/N] ", end="", highlight=False)
+        self.err.print(f"{question} [y/N] ", end="", highlight=False, markup=False)
         answer = self.stdin.readline()
         if not answer:
             self.err.print()

@@ -10,6 +10,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 FINISHED = frozenset({"succeeded", "failed", "skipped"})
 STYLES = {
@@ -107,7 +108,7 @@ class LiveDisplay:
         table = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
         for resource, (status, message) in self._board.states.items():
             style = STYLES.get(status, "")
-            table.add_row(resource, f"[{style}]{status}[/]" if style else status, message)
+            table.add_row(resource, Text(status, style=style), message)
         parts: list[Any] = [table, self._bar]
         if self._note:
             parts.append(self._note)

@@ -94,8 +94,8 @@ def run_cli(
     out, err = io.StringIO(), io.StringIO()
     sleeps: list[float] = []
     ctx = Context(
-        out=Console(file=out, width=200, force_terminal=terminal, color_system=None),
-        err=Console(file=err, width=200, force_terminal=terminal, color_system=None, soft_wrap=True),
+        out=Console(file=out, width=200, force_terminal=terminal, color_system=None, markup=False),
+        err=Console(file=err, width=200, force_terminal=terminal, color_system=None, soft_wrap=True, markup=False),
         env={"STRANDS_DEPLOY_URL": URL, "STRANDS_DEPLOY_TOKEN": TOKEN} if env is None else env,
         config_path=tmp_path / "config" / "strands-deploy" / "config.toml",
         stdin=io.StringIO(stdin),
