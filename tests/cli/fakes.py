@@ -95,7 +95,14 @@ def run_cli(
     sleeps: list[float] = []
     ctx = Context(
         out=Console(file=out, width=200, force_terminal=terminal, color_system=None, markup=False),
-        err=Console(file=err, width=200, force_terminal=terminal, color_system=None, soft_wrap=True, markup=False),
+        err=Console(
+            file=err,
+            width=200,
+            force_terminal=terminal,
+            color_system=None,
+            soft_wrap=True,
+            markup=False,
+        ),
         env={"STRANDS_DEPLOY_URL": URL, "STRANDS_DEPLOY_TOKEN": TOKEN} if env is None else env,
         config_path=tmp_path / "config" / "strands-deploy" / "config.toml",
         stdin=io.StringIO(stdin),

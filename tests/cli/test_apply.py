@@ -79,7 +79,12 @@ def test_a_file_that_already_matches_is_not_applied(server: FakeServer, tmp_path
 
 def test_problems_are_listed_as_file_line_column(server: FakeServer, tmp_path: Path) -> None:
     problems = [
-        {"line": 4, "column": 13, "path": "agents.support.memory", "message": "must be at most 10240"},
+        {
+            "line": 4,
+            "column": 13,
+            "path": "agents.support.memory",
+            "message": "must be at most 10240",
+        },
         {"line": 1, "column": 1, "path": "", "message": "unknown key 'stagez'"},
     ]
     server.on("POST", PREVIEW, error(400, "the file has problems", problems=problems))

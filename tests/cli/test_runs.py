@@ -140,7 +140,9 @@ def test_deploy_with_a_file_applies_it_first(server: FakeServer, tmp_path: Path)
     server.on("POST", "/api/files/apply", reply(200, preview))
     deploying(server, event_stream(*DEPLOY_EVENTS))
 
-    result = run_cli(server, "deploy", "demo", "-f", str(path), "--wait", "--yes", tmp_path=tmp_path)
+    result = run_cli(
+        server, "deploy", "demo", "-f", str(path), "--wait", "--yes", tmp_path=tmp_path
+    )
 
     assert result.code == 0, result.err
     paths = [r.url.path for r in server.requests if r.method == "POST"]
