@@ -89,22 +89,22 @@ class ApiClient:
         return response.text
 
     def preview_file(self, text: str, *, prune: bool) -> dict[str, Any]:
-        return self._json("POST", "/api/files/preview", body={"text": text, "prune": prune})
+        return self._object("POST", "/api/files/preview", body={"text": text, "prune": prune})
 
     def apply_file(self, text: str, *, prune: bool) -> dict[str, Any]:
-        return self._json("POST", "/api/files/apply", body={"text": text, "prune": prune})
+        return self._object("POST", "/api/files/apply", body={"text": text, "prune": prune})
 
     def start_run(self, project: str, stage: str, kind: str) -> dict[str, Any]:
-        return self._json("POST", f"{self._stage(project, stage)}/{kind}")
+        return self._object("POST", f"{self._stage(project, stage)}/{kind}")
 
     def run(self, run_id: int) -> dict[str, Any]:
-        return self._json("GET", f"/api/runs/{run_id}")
+        return self._object("GET", f"/api/runs/{run_id}")
 
     def cancel_run(self, run_id: int) -> dict[str, Any]:
-        return self._json("POST", f"/api/runs/{run_id}/cancel")
+        return self._object("POST", f"/api/runs/{run_id}/cancel")
 
     def events(self, run_id: int, *, after: int) -> dict[str, Any]:
-        return self._json("GET", f"/api/runs/{run_id}/events", params={"after": after})
+        return self._object("GET", f"/api/runs/{run_id}/events", params={"after": after})
 
     def stream_events(self, run_id: int, *, after: int) -> Iterator[dict[str, Any]]:
         """The run's events after `after` as they happen; ends when the server closes the
@@ -125,10 +125,10 @@ class ApiClient:
             response.close()
 
     def stage_status(self, project: str, stage: str) -> dict[str, Any]:
-        return self._json("GET", f"{self._stage(project, stage)}/status")
+        return self._object("GET", f"{self._stage(project, stage)}/status")
 
     def runs(self, project: str, *, limit: int) -> dict[str, Any]:
-        return self._json("GET", self._project(project) + "/runs", params={"limit": limit})
+        return self._object("GET", self._project(project) + "/runs", params={"limit": limit})
 
     # --- plumbing --------------------------------------------------------------------------
     @staticmethod
@@ -137,6 +137,19 @@ class ApiClient:
 
     def _stage(self, project: str, stage: str) -> str:
         return f"{self._project(project)}/stages/{_segment(stage)}"
+
+    def _object(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        answer = self._json(method, path, body=body, params=params)
+        if not isinstance(answer, dict):
+            raise ApiError(200, f"{method} {path} answered {type(answer).__name__}, not an object")
+        return answer
 
     def _json(
         self,
