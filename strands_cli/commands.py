@@ -47,7 +47,7 @@ def apply(args: argparse.Namespace, ctx: Context) -> Exit:
     text = _read(args.file)
     preview = _preview(client, ctx, args.file, text, prune=args.prune)
     render.print_preview(ctx.out, preview, path=args.file)
-    if preview.get("unchanged"):
+    if preview.get("unchanged") or args.dry_run:
         return Exit.OK
     _apply_confirmed(client, ctx, args.file, text, preview, prune=args.prune, yes=args.yes)
     return Exit.OK

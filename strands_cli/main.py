@@ -57,6 +57,7 @@ def build_parser() -> Parser:
     apply.add_argument("-f", "--file", required=True, help="the project file (strands-deploy.yaml)")
     apply.add_argument("--prune", action="store_true", help="also remove what the file leaves out")
     apply.add_argument("--yes", action="store_true", help="apply without asking")
+    apply.add_argument("--dry-run", action="store_true", help="show the changes, apply nothing")
 
     plan = command("plan", commands.plan, "show what a deploy of a stage would change")
     _project_and_stage(plan)

@@ -66,6 +66,19 @@ def test_apply_without_an_answer_changes_nothing(server: FakeServer, tmp_path: P
     assert server.called("POST", APPLY) == []
 
 
+def test_a_dry_run_shows_the_changes_and_applies_nothing(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    server.on("POST", PREVIEW, reply(200, CHANGED))
+
+    result = run_cli(server, "apply", "-f", str(project_file(tmp_path)), "--dry-run", "--yes",
+                     tmp_path=tmp_path)  # fmt: skip
+
+    assert result.code == 0, result.err
+    assert "agent:support" in result.out
+    assert server.called("POST", APPLY) == []
+
+
 def test_a_file_that_already_matches_is_not_applied(server: FakeServer, tmp_path: Path) -> None:
     same = {**CHANGED, "unchanged": True, "changes": [], "kept": [], "notes": []}
     server.on("POST", PREVIEW, reply(200, same))
