@@ -100,6 +100,9 @@ class ApiClient:
     def run(self, run_id: int) -> dict[str, Any]:
         return self._object("GET", f"/api/runs/{run_id}")
 
+    def run_plan(self, run_id: int) -> dict[str, Any]:
+        return self._object("GET", f"/api/runs/{run_id}/plan")
+
     def cancel_run(self, run_id: int) -> dict[str, Any]:
         return self._object("POST", f"/api/runs/{run_id}/cancel")
 

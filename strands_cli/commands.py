@@ -57,20 +57,34 @@ def plan(args: argparse.Namespace, ctx: Context) -> Exit:
     client = ctx.client()
     preview = _file_first(client, ctx, args, refuse_changes=not args.apply) if args.file else None
     run = _follow(client, ctx, client.start_run(args.project, args.stage, "plan"))
+    found = _plan_of(client, run) if run.get("status") == SUCCEEDED else {}
     if args.json:
-        ctx.out.print_json(
-            json.dumps({"project": args.project, "stage": args.stage, "file": preview, "run": run})
-        )
+        document = {"project": args.project, "stage": args.stage, "file": preview, "run": run,
+                    "plan": found}  # fmt: skip
+        ctx.out.print_json(json.dumps(document, default=str))
     else:
-        render.print_advice(ctx.out, run)
-        ctx.out.print(render.plan_line(run), highlight=False)
+        render.print_plan(ctx.out, found)
     _require_success(run)
-    refusals = render.blocking_advice(run)
+    refusals = render.blocking(found)
     if refusals:
         raise CliError(f"{len(refusals)} blocking finding(s): a deploy would be refused")
-    if args.detailed_exitcode and render.plan_has_changes(run):
+    if args.detailed_exitcode and render.plan_has_changes(found):
         return Exit.CHANGES
     return Exit.OK
+
+
+def _plan_of(client: ApiClient, run: dict[str, Any]) -> dict[str, Any]:
+    """The plan run's changes, summary, problems and advice: from its own page where the
+    server has one, else the summary and advice the run carries."""
+    try:
+        plan = client.run_plan(int(run["id"])).get("plan")
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        plan = None
+    if isinstance(plan, dict):
+        return plan
+    return {"summary": run.get("plan_summary") or {}, "advice": run.get("advice") or []}
 
 
 def deploy(args: argparse.Namespace, ctx: Context) -> Exit:

@@ -13,6 +13,8 @@ from strands_cli.outcome import CliError, Exit
 from strands_cli.progress import Display
 
 POLL_INTERVAL_S = 1.0
+ENDED = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+"""Any other status (QUEUED, RUNNING, whatever a newer server adds) is still going."""
 
 
 class RunFollower:
@@ -54,7 +56,7 @@ class RunFollower:
             page = self._client.events(run_id, after=self._after)
             for event in page.get("events", []):
                 heard = self._see(event) or heard
-            if page.get("done"):
+            if _is_done(page):
                 return
             if not streaming or not heard:
                 self._sleep(POLL_INTERVAL_S)
@@ -73,3 +75,10 @@ class RunFollower:
         except ApiError as error:
             return f"interrupted; cancelling run #{run_id} failed: {error.message}"
         return f"interrupted: asked the server to cancel run #{run_id}"
+
+
+def _is_done(page: dict[str, Any]) -> bool:
+    """The page's `done`; a server that leaves it out gives the run's status instead."""
+    if "done" in page:
+        return bool(page["done"])
+    return page.get("status") in ENDED

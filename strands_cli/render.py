@@ -25,11 +25,8 @@ def preview_table(preview: dict[str, Any]) -> Table:
         table.add_column(column)
     for change in preview.get("changes", []):
         mark, style = ACTION_MARKS.get(change.get("action", ""), ("?", ""))
-        fields = change.get("fields") or [[""]]
-        for index, row in enumerate(fields):
-            path = str(row[0]) if row else ""
-            old = short(row[1]) if len(row) > 2 else ""
-            new = short(row[2]) if len(row) > 2 else ""
+        fields = [_field_row(f) for f in change.get("fields") or []] or [("", "", "")]
+        for index, (path, old, new) in enumerate(fields):
             first = index == 0
             table.add_row(
                 Text(mark if first else "", style=style),
@@ -39,6 +36,15 @@ def preview_table(preview: dict[str, Any]) -> Table:
                 new,
             )
     return table
+
+
+def _field_row(field: Any) -> tuple[str, str, str]:
+    """A changed field as `[path, old, new]` or `{"path", "old", "new"}`."""
+    if isinstance(field, dict):
+        return str(field.get("path", "")), short(field.get("old")), short(field.get("new"))
+    if isinstance(field, list | tuple) and len(field) == 3:
+        return str(field[0]), short(field[1]), short(field[2])
+    return short(field), "", ""
 
 
 def print_preview(console: Console, preview: dict[str, Any], *, path: str) -> None:
@@ -79,13 +85,13 @@ def change_count(preview: dict[str, Any]) -> str:
 
 
 # --- runs ------------------------------------------------------------------------------------
-def plan_has_changes(run: dict[str, Any]) -> bool:
-    summary = run.get("plan_summary") or {}
+def plan_has_changes(plan: dict[str, Any]) -> bool:
+    summary = plan.get("summary") or {}
     return any(count for action, count in summary.items() if action != NO_CHANGE)
 
 
-def plan_line(run: dict[str, Any]) -> str:
-    summary = run.get("plan_summary") or {}
+def plan_line(plan: dict[str, Any]) -> str:
+    summary = plan.get("summary") or {}
     parts = [
         f"{count} {action.lower().replace('_', ' ')}"
         for action, count in sorted(summary.items())
@@ -94,18 +100,36 @@ def plan_line(run: dict[str, Any]) -> str:
     return "plan: " + (", ".join(parts) if parts else "no changes")
 
 
-def blocking_advice(run: dict[str, Any]) -> list[dict[str, Any]]:
-    return [a for a in run.get("advice") or [] if a.get("severity") == "blocking"]
+def findings(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plan's problems (each blocking) and its advice, blocking first."""
+    problems = [{**p, "severity": "blocking", "fix": ""} for p in plan.get("problems") or []]
+    return sorted(
+        problems + list(plan.get("advice") or []), key=lambda f: f.get("severity") != "blocking"
+    )
 
 
-def print_advice(console: Console, run: dict[str, Any]) -> None:
-    for advice in run.get("advice") or []:
-        severity = advice.get("severity", "warning")
+def blocking(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in findings(plan) if f.get("severity") == "blocking"]
+
+
+def print_plan(console: Console, plan: dict[str, Any]) -> None:
+    for change in plan.get("changes") or []:
+        if change.get("action") == NO_CHANGE:
+            continue
+        reason = f"  ({change['reason']})" if change.get("reason") else ""
+        console.print(f"  {change.get('action', ''):<9} {change.get('logical_id', '')}{reason}")
+        for prop in change.get("changes") or []:
+            replace = "  forces replacement" if prop.get("replacement_reason") else ""
+            old, new = short(prop.get("old")), short(prop.get("new"))
+            console.print(f"      {prop.get('name', '')}: {old} -> {new}{replace}")
+    for found in findings(plan):
+        severity = found.get("severity", "warning")
         style = "bold red" if severity == "blocking" else "yellow"
-        where = f"{advice.get('node', '')} {advice.get('field', '')}".strip()
-        console.print(Text(f"  {severity}: {where}: {advice.get('message', '')}", style=style))
-        if advice.get("fix"):
-            console.print(Text(f"      fix: {advice['fix']}"))
+        where = f"{found.get('node', '')} {found.get('field', '')}".strip()
+        console.print(Text(f"  {severity}: {where}: {found.get('message', '')}", style=style))
+        if found.get("fix"):
+            console.print(Text(f"      fix: {found['fix']}"))
+    console.print(plan_line(plan), highlight=False)
 
 
 def run_line(run: dict[str, Any]) -> str:
@@ -146,6 +170,6 @@ def history_table(runs: list[dict[str, Any]]) -> Table:
             str(run.get("kind", "")),
             str(run.get("status", "")),
             str(run.get("created_at", "")),
-            str(run.get("triggered_by_name", "")),
+            str(run.get("triggered_by_name") or run.get("triggered_by") or ""),
         )
     return table

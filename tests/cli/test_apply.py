@@ -79,6 +79,20 @@ def test_a_dry_run_shows_the_changes_and_applies_nothing(
     assert server.called("POST", APPLY) == []
 
 
+def test_changed_fields_given_as_objects_are_shown_alike(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    change = {"action": "change", "key": "agent:support",
+              "fields": [{"path": "timeout", "old": 30, "new": 60}]}  # fmt: skip
+    server.on("POST", PREVIEW, reply(200, {**CHANGED, "changes": [change]}))
+
+    result = run_cli(server, "apply", "-f", str(project_file(tmp_path)), "--dry-run",
+                     tmp_path=tmp_path)  # fmt: skip
+
+    row = next(line for line in result.out.splitlines() if "agent:support" in line)
+    assert "timeout" in row and "30" in row and "60" in row
+
+
 def test_a_file_that_already_matches_is_not_applied(server: FakeServer, tmp_path: Path) -> None:
     same = {**CHANGED, "unchanged": True, "changes": [], "kept": [], "notes": []}
     server.on("POST", PREVIEW, reply(200, same))

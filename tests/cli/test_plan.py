@@ -163,3 +163,32 @@ def test_help_documents_the_exit_codes(server: FakeServer, tmp_path: Path, capsy
     help_text = capsys.readouterr().out
     assert "2    plan --detailed-exitcode: the plan has changes" in help_text
     assert "130  interrupted" in help_text
+
+
+def test_the_plans_own_page_lists_each_change_and_problem(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    planning(server, {})
+    plan = {
+        "summary": {"CREATE": 1, "REPLACE": 1, "NO_CHANGE": 2},
+        "changes": [
+            {"action": "CREATE", "logical_id": "JobsQueue", "reason": "", "changes": []},
+            {"action": "REPLACE", "logical_id": "SupportFn", "reason": "runtime changed",
+             "changes": [{"name": "Runtime", "old": "python3.11", "new": "python3.12",
+                          "replacement_reason": "runtime"}]},
+            {"action": "NO_CHANGE", "logical_id": "FilesBucket", "changes": []},
+        ],
+        "problems": [{"node": "queue:jobs", "field": "visibility", "message": "too short"}],
+        "advice": [],
+    }  # fmt: skip
+    server.on("GET", "/api/runs/9/plan", reply(200, {"id": 9, "plan": plan}))
+
+    result = run_cli(server, "plan", "demo", "--detailed-exitcode", tmp_path=tmp_path)
+
+    assert result.code == 1  # a problem blocks the deploy
+    assert "CREATE    JobsQueue" in result.out
+    assert "REPLACE   SupportFn  (runtime changed)" in result.out
+    assert "Runtime: python3.11 -> python3.12  forces replacement" in result.out
+    assert "FilesBucket" not in result.out
+    assert "blocking: queue:jobs visibility: too short" in result.out
+    assert "plan: 1 create, 1 replace" in result.out

@@ -50,6 +50,16 @@ def test_history_lists_runs_with_who_started_them(server: FakeServer, tmp_path: 
     assert "FAILED" in row and "alice (token ci-deploy)" in row
 
 
+def test_history_names_the_starter_under_either_field(server: FakeServer, tmp_path: Path) -> None:
+    runs = [{"id": 3, "kind": "plan", "status": "SUCCEEDED", "created_at": "2026-05-01",
+             "triggered_by": "bob"}]  # fmt: skip
+    server.on("GET", "/api/projects/demo/runs", reply(200, {"runs": runs}))
+
+    result = run_cli(server, "history", "demo", tmp_path=tmp_path)
+
+    assert "bob" in next(line for line in result.out.splitlines() if "SUCCEEDED" in line)
+
+
 def test_export_prints_the_project_file(server: FakeServer, tmp_path: Path) -> None:
     server.on("GET", "/api/projects/demo/file",
               lambda request: httpx.Response(200, text=YAML))  # fmt: skip

@@ -95,6 +95,21 @@ def test_without_a_stream_the_events_are_polled(server: FakeServer, tmp_path: Pa
     assert result.sleeps  # it waited between pages
 
 
+def test_an_events_page_without_done_ends_with_the_run_status(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    deploying(server)
+    server.on("GET", EVENTS, reply(200, {"id": 7, "status": "RUNNING", "events": []}),
+              reply(200, {"id": 7, "status": "RUNNING", "events": [DEPLOY_EVENTS[3]]}),
+              reply(200, {"id": 7, "status": "SUCCEEDED", "events": [DEPLOY_EVENTS[4]]}))  # fmt: skip
+
+    result = run_cli(server, "deploy", "demo", "--wait", tmp_path=tmp_path)
+
+    assert result.code == 0, result.err
+    assert "agent:support succeeded" in result.err
+    assert len(server.called("GET", EVENTS)) == 3
+
+
 def test_a_dropped_stream_resumes_without_repeating_events(
     server: FakeServer, tmp_path: Path
 ) -> None:
