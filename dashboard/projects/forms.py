@@ -117,6 +117,7 @@ class AgentForm(AgentOwnFields, AgentGeneratedFields):  # type: ignore[valid-typ
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        cleaned.update(self.settings_values())  # an empty generated field holds its default
         if not self.errors:  # the schema's check of every agent setting the form holds
             names = schema.AgentSettings.model_fields.keys() & cleaned.keys()
             self.check_settings({name: cleaned[name] for name in names})

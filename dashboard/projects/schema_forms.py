@@ -169,10 +169,10 @@ def _make_field(spec: schema.FieldSpec) -> forms.Field:
         )
     if inner is str:
         return forms.CharField(
-            required=not blank_ok,
+            required=spec.required,  # empty: the default
             initial=default,
             max_length=spec.max_length,
-            empty_value=None if optional else "",
+            empty_value=None,
         )
     origin, args = get_origin(inner), get_args(inner)
     if origin is list and args and _literal_choices(args[0]):
@@ -279,6 +279,8 @@ def problem_message(model: type[BaseModel], path: str, message: str) -> str:
     number = message.startswith(("Input should be less", "Input should be greater"))
     if number and spec.low is not None and spec.high is not None:
         return f"must be from {spec.low:g} to {spec.high:g}"
+    if message == "Field required":
+        return "is required"
     if message.startswith("Input should be "):
         return "must be " + message.removeprefix("Input should be ")
     return message
@@ -292,7 +294,12 @@ def add_problems(form: forms.Form, error: schema.SettingsError) -> None:
         field = field_for_problem(path, form.fields)
         if field is not None and field in form.errors:
             continue  # the field's own check already said what is wrong
-        form.add_error(field, message if field else f"{path}: {message}")
+        if field is None:
+            message = f"{path}: {message}"
+        elif rest := path.split(".")[len(field.split(NESTED)) :]:  # inside a structured value
+            where = " ".join(f"item {int(p) + 1}" if p.isdigit() else p for p in rest)
+            message = f"{where}: {message}"
+        form.add_error(field, message)
 
 
 def checked(
