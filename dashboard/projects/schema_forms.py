@@ -145,7 +145,6 @@ def form_field(spec: schema.FieldSpec) -> forms.Field:
 def _make_field(spec: schema.FieldSpec) -> forms.Field:
     inner, optional = _strip(spec.annotation)
     default = spec.default
-    blank_ok = optional or default in ("", None) or (not spec.required and default == [])
     if inner is bool:
         return forms.BooleanField(required=False, initial=default)
     if inner in (int, float):
