@@ -40,6 +40,9 @@ RULES: dict[str, tuple[str, str]] = {
     "project_list": ("GET", "user"),
     "project_detail": ("GET", "viewer"),
     "project_delete": ("POST", "owner"),
+    "file_schema": ("GET", "public"),  # the format's schema: nothing of any project
+    "project_file": ("GET", "viewer"),
+    "project_import": ("GET", "user"),
     "agent_create": ("GET", "deployer"),
     "agent_edit": ("GET", "deployer"),
     "agent_delete": ("POST", "deployer"),
