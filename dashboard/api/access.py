@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 
 from dashboard.access import services as access_services
 from dashboard.access import tokens
@@ -45,13 +45,13 @@ def member_list(request: HttpRequest, name: str) -> list[dict[str, Any]]:
 
 
 @router.post("/projects/{name}/members", response={201: MemberOut})
-def member_invite(request: HttpRequest, name: str, payload: MemberIn) -> tuple[int, dict[str, Any]]:
+def member_invite(request: HttpRequest, name: str, payload: MemberIn) -> Status[dict[str, Any]]:
     project = project_for(request, name, min_role="owner")
     membership = access_services.member_invite(
         project=project, user=user_of(request), username=payload.username, role=payload.role
     )
     note_change(request, f"{payload.username} invited to {name} as {payload.role}")
-    return 201, member_out(membership)
+    return Status(201, member_out(membership))
 
 
 @router.patch("/projects/{name}/members/{username}", response=MemberOut)
@@ -65,12 +65,12 @@ def member_role(request: HttpRequest, name: str, username: str, payload: RoleIn)
 
 
 @router.delete("/projects/{name}/members/{username}", response={204: None})
-def member_remove(request: HttpRequest, name: str, username: str) -> tuple[int, None]:
+def member_remove(request: HttpRequest, name: str, username: str) -> Status[None]:
     """Owners remove anyone; a member removes themselves (leaves)."""
     project = project_for(request, name)
     access_services.member_remove(membership=_membership(project, username), user=user_of(request))
     note_change(request, f"{username} left or was removed from {name}")
-    return 204, None
+    return Status(204, None)
 
 
 # --- personal tokens -----------------------------------------------------------------------------
@@ -80,7 +80,7 @@ def token_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/tokens", response={201: NewTokenOut})
-def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
     """A personal token; the answer holds it this once."""
     made = tokens.token_create_personal(
         user=user_of(request),
@@ -89,7 +89,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str,
         role=payload.role,
     )
     note_change(request, f"personal token {made.token.name} made")
-    return 201, {**token_out(made.token), "token": made.secret}
+    return Status(201, {**token_out(made.token), "token": made.secret})
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut)
@@ -110,7 +110,7 @@ def deploy_token_list(request: HttpRequest, name: str) -> list[dict[str, Any]]:
 @router.post("/projects/{name}/tokens", response={201: NewTokenOut})
 def deploy_token_create(
     request: HttpRequest, name: str, payload: DeployTokenIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Owners: a token for this project alone, with its own role; the answer holds it once."""
     project = project_for(request, name, min_role="owner")
     made = tokens.token_create_deploy(
@@ -121,7 +121,7 @@ def deploy_token_create(
         expires_in_days=payload.expires_in_days,
     )
     note_change(request, f"deploy token {made.token.name} of {name} made")
-    return 201, {**token_out(made.token), "token": made.secret}
+    return Status(201, {**token_out(made.token), "token": made.secret})
 
 
 @router.delete("/projects/{name}/tokens/{token_id}", response=TokenOut)

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 
 from dashboard.api.core import note_change, project_for, user_of
 from dashboard.api.schemas import (
@@ -42,13 +42,13 @@ def agent_list(request: HttpRequest, name: str) -> list[dict[str, Any]]:
 
 
 @router.post("/projects/{name}/agents", response={201: dict[str, Any]})
-def agent_create(request: HttpRequest, name: str, payload: NodeData) -> tuple[int, dict[str, Any]]:
+def agent_create(request: HttpRequest, name: str, payload: NodeData) -> Status[dict[str, Any]]:
     project = project_for(request, name, min_role=EDIT)
     agent = project_services.agent_create(
         project=project, user=user_of(request), data=payload.data, version=payload.version
     )
     note_change(request, f"agent {project.name}/{agent.name} created")
-    return 201, _versioned(project, agent_out(agent))
+    return Status(201, _versioned(project, agent_out(agent)))
 
 
 @router.get("/projects/{name}/agents/{agent}")
@@ -70,12 +70,12 @@ def agent_update(request: HttpRequest, name: str, agent: str, payload: NodeData)
 @router.delete("/projects/{name}/agents/{agent}", response={204: None})
 def agent_delete(
     request: HttpRequest, name: str, agent: str, version: int | None = None
-) -> tuple[int, None]:
+) -> Status[None]:
     project = project_for(request, name, min_role=EDIT)
     instance = get_object_or_404(project.agents, name=agent)
     project_services.agent_delete(agent=instance, user=user_of(request), version=version)
     note_change(request, f"agent {project.name}/{agent} deleted")
-    return 204, None
+    return Status(204, None)
 
 
 # --- components --------------------------------------------------------------------------------
@@ -87,7 +87,7 @@ def component_list(request: HttpRequest, name: str) -> list[dict[str, Any]]:
 @router.post("/projects/{name}/components", response={201: dict[str, Any]})
 def component_create(
     request: HttpRequest, name: str, payload: ComponentIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     project = project_for(request, name, min_role=EDIT)
     component = project_services.component_create(
         project=project,
@@ -100,7 +100,7 @@ def component_create(
         version=payload.version,
     )
     note_change(request, f"{component.key} of {project.name} created")
-    return 201, _versioned(project, component_out(component))
+    return Status(201, _versioned(project, component_out(component)))
 
 
 @router.get("/projects/{name}/components/{kind}/{component}")
@@ -130,12 +130,12 @@ def component_update(
 @router.delete("/projects/{name}/components/{kind}/{component}", response={204: None})
 def component_delete(
     request: HttpRequest, name: str, kind: str, component: str, version: int | None = None
-) -> tuple[int, None]:
+) -> Status[None]:
     project = project_for(request, name, min_role=EDIT)
     instance = get_object_or_404(project.components, kind=kind, name=component)
     project_services.component_delete(component=instance, user=user_of(request), version=version)
     note_change(request, f"{kind}:{component} of {project.name} deleted")
-    return 204, None
+    return Status(204, None)
 
 
 # --- links -------------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def link_list(request: HttpRequest, name: str) -> list[dict[str, Any]]:
 
 
 @router.post("/projects/{name}/links", response={201: dict[str, Any]})
-def link_create(request: HttpRequest, name: str, payload: LinkIn) -> tuple[int, dict[str, Any]]:
+def link_create(request: HttpRequest, name: str, payload: LinkIn) -> Status[dict[str, Any]]:
     project = project_for(request, name, min_role=EDIT)
     link = project_services.link_create(
         project=project,
@@ -156,15 +156,15 @@ def link_create(request: HttpRequest, name: str, payload: LinkIn) -> tuple[int, 
         version=payload.version,
     )
     note_change(request, f"link {link.source} -> {link.target} of {project.name} created")
-    return 201, _versioned(project, link_out(link))
+    return Status(201, _versioned(project, link_out(link)))
 
 
 @router.delete("/projects/{name}/links/{link_id}", response={204: None})
 def link_delete(
     request: HttpRequest, name: str, link_id: int, version: int | None = None
-) -> tuple[int, None]:
+) -> Status[None]:
     project = project_for(request, name, min_role=EDIT)
     link = get_object_or_404(project.links, pk=link_id)
     project_services.link_delete(link=link, user=user_of(request), version=version)
     note_change(request, f"link {link.source} -> {link.target} of {project.name} deleted")
-    return 204, None
+    return Status(204, None)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from dashboard.access import services as access_services
 from dashboard.access.roles import DeployTokenUser, acting_token
@@ -38,7 +38,7 @@ def project_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/projects", response={201: ProjectOut})
-def project_create(request: HttpRequest, payload: ProjectIn) -> tuple[int, dict[str, Any]]:
+def project_create(request: HttpRequest, payload: ProjectIn) -> Status[dict[str, Any]]:
     user = user_of(request)
     token = acting_token(user)
     if isinstance(user, DeployTokenUser) or (token is not None and token.role == "viewer"):
@@ -47,7 +47,7 @@ def project_create(request: HttpRequest, payload: ProjectIn) -> tuple[int, dict[
         name=payload.name, description=payload.description, user=user
     )
     note_change(request, f"project {project.name} created")
-    return 201, project_out(project)
+    return Status(201, project_out(project))
 
 
 @router.get("/projects/{name}", response=ProjectOut)
@@ -56,11 +56,11 @@ def project_detail(request: HttpRequest, name: str) -> dict[str, Any]:
 
 
 @router.delete("/projects/{name}", response={204: None})
-def project_delete(request: HttpRequest, name: str) -> tuple[int, None]:
+def project_delete(request: HttpRequest, name: str) -> Status[None]:
     project = project_for(request, name, min_role="owner")
     project_services.project_delete(project=project, user=user_of(request))
     note_change(request, f"project {name} deleted")
-    return 204, None
+    return Status(204, None)
 
 
 # --- stages ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from dashboard.access import services as access_services
 from dashboard.api.core import note_change, project_for, run_for, stage_of, user_of
@@ -31,29 +31,29 @@ def _start(request: HttpRequest, name: str, stage: str, kind: str, role: str) ->
 
 
 @router.post("/projects/{name}/stages/{stage}/plan", response={202: RunOut})
-def stage_plan(request: HttpRequest, name: str, stage: str) -> tuple[int, dict[str, Any]]:
-    return 202, _start(request, name, stage, Deployment.Kind.PLAN, "deployer")
+def stage_plan(request: HttpRequest, name: str, stage: str) -> Status[dict[str, Any]]:
+    return Status(202, _start(request, name, stage, Deployment.Kind.PLAN, "deployer"))
 
 
 @router.post("/projects/{name}/stages/{stage}/deploy", response={202: RunOut})
-def stage_deploy(request: HttpRequest, name: str, stage: str) -> tuple[int, dict[str, Any]]:
+def stage_deploy(request: HttpRequest, name: str, stage: str) -> Status[dict[str, Any]]:
     """Deploy what the project is now (a protected stage needs an approved plan instead)."""
-    return 202, _start(request, name, stage, Deployment.Kind.DEPLOY, "deployer")
+    return Status(202, _start(request, name, stage, Deployment.Kind.DEPLOY, "deployer"))
 
 
 @router.post("/projects/{name}/stages/{stage}/destroy", response={202: RunOut})
-def stage_destroy(request: HttpRequest, name: str, stage: str) -> tuple[int, dict[str, Any]]:
+def stage_destroy(request: HttpRequest, name: str, stage: str) -> Status[dict[str, Any]]:
     """Owners: delete everything the stage holds in AWS."""
-    return 202, _start(request, name, stage, Deployment.Kind.DESTROY, "owner")
+    return Status(202, _start(request, name, stage, Deployment.Kind.DESTROY, "owner"))
 
 
 @router.post("/projects/{name}/stages/{stage}/refresh", response={202: RunOut})
-def stage_refresh(request: HttpRequest, name: str, stage: str) -> tuple[int, dict[str, Any]]:
+def stage_refresh(request: HttpRequest, name: str, stage: str) -> Status[dict[str, Any]]:
     """Read AWS and record what drifted and which resources are orphans."""
     stage_obj = stage_of(project_for(request, name, min_role="deployer"), stage)
     run = drift_services.drift_refresh_start(stage=stage_obj, user=user_of(request))
     note_change(request, f"refresh #{run.pk} of {name}/{stage} started")
-    return 202, run_out(run)
+    return Status(202, run_out(run))
 
 
 # --- one run -------------------------------------------------------------------------------------
@@ -92,30 +92,30 @@ def run_cancel(request: HttpRequest, run_id: int) -> dict[str, Any]:
 
 
 @router.post("/runs/{run_id}/approve", response={202: RunOut})
-def run_approve(request: HttpRequest, run_id: int) -> tuple[int, dict[str, Any]]:
+def run_approve(request: HttpRequest, run_id: int) -> Status[dict[str, Any]]:
     """An owner other than the one who asked approves a plan of a protected stage: it deploys."""
     run = access_services.deployment_approve(plan=run_for(request, run_id), user=user_of(request))
     note_change(request, f"plan #{run_id} approved: deploy #{run.pk} started")
-    return 202, run_out(run)
+    return Status(202, run_out(run))
 
 
 @router.post("/runs/{run_id}/deploy", response={202: RunOut})
-def run_deploy_plan(request: HttpRequest, run_id: int) -> tuple[int, dict[str, Any]]:
+def run_deploy_plan(request: HttpRequest, run_id: int) -> Status[dict[str, Any]]:
     """Deploy exactly this reviewed plan (refused if the project or its state moved since)."""
     plan = run_for(request, run_id)
     run = history_services.deployment_deploy_plan(plan=plan, user=user_of(request))
     note_change(request, f"deploy #{run.pk} of plan #{run_id} started")
-    return 202, run_out(run)
+    return Status(202, run_out(run))
 
 
 @router.post("/runs/{run_id}/redeploy", response={202: RunOut})
-def run_redeploy(request: HttpRequest, run_id: int) -> tuple[int, dict[str, Any]]:
+def run_redeploy(request: HttpRequest, run_id: int) -> Status[dict[str, Any]]:
     """Plan this past run's version again: deploy that plan to restore it."""
     run = history_services.deployment_redeploy(
         source=run_for(request, run_id), user=user_of(request)
     )
     note_change(request, f"plan #{run.pk} of the version of #{run_id} started")
-    return 202, run_out(run)
+    return Status(202, run_out(run))
 
 
 class HistoryQuery(Schema):
@@ -192,7 +192,7 @@ def drift_accept(
 @router.post("/projects/{name}/stages/{stage}/orphans/delete", response={202: RunOut})
 def orphan_delete(
     request: HttpRequest, name: str, stage: str, payload: OrphansIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Owners: a sweep run deleting these orphans (or `all` that can be)."""
     stage_obj = stage_of(project_for(request, name, min_role="owner"), stage)
     arns = (
@@ -200,4 +200,4 @@ def orphan_delete(
     )
     run = drift_services.orphans_sweep(stage=stage_obj, arns=arns, user=user_of(request))
     note_change(request, f"sweep #{run.pk} of {name}/{stage} started")
-    return 202, run_out(run)
+    return Status(202, run_out(run))

@@ -18,7 +18,7 @@ from dashboard.errors import ServiceError
 from dashboard.projects import services as project_services
 from dashboard.projects.models import Project
 from dashboard.runs.models import Deployment
-from tests.dashboard.api_fixtures import (
+from tests.dashboard.api_fixtures import (  # noqa: F401 (fixtures)
     ApiClient,
     api_fixture,
     deploy_token,
@@ -30,8 +30,6 @@ from tests.dashboard.api_fixtures import (
 )
 
 pytestmark = pytest.mark.django_db
-__all__ = ["api_fixture", "owner_fixture", "project_fixture", "stranger_api_fixture",
-           "viewer_api_fixture"]  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
