@@ -9,22 +9,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
+from dashboard.access.roles import ROLE_RANK, role_for
 from dashboard.api.core import note_change, project_for, user_of
 from dashboard.api.schemas import (
     ComponentIn,
     ComponentPatch,
     LinkIn,
+    MovesIn,
     NodeData,
     agent_out,
     component_out,
     link_out,
 )
+from dashboard.canvas import selectors as canvas_selectors
+from dashboard.canvas import services as canvas_services
+from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
-from dashboard.projects.models import Project
+from dashboard.projects.models import Project, Stage
 
 router = Router(tags=["blueprint"])
 EDIT = "deployer"
@@ -168,3 +173,58 @@ def link_delete(
     project_services.link_delete(link=link, user=user_of(request), version=version)
     note_change(request, f"link {link.source} -> {link.target} of {project.name} deleted")
     return Status(204, None)
+
+
+# --- the canvas ----------------------------------------------------------------------------------
+def _stage_for(project: Project, name: str | None) -> Stage:
+    stage = canvas_selectors.stage_for(project, name)
+    if stage is None:
+        raise Http404("this project has no stage")
+    return stage
+
+
+@router.get("/projects/{name}/canvas")
+def canvas_state(request: HttpRequest, name: str, stage: str | None = None) -> dict[str, Any]:
+    """The canvas as the dashboard draws it: nodes, links, problems, the stage's last run."""
+    project = project_for(request, name)
+    role = role_for(project=project, user=user_of(request)) or "viewer"
+    return canvas_selectors.canvas_state(
+        project=project,
+        stage=_stage_for(project, stage),
+        role=role,
+        can_edit=ROLE_RANK[role] >= ROLE_RANK[EDIT],
+    )
+
+
+@router.post("/projects/{name}/canvas/move")
+def nodes_move(request: HttpRequest, name: str, payload: MovesIn) -> dict[str, Any]:
+    """Place several nodes at once (one version check for all)."""
+    project = project_for(request, name, min_role=EDIT)
+    moves = [move.dict() for move in payload.moves]
+    canvas_services.nodes_move(
+        project=project, user=user_of(request), moves=moves, version=payload.version
+    )
+    note_change(request, f"{len(moves)} node(s) of {project.name} moved")
+    return _versioned(project, {})
+
+
+@router.get("/projects/{name}/nodes/{key}/explain")
+def node_explain(
+    request: HttpRequest, name: str, key: str, stage: str | None = None
+) -> dict[str, Any]:
+    """What a node becomes in AWS on a stage: its resources, policies and settings."""
+    project = project_for(request, name)
+    node = project_selectors.node_by_key(project=project, key=key)
+    if node is None:
+        raise Http404(f"{project.name} has no node {key!r}")
+    return canvas_selectors.node_explain(stage=_stage_for(project, stage), node=node)
+
+
+@router.get("/projects/{name}/links/{link_id}/explain")
+def link_explain(
+    request: HttpRequest, name: str, link_id: int, stage: str | None = None
+) -> dict[str, Any]:
+    """What a link grants and wires on a stage."""
+    project = project_for(request, name)
+    link = get_object_or_404(project.links, pk=link_id)
+    return canvas_selectors.link_explain(stage=_stage_for(project, stage), link=link)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from dashboard.access import credentials
 from dashboard.access import services as access_services
-from dashboard.access.roles import DeployTokenUser, acting_token
+from dashboard.access.roles import DeployTokenUser, acting_name, acting_token
 from dashboard.api.core import note_change, project_for, stage_of, user_of
 from dashboard.api.schemas import (
     ProjectIn,
@@ -114,3 +116,11 @@ def stage_status(request: HttpRequest, name: str, stage: str) -> dict[str, Any]:
         "drifted": len(drift_services.stage_drift(stage=stage_obj)),
         "endpoints": endpoints,
     }
+
+
+@router.post("/projects/{name}/stages/{stage}/check-access")
+def stage_check_access(request: HttpRequest, name: str, stage: str) -> dict[str, Any]:
+    """Owners: whom deploys of this stage would act as in AWS (STS GetCallerIdentity)."""
+    stage_obj = stage_of(project_for(request, name, min_role="owner"), stage)
+    identity = credentials.check_access(stage_obj, who=acting_name(user_of(request)))
+    return dataclasses.asdict(identity)

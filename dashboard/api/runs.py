@@ -8,12 +8,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from dashboard.access import services as access_services
 from dashboard.api.core import note_change, project_for, run_for, stage_of, user_of
 from dashboard.api.schemas import DriftAcceptIn, OrphansIn, RunOut, run_out
 from dashboard.history import drift as drift_services
+from dashboard.history import selectors as history_selectors
 from dashboard.history import services as history_services
 from dashboard.runs import selectors as run_selectors
 from dashboard.runs import services as run_services
@@ -201,3 +202,31 @@ def orphan_delete(
     run = drift_services.orphans_sweep(stage=stage_obj, arns=arns, user=user_of(request))
     note_change(request, f"sweep #{run.pk} of {name}/{stage} started")
     return Status(202, run_out(run))
+
+
+class AllRunsQuery(Schema):
+    project: str | None = None
+    stage: str | None = None
+    status: str | None = None
+    kind: str | None = None
+    user: str | None = Field(None, description="As the record names them, e.g. alice.")
+    since: str | None = Field(None, description="YYYY-MM-DD")
+    until: str | None = Field(None, description="YYYY-MM-DD")
+    older_than: str | None = Field(None, description="The `older` cursor of the page before.")
+    size: int = 25
+
+
+@router.get("/runs")
+def run_history(request: HttpRequest, query: Query[AllRunsQuery]) -> dict[str, Any]:
+    """Every run the token may see, across projects, newest first, in cursor pages."""
+    user = user_of(request)
+    project = project_for(request, query.project) if query.project else None
+    raw = query.dict(exclude={"project", "older_than", "size"})
+    page = history_selectors.history_page(
+        user=user,
+        project=project,
+        filters=history_selectors.clean_filters(raw),
+        older_than=query.older_than,
+        size=max(1, min(MAX_PAGE, query.size)),
+    )
+    return {"runs": [run_out(run) for run in page.runs], "older": page.older}

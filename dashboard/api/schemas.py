@@ -49,6 +49,17 @@ class LinkIn(Schema):
     version: int | None = None
 
 
+class Move(Schema):
+    key: str = Field(..., description='A node key, e.g. "agent:support".')
+    x: int
+    y: int
+
+
+class MovesIn(Schema):
+    moves: list[Move] = Field(..., min_length=1, max_length=1000)
+    version: int | None = None
+
+
 class StagePatch(Schema):
     region: str | None = None
     target: str | None = None
