@@ -31,6 +31,7 @@ from provisioning.graph.agent_needs import model_problems
 from provisioning.graph.builder import ResourceGraph, nodes_by_resource
 from provisioning.graph.builder import build as build_graph
 from provisioning.graph.builder import explain as explain_link
+from provisioning.graph.custom_permissions import confirmed_wildcards
 from provisioning.graph.secret_params import policy_problems
 from provisioning.model.blueprint import Blueprint
 from provisioning.model.spec import properties_hash, to_jsonable
@@ -107,7 +108,9 @@ def _graph(blueprint: Blueprint) -> Optimized:
     optimized = optimize(build_graph(blueprint), blueprint)
     # Checked again after the rewrites: whatever merged the policies, no `*` action deploys.
     graph = optimized.graph
-    graph.problems.extend(p for p in policy_problems(graph.specs) if p not in graph.problems)
+    confirmed = confirmed_wildcards(blueprint.agents)
+    late = policy_problems(graph.specs, confirmed)
+    graph.problems.extend(p for p in late if p not in graph.problems)
     return optimized
 
 

@@ -118,10 +118,10 @@ def agent_needs(
 ) -> AgentNeeds:
     """`session_bucket` is the logical id of the bucket that stores its conversations."""
     needs = AgentNeeds(problems=agent_problems(agent))
-    if agent.model_provider == "bedrock":
-        region = agent.model_region or arn.region
+    region = agent.model_region or arn.region
+    for model_id in bedrock_models(agent):
         needs.statements += bedrock_statements(
-            agent.model_id, region=region, account=arn.account, partition=arn.partition
+            model_id, region=region, account=arn.account, partition=arn.partition
         )
     for name in agent.tools:
         tool = catalogue.CATALOGUE.get(name)
@@ -135,6 +135,23 @@ def agent_needs(
         needs.environment[SESSION_PREFIX_ENV] = prefix
     needs.requirements = layer_requirements(agent, dependencies=dependencies)
     return needs
+
+
+def bedrock_models(agent: Agent) -> list[str]:
+    """The Bedrock models the role may invoke: the agent's own (when Bedrock is its provider)
+    and each additional model that passes the model check (a refused one is a problem)."""
+    main = [agent.model_id] if agent.model_provider == "bedrock" and agent.model_id else []
+    extra = [m for m in agent.extra_models if not extra_model_problems(m)]
+    return list(dict.fromkeys(main + extra))
+
+
+def extra_model_problems(model_id: object) -> list[Problem]:
+    """The main model's check, for one of `extra_models` (always Bedrock: the SDK reaches
+    them through the role, whatever the agent's own provider)."""
+    if not model_id:
+        return [("extra_models", "an additional model id is empty")]
+    found = model_problems(provider="bedrock", model_id=model_id, model_region="")
+    return [("extra_models", message) for _field, message in found]
 
 
 def layer_requirements(agent: Agent, *, dependencies: str = "layer") -> list[str]:
@@ -215,6 +232,7 @@ def agent_problems(agent: Agent) -> list[Problem]:
     problems = model_problems(
         provider=agent.model_provider, model_id=agent.model_id, model_region=agent.model_region
     )
+    problems += [p for model_id in agent.extra_models for p in extra_model_problems(model_id)]
     if agent.model_provider not in PROVIDERS:
         problems.append(("model_provider", f"must be one of: {', '.join(PROVIDERS)}"))
     else:

@@ -15,8 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioning.graph import agent_needs as A
-from provisioning.graph import network, secret_params
-from provisioning.graph.components import component_specs, validate_component
+from provisioning.graph import (
+    checked_settings,
+    custom_permissions,
+    network,
+    secret_params,
+    variables,
+)
+from provisioning.graph.components import component_specs
 from provisioning.graph.wiring import WIRING, LinkEffect
 from provisioning.model import links as L
 from provisioning.model.blueprint import Agent, Blueprint, Link
@@ -38,6 +44,12 @@ PARTITION = Ref(AWS, "partition")
 SAMPLE_ACCOUNT = "123456789012"
 """Stands in for the account id where a value's length is estimated before deploy."""
 Problem = tuple[str, str, str]
+
+
+def function_arn(function_name: str) -> Join:
+    """A function's ARN from its name, for policies: a role cannot wait for (`Ref`) the
+    function that runs as it."""
+    return Join(("arn:", PARTITION, ":lambda:", REGION, ":", ACCOUNT, f":function:{function_name}"))
 
 
 @dataclass
@@ -83,15 +95,17 @@ class _AgentParts:
 
 class _Builder:
     def __init__(self, blueprint: Blueprint) -> None:
-        self.bp = blueprint
         self.specs: dict[str, ResourceSpec] = {}
-        self.problems: list[Problem] = []
+        self.bp, problems = checked_settings.checked(blueprint)
+        self.problems: list[Problem] = problems
         self.effects: dict[str, LinkEffect] = {}
-        self.agents = {a.key: _AgentParts(a) for a in blueprint.agents}
-        self.components = {c.key: c for c in blueprint.components}
+        self.agents = {a.key: _AgentParts(a) for a in self.bp.agents}
+        self.components = {c.key: c for c in self.bp.components}
         self.queue_topics: dict[str, list[Ref]] = {}
         self.session_buckets: dict[str, str] = {}
         """agent key -> logical id of the bucket holding its conversations."""
+        self.routes: dict[tuple[str, str], str] = {}
+        self.variables = variables.Variables()
 
     def name(self, *parts: str, kind: str, lowercase: bool = False) -> str:
         return physical_name(self.bp.project, self.bp.stage, *parts, kind=kind, lowercase=lowercase)
@@ -103,7 +117,6 @@ class _Builder:
         self._check_names()
         self._network()
         for component in self.bp.components:
-            self.problems.extend((component.key, f, m) for f, m in validate_component(component))
             for spec in component_specs(component, self.name):
                 self.add(spec)
         for link in self.bp.links:
@@ -111,7 +124,9 @@ class _Builder:
         for parts in self.agents.values():
             self._agent(parts)
         self._check_triggers()
-        self.problems.extend(secret_params.policy_problems(self.specs))
+        self.problems.extend(self.variables.problems())
+        confirmed = custom_permissions.confirmed_wildcards(self.bp.agents)
+        self.problems.extend(secret_params.policy_problems(self.specs, confirmed))
         return ResourceGraph(self.specs, self.problems, self.effects)
 
     @property
@@ -154,11 +169,16 @@ class _Builder:
         parts.environment.update(secret_env)
         needs = self._needs(agent)
         parts.environment.update(needs.environment)
+        self.variables.agent_own(agent)
+        for name, value in needs.environment.items():
+            self.variables.set(agent.key, name, variables.SESSIONS, value)
         statements = (
             needs.statements
             + log_statements(log_group, region=REGION, account=ACCOUNT, partition=PARTITION)
             + parts.statements
             + secret_statements
+            + self._custom_statements(agent)
+            + self._on_failure(agent, base)
         )
         self.add(
             ResourceSpec(
@@ -170,7 +190,7 @@ class _Builder:
                     "assume_role_policy": trust_policy("lambda.amazonaws.com"),
                     "inline_policies": {"agent": self._policy(statements)},
                     "managed_policy_arns": [],
-                    "permissions_boundary": self.bp.settings.get("permissions_boundary"),
+                    "permissions_boundary": self.bp.settings["permissions_boundary"] or None,
                 },
                 node=agent.key,
             )
@@ -187,6 +207,38 @@ class _Builder:
             )
         )
         self.add(self._function(agent, base, function_name, parts.environment, needs))
+
+    def function_arn(self, agent_name: str) -> Join:
+        return function_arn(self.name(agent_name, kind="lambda"))
+
+    def _custom_statements(self, agent: Agent) -> list[dict[str, Any]]:
+        granted = custom_permissions.extra_statements(
+            agent, nodes=self.agents.keys() | self.components.keys(), function_arn=self.function_arn
+        )
+        self.problems.extend((agent.key, f, m) for f, m in granted.problems)
+        return granted.statements
+
+    def _on_failure(self, agent: Agent, base: str) -> list[dict[str, Any]]:
+        """The role's grant on the destination, and the function's asynchronous invocation
+        config that sends failed events there."""
+        grant, problems = custom_permissions.on_failure_destination(agent, self.components)
+        self.problems.extend((agent.key, f, m) for f, m in problems)
+        if grant is None:
+            return []
+        self.add(
+            ResourceSpec(
+                f"{base}/on-failure",
+                "lambda:event-invoke-config",
+                {
+                    "function_name": Ref(f"{base}/function", "name"),
+                    "on_failure_arn": custom_permissions.component_arn(agent.on_failure),
+                },
+                node=agent.key,
+                # Lambda checks that the role may deliver to the destination.
+                depends_on=(f"{base}/role",),
+            )
+        )
+        return [grant]
 
     def _needs(self, agent: Agent) -> A.AgentNeeds:
         bucket = self.session_buckets.get(agent.key)
@@ -332,9 +384,13 @@ class _Builder:
         self.agents[agent_key].statements.append(stmt)
         effect.statements.append(stmt)
 
-    def env(self, agent_key: str, effect: LinkEffect, name: str, value: Any) -> None:
+    def env(self, link: Link, agent_key: str, effect: LinkEffect, name: str, value: Any) -> None:
         self.agents[agent_key].environment[name] = value
         effect.environment[name] = value
+        self.variables.set(agent_key, name, variables.link_source(agent_key, link), value)
+
+    def problem(self, link: Link, field: str, message: str) -> None:
+        self.problems.append((link.key, field, message))
 
     def add_for_link(self, effect: LinkEffect, spec: ResourceSpec) -> None:
         self.add(spec)
@@ -378,6 +434,7 @@ def explain(graph: ResourceGraph, link_key: str) -> dict[str, Any]:
         ],
         "statements": to_jsonable(effect.statements),
         "environment": to_jsonable(effect.environment),
+        "variables": sorted(effect.environment),
     }
 
 

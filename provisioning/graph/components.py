@@ -1,7 +1,8 @@
 """Components (bucket, table, queue, topic, HTTP API) -> the AWS resources they are.
 
-Each kind has a spec builder and a validator; settings the user did not give
-take secure, inexpensive defaults.
+Each kind has a spec builder. Builders read settings the schema has cleaned
+(provisioning/graph/checked_settings.py), so every default is the schema's; the rules
+that tie one setting to another are checked here.
 """
 
 from __future__ import annotations
@@ -23,40 +24,62 @@ class Namer(Protocol):
 
 def _bucket(c: Component, name: Namer) -> list[ResourceSpec]:
     s = c.settings
-    kms = s.get("kms_key_id") or None
+    kms = s["kms_key_id"]
     return [
         ResourceSpec(
             f"bucket/{c.name}",
             "s3:bucket",
             {
                 "name": global_name(name(c.name, kind="s3", lowercase=True)),
-                "versioning": bool(s.get("versioning", False)),
+                "versioning": s["versioning"],
                 "encryption": {"algorithm": "aws:kms" if kms else "AES256", "kms_key_id": kms},
                 "block_public_access": True,
+                "tls_only": s["tls_only"],
             },
             node=c.key,
         )
     ]
 
 
+def _key(name: str, key_type: str) -> dict[str, str] | None:
+    return {"name": name, "type": key_type} if name else None
+
+
+def _index(index: Mapping[str, Any], *, local: bool = False) -> dict[str, Any]:
+    """A schema `SecondaryIndex` in the shape the DynamoDB provisioner takes (a local index
+    has the table's partition key, so it names only its sort key)."""
+    shape = {
+        "name": index["name"],
+        "partition_key": _key(index["partition_key"], index["partition_key_type"]),
+        "sort_key": _key(index["sort_key"], index["sort_key_type"]),
+        "projection": index["projection"],
+    }
+    if local:
+        del shape["partition_key"]
+    return shape
+
+
 def _table(c: Component, name: Namer) -> list[ResourceSpec]:
     s = c.settings
-    provisioned = s.get("billing_mode") == "PROVISIONED"
-    sort_key = s.get("sort_key") or None
+    provisioned = s["billing_mode"] == "PROVISIONED"
     return [
         ResourceSpec(
             f"table/{c.name}",
             "dynamodb:table",
             {
                 "name": name(c.name, kind="dynamodb"),
-                "billing_mode": "PROVISIONED" if provisioned else "PAY_PER_REQUEST",
-                "read_capacity": int(s.get("read_capacity", 5)) if provisioned else None,
-                "write_capacity": int(s.get("write_capacity", 5)) if provisioned else None,
-                "partition_key": {"name": s.get("partition_key") or "pk", "type": "S"},
-                "sort_key": {"name": sort_key, "type": "S"} if sort_key else None,
-                "stream_view_type": s.get("stream_view_type") or None,
-                "global_secondary_indexes": list(s.get("global_secondary_indexes", [])),
-                "point_in_time_recovery": bool(s.get("point_in_time_recovery", False)),
+                "billing_mode": s["billing_mode"],
+                "read_capacity": s["read_capacity"] if provisioned else None,
+                "write_capacity": s["write_capacity"] if provisioned else None,
+                "partition_key": _key(s["partition_key"], s["partition_key_type"]),
+                "sort_key": _key(s["sort_key"], s["sort_key_type"]),
+                "stream_view_type": s["stream_view_type"],
+                "global_secondary_indexes": [_index(i) for i in s["global_secondary_indexes"]],
+                "local_secondary_indexes": [
+                    _index(i, local=True) for i in s["local_secondary_indexes"]
+                ],
+                "point_in_time_recovery": s["point_in_time_recovery"],
+                "ttl_attribute": s["ttl_attribute"],
             },
             node=c.key,
         )
@@ -65,33 +88,42 @@ def _table(c: Component, name: Namer) -> list[ResourceSpec]:
 
 def _queue_props(name: str, s: Mapping[str, Any], fifo: bool) -> dict[str, Any]:
     return {
-        "name": f"{name}.fifo" if fifo else name,
+        "name": name,
         "fifo": fifo,
-        "content_based_deduplication": bool(s.get("content_based_deduplication", False)) and fifo,
-        "visibility_timeout_s": int(s.get("visibility_timeout_s", 30)),
-        "message_retention_s": int(s.get("message_retention_s", 345600)),
-        "receive_wait_time_s": int(s.get("receive_wait_time_s", 20)),
-        "delay_s": int(s.get("delay_s", 0)),
+        "content_based_deduplication": s["content_based_deduplication"] and fifo,
+        "visibility_timeout_s": s["visibility_timeout_s"],
+        "message_retention_s": s["message_retention_s"],
+        "receive_wait_time_s": s["receive_wait_time_s"],
+        "delay_s": s["delay_s"],
         "dead_letter": None,
-        "kms_master_key_id": s.get("kms_master_key_id") or None,
+        "kms_master_key_id": s["kms_master_key_id"],
     }
+
+
+# A dead-letter queue keeps failures the longest SQS allows; nothing else of its queue's.
+_DEAD_LETTER = {
+    "content_based_deduplication": False,
+    "visibility_timeout_s": 30,
+    "message_retention_s": bounds.COMPONENT["queue"]["message_retention_s"].high,
+    "receive_wait_time_s": 20,
+    "delay_s": 0,
+    "kms_master_key_id": None,
+}
 
 
 def _queue(c: Component, name: Namer) -> list[ResourceSpec]:
     s = c.settings
-    fifo = bool(s.get("fifo", False))
+    fifo = s["fifo"]
     kind = "sqs_fifo" if fifo else "sqs"
     main = _queue_props(name(c.name, kind=kind), s, fifo)
     specs = []
-    if s.get("dead_letter"):
+    if s["dead_letter"]:
         dlq_id = f"queue/{c.name}/dlq"
-        dlq = _queue_props(name(c.name, "dlq", kind=kind), {}, fifo)
-        # Keep failures the longest SQS allows.
-        dlq["message_retention_s"] = bounds.COMPONENT["queue"]["message_retention_s"].high
+        dlq = _queue_props(name(c.name, "dlq", kind=kind), _DEAD_LETTER, fifo)
         specs.append(ResourceSpec(dlq_id, "sqs:queue", dlq, node=c.key))
         main["dead_letter"] = {
             "target_arn": Ref(dlq_id, "arn"),
-            "max_receive_count": int(s.get("max_receive_count", 5)),
+            "max_receive_count": s["max_receive_count"],
         }
     specs.insert(0, ResourceSpec(f"queue/{c.name}", "sqs:queue", main, node=c.key))
     return specs
@@ -99,19 +131,18 @@ def _queue(c: Component, name: Namer) -> list[ResourceSpec]:
 
 def _topic(c: Component, name: Namer) -> list[ResourceSpec]:
     s = c.settings
-    fifo = bool(s.get("fifo", False))
+    fifo = s["fifo"]
     base = name(c.name, kind="sns_fifo" if fifo else "sns")
     return [
         ResourceSpec(
             f"topic/{c.name}",
             "sns:topic",
             {
-                "name": f"{base}.fifo" if fifo else base,
+                "name": base,
                 "fifo": fifo,
-                "content_based_deduplication": bool(s.get("content_based_deduplication", False))
-                and fifo,
-                "kms_master_key_id": s.get("kms_master_key_id") or None,
-                "display_name": str(s.get("display_name", ""))[:100],
+                "content_based_deduplication": s["content_based_deduplication"] and fifo,
+                "kms_master_key_id": s["kms_master_key_id"],
+                "display_name": s["display_name"],
             },
             node=c.key,
         )
@@ -119,15 +150,15 @@ def _topic(c: Component, name: Namer) -> list[ResourceSpec]:
 
 
 def _http_api(c: Component, name: Namer) -> list[ResourceSpec]:
-    origins = list(c.settings.get("cors_origins", []))
+    s = c.settings
     cors = (
         {
-            "allow_origins": origins,
-            "allow_methods": ["GET", "OPTIONS", "POST"],
+            "allow_origins": list(s["cors_origins"]),
+            "allow_methods": list(s["cors_methods"]),
             "allow_headers": ["authorization", "content-type"],
             "max_age": 300,
         }
-        if origins
+        if s["cors_origins"]
         else None
     )
     api = f"http_api/{c.name}/api"
@@ -160,25 +191,70 @@ def component_specs(component: Component, name: Namer) -> list[ResourceSpec]:
     return _BUILDERS[component.kind](component, name)
 
 
-def _int_between(s: Mapping[str, Any], field: str, bound: bounds.Bound) -> list[Problem]:
-    if field not in s or s[field] in ("", None):
-        return []
-    try:
-        value = int(s[field])
-    except (TypeError, ValueError):
-        return [(field, "must be a whole number")]
-    problem = bound.problem(value)
-    return [(field, problem)] if problem else []
+def component_problems(component: Component) -> list[Problem]:
+    """What AWS would refuse of a component whose settings the schema already cleaned:
+    the rules that tie one setting to another."""
+    if component.kind == "table":
+        return table_problems(component.settings)
+    return []
 
 
-def validate_component(component: Component) -> list[Problem]:
-    if component.kind not in _BUILDERS:
-        return [("kind", f"unknown component kind {component.kind!r}")]
-    s = component.settings
+# DynamoDB's per-table limits (GSIs: the default quota; LSIs: fixed).
+MAX_GLOBAL_INDEXES = 20
+MAX_LOCAL_INDEXES = 5
+
+
+def table_problems(s: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
-    for field, bound in bounds.COMPONENT.get(component.kind, {}).items():
-        problems += _int_between(s, field, bound)
-    billing = s.get("billing_mode", "PAY_PER_REQUEST")
-    if component.kind == "table" and billing not in ("PAY_PER_REQUEST", "PROVISIONED"):
-        problems.append(("billing_mode", "must be PAY_PER_REQUEST or PROVISIONED"))
+    gsis, lsis = s["global_secondary_indexes"], s["local_secondary_indexes"]
+    if len(gsis) > MAX_GLOBAL_INDEXES:
+        problems.append(("global_secondary_indexes", f"at most {MAX_GLOBAL_INDEXES} per table"))
+    if len(lsis) > MAX_LOCAL_INDEXES:
+        problems.append(("local_secondary_indexes", f"at most {MAX_LOCAL_INDEXES} per table"))
+    if lsis and not s["sort_key"]:
+        problems.append(
+            ("local_secondary_indexes", "local indexes need the table to have a sort key")
+        )
+    for at, index in enumerate(lsis):
+        where = f"local_secondary_indexes.{at}"
+        if not index["sort_key"]:
+            problems.append((f"{where}.sort_key", "a local index needs a sort key"))
+        if (index["partition_key"], index["partition_key_type"]) != (
+            s["partition_key"],
+            s["partition_key_type"],
+        ):
+            problems.append(
+                (
+                    f"{where}.partition_key",
+                    f"a local index has the table's partition key "
+                    f"({s['partition_key']}, {s['partition_key_type']})",
+                )
+            )
+    seen: set[str] = set()
+    for group in ("global_secondary_indexes", "local_secondary_indexes"):
+        for at, index in enumerate(s[group]):
+            if index["name"] in seen:
+                problems.append((f"{group}.{at}.name", "another index of the table has this name"))
+            seen.add(index["name"])
+    return problems + _key_type_problems(s)
+
+
+def _key_type_problems(s: Mapping[str, Any]) -> list[Problem]:
+    """DynamoDB defines each key attribute once, with one type, for the table and its indexes."""
+    keys: list[tuple[str, str, str]] = [
+        ("partition_key_type", s["partition_key"], s["partition_key_type"]),
+        ("sort_key_type", s["sort_key"], s["sort_key_type"]),
+    ]
+    for group in ("global_secondary_indexes", "local_secondary_indexes"):
+        for at, index in enumerate(s[group]):
+            for part in ("partition_key", "sort_key"):
+                keys.append((f"{group}.{at}.{part}_type", index[part], index[f"{part}_type"]))
+    types: dict[str, str] = {}
+    problems: list[Problem] = []
+    for path, attribute, key_type in keys:
+        if not attribute:
+            continue
+        known = types.setdefault(attribute, key_type)
+        if known != key_type:
+            problems.append((path, f"{attribute} is a key of type {known} elsewhere in this table"))
     return problems

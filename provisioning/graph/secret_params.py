@@ -6,7 +6,7 @@ may read exactly that parameter: `ssm:GetParameter` on its ARN, and `kms:Decrypt
 through SSM for that parameter (the encryption context names it).
 
 `policy_problems` is the engine's last check that no generated policy allows a `*`
-action: a graph that has one does not deploy.
+action: a graph that has one does not deploy (unless a user wrote and confirmed it).
 """
 
 from __future__ import annotations
@@ -85,13 +85,18 @@ def _decrypt_statement(
 
 
 # --- no wildcard actions ---------------------------------------------------------------------
-def policy_problems(specs: Mapping[str, ResourceSpec]) -> list[Problem]:
+def policy_problems(
+    specs: Mapping[str, ResourceSpec], confirmed: frozenset[str] = frozenset()
+) -> list[Problem]:
     """Every Allow statement in every spec's policy documents that grants a `*` action
-    (or allows through NotAction, which is the same), as (node, field, message)."""
+    (or allows through NotAction, which is the same), as (node, field, message).
+
+    `confirmed`: wildcard actions a user wrote and confirmed (an agent's extra statements
+    with allow_broad_permissions); only those pass."""
     problems: list[Problem] = []
     for spec in specs.values():
         for statement in _statements(spec.properties):
-            bad = _wildcards(statement)
+            bad = _wildcards(statement, confirmed)
             if bad:
                 problems.append(
                     (
@@ -119,7 +124,7 @@ def _statements(value: Any) -> Iterable[Mapping[str, Any]]:
             yield from _statements(item)
 
 
-def _wildcards(statement: Mapping[str, Any]) -> str:
+def _wildcards(statement: Mapping[str, Any], confirmed: frozenset[str]) -> str:
     if statement.get("Effect", "Allow") != "Allow":
         return ""
     if "NotAction" in statement:
@@ -127,6 +132,6 @@ def _wildcards(statement: Mapping[str, Any]) -> str:
     actions = statement.get("Action", [])
     for action in [actions] if isinstance(actions, str) else list(actions):
         text = str(action)
-        if "*" in text or "?" in text:  # "s3:Get*" is as much a wildcard as "s3:*"
+        if ("*" in text or "?" in text) and text not in confirmed:  # "s3:Get*" is one too
             return text
     return ""

@@ -1,11 +1,14 @@
 """What each kind of link wires up: IAM statements, environment variables and resources.
 
-`graph.py` calls one function per (source kind, target kind) pair through `WIRING`;
-each records what it adds on a `LinkEffect`, which `graph.explain` shows in the editor.
+`builder.py` calls one function per (source kind, target kind) pair through `WIRING`;
+each records what it adds on a `LinkEffect`, which `builder.explain` shows in the editor.
+Links reach here with settings their schema cleaned (`schema.LINKS`): the variable name a
+link sets, a subscription's delivery and filter, a route's method and path.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -33,10 +36,16 @@ class Wiring(Protocol):
 
     queue_topics: dict[str, list[Ref]]
     session_buckets: dict[str, str]
+    routes: dict[tuple[str, str], str]
+    """(HTTP API key, route key) -> the link that holds that route."""
 
     def grant(self, agent_key: str, effect: LinkEffect, stmt: dict[str, Any]) -> None: ...
 
-    def env(self, agent_key: str, effect: LinkEffect, name: str, value: Any) -> None: ...
+    def env(
+        self, link: Link, agent_key: str, effect: LinkEffect, name: str, value: Any
+    ) -> None: ...
+
+    def problem(self, link: Link, field: str, message: str) -> None: ...
 
     def add_for_link(self, effect: LinkEffect, spec: ResourceSpec) -> None: ...
 
@@ -49,6 +58,11 @@ def _component_id(key: str) -> str:
     return f"{L.node_kind(key)}/{L.node_name(key)}"
 
 
+def variable_name(link: Link, *default: str) -> str:
+    """The variable a link sets: the link's own `env_name`, else PREFIX_<NODE>[_SUFFIX]."""
+    return str(link.settings.get("env_name") or "") or L.env_name(*default)
+
+
 def _wire_bucket(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> None:
     bucket = _component_id(link.target)
     if kind == "sessions":
@@ -58,14 +72,16 @@ def _wire_bucket(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> None:
     objects, listing = L.bucket_actions(kind)
     b.grant(link.source, effect, statement(objects, [Join((Ref(bucket, "arn"), "/*"))]))
     b.grant(link.source, effect, statement(listing, [Ref(bucket, "arn")]))
-    b.env(link.source, effect, L.env_name("BUCKET", L.node_name(link.target)), Ref(bucket, "name"))
+    name = variable_name(link, "BUCKET", L.node_name(link.target))
+    b.env(link, link.source, effect, name, Ref(bucket, "name"))
 
 
 def _wire_table(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> None:
     table = _component_id(link.target)
     arns = [Ref(table, "arn"), Join((Ref(table, "arn"), "/index/*"))]
     b.grant(link.source, effect, statement(L.table_actions(kind), arns))
-    b.env(link.source, effect, L.env_name("TABLE", L.node_name(link.target)), Ref(table, "name"))
+    name = variable_name(link, "TABLE", L.node_name(link.target))
+    b.env(link, link.source, effect, name, Ref(table, "name"))
 
 
 def _wire_send(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> None:
@@ -75,22 +91,22 @@ def _wire_send(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> None:
         effect,
         statement(["sqs:GetQueueAttributes", "sqs:SendMessage"], [Ref(queue, "arn")]),
     )
-    b.env(
-        link.source, effect, L.env_name("QUEUE", L.node_name(link.target), "URL"), Ref(queue, "url")
-    )
+    name = variable_name(link, "QUEUE", L.node_name(link.target), "URL")
+    b.env(link, link.source, effect, name, Ref(queue, "url"))
 
 
 def _wire_publish(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> None:
     topic = _component_id(link.target)
     b.grant(link.source, effect, statement(["sns:Publish"], [Ref(topic, "arn")]))
-    b.env(
-        link.source, effect, L.env_name("TOPIC", L.node_name(link.target), "ARN"), Ref(topic, "arn")
-    )
+    name = variable_name(link, "TOPIC", L.node_name(link.target), "ARN")
+    b.env(link, link.source, effect, name, Ref(topic, "arn"))
 
 
 def _wire_trigger(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> None:
     queue, agent = _component_id(link.source), L.node_name(link.target)
     b.grant(link.target, effect, statement(L.QUEUE_CONSUMER_ACTIONS, [Ref(queue, "arn")]))
+    name = variable_name(link, "QUEUE", L.node_name(link.source), "URL")
+    b.env(link, link.target, effect, name, Ref(queue, "url"))
     settings = b.components[link.source].settings
     b.add_for_link(
         effect,
@@ -100,8 +116,8 @@ def _wire_trigger(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> None:
             {
                 "function_name": _function_ref(link.target, "name"),
                 "event_source_arn": Ref(queue, "arn"),
-                "batch_size": int(settings.get("batch_size", 10)),
-                "maximum_batching_window_s": int(settings.get("batching_window_s", 0)),
+                "batch_size": settings["batch_size"],
+                "maximum_batching_window_s": settings["batching_window_s"],
                 "enabled": True,
                 "report_batch_item_failures": True,
             },
@@ -135,13 +151,19 @@ def _wire_topic_queue(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> N
                 "topic_arn": Ref(topic, "arn"),
                 "protocol": "sqs",
                 "endpoint": Ref(queue, "arn"),
-                "filter_policy": b.components[link.source].settings.get("filter_policy") or None,
-                "raw_message_delivery": True,
+                "filter_policy": _filter_policy(b, link),
+                "raw_message_delivery": link.settings["raw_message_delivery"],
             },
             node=link.source,
             depends_on=(policy_id,),
         ),
     )
+
+
+def _filter_policy(b: Wiring, link: Link) -> dict[str, Any] | None:
+    """The link's own filter policy, else its topic's: each subscriber may choose its messages."""
+    own = link.settings.get("filter_policy")
+    return own or b.components[link.source].settings.get("filter_policy") or None
 
 
 def _queue_policy(queue: str, topics: list[Any]) -> dict[str, Any]:
@@ -161,6 +183,8 @@ def _queue_policy(queue: str, topics: list[Any]) -> dict[str, Any]:
 
 def _wire_topic_agent(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> None:
     topic, agent = _component_id(link.source), L.node_name(link.target)
+    name = variable_name(link, "TOPIC", L.node_name(link.source), "ARN")
+    b.env(link, link.target, effect, name, Ref(topic, "arn"))
     permission = f"{topic}/permission/{agent}"
     b.add_for_link(
         effect,
@@ -186,7 +210,7 @@ def _wire_topic_agent(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> N
                 "topic_arn": Ref(topic, "arn"),
                 "protocol": "lambda",
                 "endpoint": _function_ref(link.target, "arn"),
-                "filter_policy": b.components[link.source].settings.get("filter_policy") or None,
+                "filter_policy": _filter_policy(b, link),
                 "raw_message_delivery": False,
             },
             node=link.source,
@@ -195,11 +219,33 @@ def _wire_topic_agent(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> N
     )
 
 
+def route_key(link: Link) -> str:
+    """`METHOD /path` of an HTTP API -> agent link: POST /<agent> unless the link says."""
+    path = str(link.settings.get("path") or "") or f"/{L.node_name(link.target)}"
+    return f"{link.settings.get('method') or 'POST'} {path}"
+
+
+def route_source_arn_suffix(key: str) -> str:
+    """What follows the API's execution ARN in the ARN of requests to one route:
+    /<stage>/<METHOD>/<path>, with ANY as * and each {parameter} as * (one path segment,
+    or the rest of the path for {name+})."""
+    method, path = key.split(" ", 1)
+    return f"/*/{'*' if method == 'ANY' else method}{_PARAMETER.sub('*', path)}"
+
+
+_PARAMETER = re.compile(r"\{[^}]+\}")
+
+
 def _wire_route(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> None:
     api, agent = _component_id(link.source), L.node_name(link.target)
     api_id = Ref(f"{api}/api", "api_id")
     integration = f"{api}/integration/{agent}"
-    route_path = f"/{agent}"
+    key = route_key(link)
+    holder = b.routes.setdefault((link.source, key), link.key)
+    if holder != link.key:
+        b.problem(link, "path", f"{link.source} already sends {key} to {holder.split('->')[1]}")
+    name = variable_name(link, "API", L.node_name(link.source), "URL")
+    b.env(link, link.target, effect, name, Ref(f"{api}/api", "endpoint"))
     b.add_for_link(
         effect,
         ResourceSpec(
@@ -221,7 +267,7 @@ def _wire_route(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> None:
             "apigw:route",
             {
                 "api_id": api_id,
-                "route_key": f"POST {route_path}",
+                "route_key": key,
                 "target": Join(("integrations/", Ref(integration, "integration_id"))),
             },
             node=link.source,
@@ -237,7 +283,9 @@ def _wire_route(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> None:
                 "statement_id": f"apigw-{L.node_name(link.source)}",
                 "action": "lambda:InvokeFunction",
                 "principal": "apigateway.amazonaws.com",
-                "source_arn": Join((Ref(f"{api}/api", "execution_arn"), f"/*/*{route_path}")),
+                "source_arn": Join(
+                    (Ref(f"{api}/api", "execution_arn"), route_source_arn_suffix(key))
+                ),
             },
             node=link.source,
         ),

@@ -25,13 +25,14 @@ def demo(project: str = "demo", stage: str = "dev") -> Blueprint:
 def kitchen_sink(project: str = "kitchen-sink", stage: str = "dev") -> Blueprint:
     """Every kind of resource: a VPC over two AZs with one NAT gateway and S3 / DynamoDB /
     bedrock-runtime endpoints, two agents in it sharing one security group, each with its
-    own components, both behind one HTTP API."""
+    own components, both behind one HTTP API; the worker's failed asynchronous invocations
+    go to a queue."""
     return Blueprint(
         project=project,
         stage=stage,
         agents=(
             Agent("researcher", timeout_s=60, memory_mb=1024, tools=("http_request",)),
-            Agent("worker", timeout_s=60, memory_mb=512),
+            Agent("worker", timeout_s=60, memory_mb=512, on_failure="queue:failures"),
         ),
         components=(
             Component("http_api", "public", {"cors_origins": ["https://example.com"]}),
@@ -39,6 +40,7 @@ def kitchen_sink(project: str = "kitchen-sink", stage: str = "dev") -> Blueprint
             Component("table", "notes", {"partition_key": "pk", "sort_key": "sk"}),
             Component("queue", "jobs", {"visibility_timeout_s": 360, "dead_letter": True}),
             Component("queue", "alerts", {"fifo": True, "visibility_timeout_s": 60}),
+            Component("queue", "failures", {"dead_letter": False}),
             Component("topic", "events", {"fifo": True, "filter_policy": {"severity": ["high"]}}),
         ),
         links=(

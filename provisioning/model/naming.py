@@ -29,12 +29,14 @@ LIMITS = {
     "s3": 63,
     "dynamodb": 255,
     "sqs": 80,
-    "sqs_fifo": 75,  # ".fifo" must still fit SQS's 80 characters
+    "sqs_fifo": 80,
     "sns": 256,
-    "sns_fifo": 251,  # and SNS's 256
+    "sns_fifo": 256,
     "apigw": 128,
     "ec2": 255,
 }
+SUFFIXES = {"sqs_fifo": ".fifo", "sns_fifo": ".fifo"}
+"""What a kind's names must end with; the limit above counts it."""
 _UNSAFE = re.compile(r"[^a-zA-Z0-9-]+")
 IDENTITY_HASH_LEN = 8
 """Hex digits of the identity hash: 2^32 values, so a collision between two names of one
@@ -65,16 +67,18 @@ def identity_hash(project: str, stage: str, *parts: str) -> str:
 def physical_name(project: str, stage: str, *parts: str, kind: str, lowercase: bool = False) -> str:
     """The name of one resource: readable, within `kind`'s limit, unique per input.
 
-    For `GLOBAL_KINDS` this is the name without its account suffix: `global_name` adds it.
+    FIFO queues and topics end with `.fifo` (`SUFFIXES`), inside the limit. For
+    `GLOBAL_KINDS` this is the name without its account suffix: `global_name` adds it.
     """
-    limit = LIMITS[kind] - (ACCOUNT_SUFFIX_LEN + 1 if kind in GLOBAL_KINDS else 0)
+    suffix = SUFFIXES.get(kind, "")
+    limit = LIMITS[kind] - len(suffix) - (ACCOUNT_SUFFIX_LEN + 1 if kind in GLOBAL_KINDS else 0)
     digest = identity_hash(project, stage, *parts)
     readable = _UNSAFE.sub("-", "-".join([project, stage, *parts])).strip("-")
     if lowercase:
         readable = readable.lower()
     keep = limit - len(digest) - 1
     readable = readable[:keep].rstrip("-")
-    return f"{readable}-{digest}" if readable else digest
+    return (f"{readable}-{digest}" if readable else digest) + suffix
 
 
 def global_name(base: str) -> Join:

@@ -105,7 +105,8 @@ def build_shared_execution_role_policy(policies: Iterable[Mapping[str, Any]]) ->
     """One document for a role several agents share: statements merged and deduplicated.
 
     Plain Allow statements with the same actions are merged; anything with a
-    condition, a Deny or NotAction is kept as written (once).
+    condition, a Deny or NotAction is kept as written (once). Merging never changes what
+    is allowed: a `*` resource (a grant a user confirmed) stays, alone, as it covers the rest.
     """
     grouped: dict[tuple[str, ...], set[str]] = {}
     kept: list[dict[str, Any]] = []
@@ -116,7 +117,10 @@ def build_shared_execution_role_policy(policies: Iterable[Mapping[str, Any]]) ->
                 grouped.setdefault(actions, set()).update(_as_list(statement["Resource"]))
             elif statement not in kept:
                 kept.append(dict(statement))
-    merged = [allow_statement(actions, resources) for actions, resources in sorted(grouped.items())]
+    merged = [
+        allow_statement(actions, {"*"} if "*" in resources else resources)
+        for actions, resources in sorted(grouped.items())
+    ]
     return {"Version": POLICY_VERSION, "Statement": merged + kept}
 
 

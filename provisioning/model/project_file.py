@@ -302,7 +302,7 @@ def _node_at(root: yaml.Node | None, location: list[Any]) -> yaml.Node | None:
 def dump(project_file: ProjectFile, *, schema_url: str = "") -> str:
     """Deterministic YAML: defaults left out, the schema's key order, sorted lists."""
     data = _without_defaults(project_file)
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     header = f"# yaml-language-server: $schema={schema_url}\n" if schema_url else ""
     return header + text
 

@@ -448,8 +448,9 @@ class StageSettings(Settings):
         14, "How long CloudWatch keeps the agents' logs.", label="Log retention (days)"
     )
     shared_role: Literal["identical", "same_grants", "all", "none"] = setting(
-        "identical", "Share execution roles: between agents with identical grants, the same "
-        "grants apart from their logs, all agents, or none.", label="Role sharing",
+        "identical", "Share execution roles: between agents with the same grants (each still "
+        "writes only its own logs), the same grants with each other's logs too, all agents, "
+        "or none.", label="Role sharing",
         group="advanced",
     )  # fmt: skip
     dependencies: Literal["layer", "official", "none"] = setting(
@@ -465,6 +466,12 @@ class StageSettings(Settings):
         label="Secrets KMS key", group="advanced",
     )  # fmt: skip
     network: NetworkSettings = setting(NetworkSettings(), "The agents' network.")
+    permissions_boundary: str = setting(
+        "", "A managed policy ARN that bounds every execution role this stage creates.",
+        label="Permissions boundary", group="advanced",
+        pattern=r"^(arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[A-Za-z0-9+=,.@_/-]+)?$",
+        max_length=2048,
+    )  # fmt: skip
 
 
 # --- reading the schema -----------------------------------------------------------------------

@@ -3,10 +3,13 @@
 Each rewrite adds a plain-language decision that the plan shows.
 
 Execution roles (`blueprint.settings["shared_role"]`):
-  "identical" (default)  agents whose roles grant exactly the same share one role. Every
-                         agent's role holds a logs statement for its own log group, so two
-                         agents are identical only when that statement is too: sharing in
-                         this mode never gives any agent a permission it did not have.
+  "identical" (default)  agents whose roles grant the same apart from each one's own log
+                         group share one role. Its logs grant names each member's group on
+                         a condition that the member's function is the writer
+                         (lambda:SourceFunctionArn, which Lambda sets on the log calls it
+                         makes for a function): each member still writes only its own
+                         group, so sharing in this mode never gives any agent a permission
+                         it did not have.
   "same_grants"          (opt-in) agents whose grants are the same apart from their own log
                          group share one role whose logs statement lists exactly the members'
                          log groups: each member can then write the others' logs, and the
@@ -39,13 +42,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from provisioning.graph.builder import ResourceGraph
+from provisioning.graph.builder import ACCOUNT, PARTITION, REGION, ResourceGraph, function_arn
 from provisioning.model.blueprint import Blueprint
 from provisioning.model.naming import physical_name, short_hash
 from provisioning.model.policy_documents import (
     INLINE_POLICY_LIMIT,
     MANAGED_POLICY_LIMIT,
     is_plain_allow,
+    log_statements,
 )
 from provisioning.model.spec import Join, Ref, ResourceSpec, to_jsonable
 from provisioning.optimize import network_sharing as net
@@ -69,6 +73,7 @@ class _AgentRole:
     name: str
     role_id: str
     function_id: str
+    function_name: str
     log_group: str
     grants: tuple[frozenset[P.Atom], frozenset[str]]
 
@@ -80,7 +85,6 @@ def optimize(graph: ResourceGraph, blueprint: Blueprint) -> Optimized:
     decisions += role_decisions
     policy_decisions, problems = _tidy_policies(specs, blueprint, owners)
     decisions += policy_decisions
-    problems += _mode_problems(blueprint)
     decisions += net.add_endpoints(specs, blueprint)
     group_renames, group_decisions = net.consolidate_groups(specs)
     renames.update(group_renames)
@@ -96,13 +100,6 @@ def _mode(blueprint: Blueprint) -> str:
     return mode if mode in MODES else "identical"
 
 
-def _mode_problems(blueprint: Blueprint) -> list[Problem]:
-    given = blueprint.settings.get("shared_role")
-    if given is None or given in MODES:
-        return []
-    return [("stage", "shared_role", f"must be one of: {', '.join(MODES)} (not {given!r})")]
-
-
 def _agent_roles(specs: Mapping[str, ResourceSpec]) -> list[_AgentRole]:
     """Agent roles used only as their own function's execution role."""
     found = []
@@ -115,9 +112,9 @@ def _agent_roles(specs: Mapping[str, ResourceSpec]) -> list[_AgentRole]:
             continue
         log_group = specs.get(f"agent/{agent}/log-group")
         log_name = str(log_group.properties["name"]) if log_group else ""
-        found.append(
-            _AgentRole(agent, role_id, function_id, log_name, P.grants(_documents(role.properties)))
-        )
+        grants = P.grants(_documents(role.properties))
+        name = str(function.properties["name"])
+        found.append(_AgentRole(agent, role_id, function_id, name, log_name, grants))
     return found
 
 
@@ -155,8 +152,7 @@ def _group_key(member: _AgentRole, role: ResourceSpec, mode: str) -> str:
     if mode == "all":
         return _identity(role)
     atoms, other = member.grants
-    if mode == "same_grants":
-        atoms = atoms - _own_logs(member)
+    atoms = atoms - _own_logs(member)
     return repr((sorted(atoms), sorted(other), _identity(role)))
 
 
@@ -178,7 +174,7 @@ def _share_roles(
     for members in groups.values():
         if len(members) < 2:
             continue
-        shared_id, name = _add_shared_role(specs, blueprint, members)
+        shared_id, name = _add_shared_role(specs, blueprint, members, mode)
         owners[shared_id] = [f"agent:{m.name}" for m in members]
         for member in members:
             renames[member.role_id] = shared_id
@@ -188,7 +184,7 @@ def _share_roles(
 
 
 def _add_shared_role(
-    specs: dict[str, ResourceSpec], blueprint: Blueprint, members: list[_AgentRole]
+    specs: dict[str, ResourceSpec], blueprint: Blueprint, members: list[_AgentRole], mode: str
 ) -> tuple[str, str]:
     joined = ",".join(m.name for m in members)
     digest = next(
@@ -198,7 +194,12 @@ def _add_shared_role(
     )
     name = physical_name(blueprint.project, blueprint.stage, "exec", digest, kind="iam_role")
     first = specs[members[0].role_id].properties
-    policy = P.merge(doc for m in members for doc in _documents(specs[m.role_id].properties))
+    documents = [doc for m in members for doc in _documents(specs[m.role_id].properties)]
+    if mode == "identical":
+        own = frozenset().union(*(_own_logs(m) for m in members))
+        documents = [P.without(doc, own) for doc in documents]
+        documents.append({"Statement": [s for m in members for s in _own_logs_only(m)]})
+    policy = P.merge(documents)
     shared_id = f"{SHARED_ROLE_PREFIX}{digest}"
     properties = {
         **first,
@@ -210,11 +211,23 @@ def _add_shared_role(
     return shared_id, name
 
 
+def _own_logs_only(member: _AgentRole) -> list[dict[str, Any]]:
+    """The member's log statements, valid only for the log calls made for its function."""
+    if not member.log_group:
+        return []
+    writer = {"ArnEquals": {"lambda:SourceFunctionArn": function_arn(member.function_name)}}
+    found = log_statements(member.log_group, region=REGION, account=ACCOUNT, partition=PARTITION)
+    return [{**statement, "Condition": writer} for statement in found]
+
+
 def _role_decision(members: list[_AgentRole], name: str, mode: str) -> str:
     who = f"{len(members)} agents share role {name}"
     listed = ", ".join(m.name for m in members)
     if mode == "identical":
-        return f"{who}: identical permissions ({listed})"
+        return (
+            f"{who}: identical permissions apart from their own log groups ({listed}); "
+            "each still writes only its own logs"
+        )
     if mode == "same_grants":
         return (
             f"{who}: identical permissions apart from their own log groups ({listed}); "

@@ -109,6 +109,25 @@ def grants(policies: Iterable[Mapping[str, Any]]) -> tuple[frozenset[Atom], froz
     return frozenset(atoms), frozenset(other)
 
 
+def without(policy: Mapping[str, Any], atoms: frozenset[Atom]) -> dict[str, Any]:
+    """`policy` less the resources whose every (action, resource) of a plain Allow is in
+    `atoms`; a statement left with no resource goes."""
+    kept: list[Mapping[str, Any]] = []
+    for statement in statements(policy):
+        if not is_plain_allow(statement):
+            kept.append(statement)
+            continue
+        actions = _as_list(statement["Action"])
+        resources = [
+            r
+            for r in _as_list(statement["Resource"])
+            if not all((action, _key(r)) in atoms for action in actions)
+        ]
+        if resources:
+            kept.append({**statement, "Resource": resources})
+    return {**policy, "Statement": kept}
+
+
 def merge(policies: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """One document: duplicates dropped, resources grouped under identical action sets.
 

@@ -10,12 +10,17 @@ dynamodb:table properties:
   global_secondary_indexes: list[dict]   (see build_gsi)
   point_in_time_recovery: bool
   local_secondary_indexes: list[dict]    (optional; create-only; see build_lsi)
+  ttl_attribute: str     (optional; "" = no time to live)
 outputs: physical_id (name), name, arn, stream_arn (None without a stream)
 
 An index dict: {"name", "partition_key" (GSI only), "sort_key", "projection":
 "ALL" | "KEYS_ONLY" | "INCLUDE", "non_key_attributes": [str], and for GSIs
 "read_capacity"/"write_capacity" (PROVISIONED tables; default: the table's)}.
-Every table is encrypted at rest with KMS (SSESpecification Enabled)."""
+Every table is encrypted at rest with KMS (SSESpecification Enabled).
+
+Time to live names one attribute. DynamoDB cannot rename it: a change turns it off and on
+again, and AWS refuses a second UpdateTimeToLive on a table for up to an hour, so a rename
+may need a second deploy an hour later (the error says so)."""
 
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import (
+    ProvisioningError,
     aws_errors,
     delete_if_present,
     error_code,
@@ -78,9 +84,11 @@ class TableProvisioner(Provisioner):
             if table is None:
                 return None
             backups = self._client.describe_continuous_backups(TableName=name)
+            ttl = self._client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
         pitr = backups["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
         live = read_table(table)
         live["point_in_time_recovery"] = pitr.get("PointInTimeRecoveryStatus") == "ENABLED"
+        live["ttl_attribute"] = _ttl_attribute(ttl)
         return Current(properties=live, outputs=_outputs(table))
 
     def owner_tags(self, current: Current) -> Mapping[str, str] | None:
@@ -94,6 +102,8 @@ class TableProvisioner(Provisioner):
         table = self._create(logical_id, wanted)
         if wanted["point_in_time_recovery"]:
             self._set_pitr(wanted["name"], True)
+        if wanted["ttl_attribute"]:
+            self._set_ttl(wanted["name"], "", wanted["ttl_attribute"])
         return _outputs(table)
 
     def update(
@@ -104,6 +114,8 @@ class TableProvisioner(Provisioner):
         self._update(wanted, have)
         if wanted["point_in_time_recovery"] != have.get("point_in_time_recovery"):
             self._set_pitr(wanted["name"], wanted["point_in_time_recovery"])
+        if wanted["ttl_attribute"] != (have.get("ttl_attribute") or ""):
+            self._set_ttl(wanted["name"], have.get("ttl_attribute") or "", wanted["ttl_attribute"])
         table = self._wait_active(wanted["name"])
         self._client.tag_resource(ResourceArn=table["TableArn"], Tags=self.aws.tag_list(logical_id))
         return _outputs(table)
@@ -226,6 +238,28 @@ class TableProvisioner(Provisioner):
             clock=self.aws.clock,
         )
 
+    def _set_ttl(self, name: str, have: str, wanted: str) -> None:
+        if have:
+            self._client.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": False, "AttributeName": have}
+            )
+        if not wanted:
+            return
+        try:
+            self._client.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": wanted}
+            )
+        except ClientError as exc:
+            if not have or error_code(exc) != "ValidationException":
+                raise
+            raise ProvisioningError(
+                "updating DynamoDB table",
+                name,
+                f"time to live on {have} is off; DynamoDB turns it on for {wanted} only "
+                f"about an hour after the last change: deploy again then ({exc})",
+                code="ValidationException",
+            ) from exc
+
     def _wait_active(self, name: str) -> dict[str, Any]:
         """Wait for the table and every index to be ACTIVE; return its description."""
         self._client.get_waiter("table_exists").wait(TableName=name, WaiterConfig=_WAIT)
@@ -249,6 +283,13 @@ def _outputs(table: Mapping[str, Any]) -> dict[str, Any]:
         "arn": table["TableArn"],
         "stream_arn": table.get("LatestStreamArn") if stream.get("StreamEnabled") else None,
     }
+
+
+def _ttl_attribute(description: Mapping[str, Any]) -> str:
+    """The attribute time to live works on; "" when it is off or being turned off."""
+    if description.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+        return str(description.get("AttributeName") or "")
+    return ""
 
 
 def _throughput(spec: Mapping[str, Any]) -> dict[str, int]:

@@ -146,6 +146,7 @@ def canonical_table(properties: Mapping[str, Any]) -> dict[str, Any]:
     table["sort_key"] = canonical_key(table.get("sort_key"))
     table["stream_view_type"] = table.get("stream_view_type") or None
     table["point_in_time_recovery"] = bool(table.get("point_in_time_recovery", False))
+    table["ttl_attribute"] = str(table.get("ttl_attribute") or "")
     table["global_secondary_indexes"] = _sorted_indexes(
         canonical_index(g, table) for g in table.get("global_secondary_indexes") or []
     )

@@ -5,13 +5,20 @@ s3:bucket properties:
   versioning: bool
   encryption: {"algorithm": "AES256" | "aws:kms", "kms_key_id": str | None}
   block_public_access: bool
+  tls_only: bool        (optional: absent leaves the bucket policy alone)
 outputs: physical_id (name), name, arn
 
 `encryption` may be None: the bucket then gets AES256, and the plan compares it
-as {"algorithm": "AES256", "kms_key_id": None} so it does not show as a change."""
+as {"algorithm": "AES256", "kms_key_id": None} so it does not show as a change.
+
+`tls_only` is one statement of the bucket policy (sid `TLS_ONLY_SID`) that denies every
+request not made over TLS; other statements of the policy are kept as they are. The
+sandbox does not write it: the emulator cannot evaluate `aws:SecureTransport` and would
+refuse every object request, so there it reads as what the spec wants."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -79,6 +86,21 @@ def bucket_arn(partition: str, name: str) -> str:
     return f"arn:{partition}:s3:::{name}"
 
 
+TLS_ONLY_SID = "DenyInsecureTransport"
+
+
+def tls_only_statement(arn: str) -> dict[str, Any]:
+    """Refuse any request to the bucket or its objects that is not made over TLS."""
+    return {
+        "Sid": TLS_ONLY_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [arn, f"{arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
 class BucketProvisioner(Provisioner):
     resource_type = "s3:bucket"
     noun = "S3 bucket"
@@ -108,6 +130,7 @@ class BucketProvisioner(Provisioner):
                 "versioning": versioning,
                 "encryption": self._read_encryption(name),
                 "block_public_access": self._read_public_access_block(name),
+                "tls_only": self._read_tls_only(name, properties),
             }
         return Current(properties=live, outputs=self._outputs(name))
 
@@ -149,6 +172,7 @@ class BucketProvisioner(Provisioner):
         self._apply_public_access_block(name, properties, have)
         self._apply_encryption(name, properties, have)
         self._apply_versioning(name, properties, have)
+        self._apply_tls_only(name, properties, have)
         self.aws.client("s3").put_bucket_tagging(
             Bucket=name, Tagging={"TagSet": self.aws.tag_list(logical_id)}
         )
@@ -205,6 +229,37 @@ class BucketProvisioner(Provisioner):
         self.aws.client("s3").put_bucket_versioning(
             Bucket=name, VersioningConfiguration={"Status": status}
         )
+
+    def _apply_tls_only(
+        self, name: str, properties: Mapping[str, Any], have: Mapping[str, Any]
+    ) -> None:
+        wanted = properties.get("tls_only")
+        if wanted is None or have.get("tls_only") == wanted or self.aws.target.is_sandbox:
+            return
+        s3 = self.aws.client("s3")
+        statements = [s for s in self._policy_statements(name) if s.get("Sid") != TLS_ONLY_SID]
+        if wanted:
+            statements.append(tls_only_statement(bucket_arn(self.aws.partition, name)))
+        if statements:
+            policy = {"Version": "2012-10-17", "Statement": statements}
+            s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+        else:
+            s3.delete_bucket_policy(Bucket=name)
+
+    def _read_tls_only(self, name: str, properties: Mapping[str, Any] | None) -> bool:
+        if self.aws.target.is_sandbox:
+            return bool((properties or {}).get("tls_only"))
+        return any(s.get("Sid") == TLS_ONLY_SID for s in self._policy_statements(name))
+
+    def _policy_statements(self, name: str) -> list[dict[str, Any]]:
+        try:
+            policy = self.aws.client("s3").get_bucket_policy(Bucket=name)["Policy"]
+        except ClientError as exc:
+            if is_not_found(exc, "NoSuchBucketPolicy"):
+                return []
+            raise
+        statements = json.loads(policy).get("Statement", [])
+        return [statements] if isinstance(statements, dict) else list(statements)
 
     def _read_versioning(self, name: str) -> bool:
         status = self.aws.client("s3").get_bucket_versioning(Bucket=name).get("Status")

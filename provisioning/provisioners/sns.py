@@ -22,22 +22,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, found_or_none, is_not_found
-from provisioning.model.naming import LIMITS, short_hash
 from provisioning.provisioners.base import Current, Provisioner, tag_dict
 from provisioning.state import RecordedResource
 
-FIFO_SUFFIX = ".fifo"
 PROTOCOLS = ("sqs", "lambda")
-
-
-def build_fifo_topic_name(name: str) -> str:
-    """`name` ending in ".fifo", shortened with a stable hash to SNS's 256 characters."""
-    base = name.removesuffix(FIFO_SUFFIX)
-    room = LIMITS["sns"] - len(FIFO_SUFFIX)
-    if len(base) > room:
-        digest = short_hash(base, 6)
-        base = f"{base[: room - len(digest) - 1].rstrip('-')}-{digest}"
-    return base + FIFO_SUFFIX
 
 
 def _filter_rules(policy: Mapping[str, Any], path: str) -> dict[str, Any]:

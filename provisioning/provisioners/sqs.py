@@ -20,11 +20,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning.errors import aws_errors, delete_if_present, error_code, retry_while
-from provisioning.model.naming import LIMITS, short_hash
 from provisioning.provisioners.base import Current, Provisioner, physical_id_of
 from provisioning.state import RecordedResource
 
-FIFO_SUFFIX = ".fifo"
 _GONE = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
 # AWS refuses a queue name for 60 seconds after a queue of that name is deleted
 _DELETED_RECENTLY = ("AWS.SimpleQueueService.QueueDeletedRecently", "QueueDeletedRecently")
@@ -34,16 +32,6 @@ _INT_ATTRIBUTES = {
     "receive_wait_time_s": ("ReceiveMessageWaitTimeSeconds", 0),
     "delay_s": ("DelaySeconds", 0),
 }
-
-
-def build_fifo_queue_name(name: str) -> str:
-    """`name` ending in ".fifo", shortened with a stable hash to SQS's 80 characters."""
-    base = name.removesuffix(FIFO_SUFFIX)
-    room = LIMITS["sqs"] - len(FIFO_SUFFIX)
-    if len(base) > room:
-        digest = short_hash(base, 6)
-        base = f"{base[: room - len(digest) - 1].rstrip('-')}-{digest}"
-    return base + FIFO_SUFFIX
 
 
 def build_redrive_policy(dead_letter: Mapping[str, Any] | None) -> str:

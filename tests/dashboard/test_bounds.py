@@ -6,7 +6,7 @@ import pytest
 
 from dashboard.projects import forms as project_forms
 from dashboard.projects.validation import RuleError, clean_component_settings
-from provisioning.graph.components import validate_component
+from provisioning.graph import checked_settings
 from provisioning.model import bounds
 from provisioning.model.blueprint import Component
 
@@ -24,8 +24,8 @@ def test_a_setting_past_its_aws_limit_is_refused_by_the_rules_and_the_engine_ali
     for value in (bound.low - 1, bound.high + 1):
         with pytest.raises(RuleError):
             clean_component_settings(kind, {field: value})
-        problems = validate_component(Component(name="x", kind=kind, settings={field: value}))
-        assert problems == [(field, f"must be between {bound.low} and {bound.high}")]
+        _, problems = checked_settings.component(Component(kind, "x", {field: value}))
+        assert [(node, path) for node, path, _ in problems] == [(f"{kind}:x", field)]
     assert clean_component_settings(kind, {})[field] == bound.default
     assert clean_component_settings(kind, {field: bound.high})[field] == bound.high
 

@@ -82,7 +82,7 @@ def test_an_http_api_link_adds_a_route_an_integration_and_the_invoke_permission(
     assert route.properties["route_key"] == "POST /support"
     permission = graph.specs["http_api/public/permission/support"].properties
     assert permission["principal"] == "apigateway.amazonaws.com"
-    assert str(permission["source_arn"]) == "${http_api/public/api.execution_arn}/*/*/support"
+    assert str(permission["source_arn"]) == "${http_api/public/api.execution_arn}/*/POST/support"
 
 
 def test_a_trigger_queue_gives_a_mapping_and_consumer_permissions_on_that_queue() -> None:

@@ -13,6 +13,7 @@ from provisioning.model.naming import (
     ACCOUNT_SUFFIX_LEN,
     GLOBAL_KINDS,
     LIMITS,
+    SUFFIXES,
     account_suffix,
     identity_hash,
     physical_name,
@@ -90,9 +91,47 @@ def test_names_fit_their_service_and_never_change(triple: Triple, kind: str) -> 
 
     assert name == name_of(triple, kind)
     assert 1 <= full_length(name, kind) <= LIMITS[kind]
-    assert re.fullmatch(r"[A-Za-z0-9-]+", name)
+    suffix = SUFFIXES.get(kind, "")
+    assert name.endswith(suffix)
+    assert re.fullmatch(r"[A-Za-z0-9-]+", name.removesuffix(suffix))
     if kind == "s3":
         assert S3_NAME.fullmatch(f"{name}-{account_suffix('123456789012', 'p', 's')}")
+
+
+# Long names that differ only at their end, which any cut to the service's limit removes.
+long_part = st.builds(
+    lambda length, tail: "n" * length + tail, st.integers(60, 300), st.sampled_from("abc-")
+)
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.tuples(long_part, long_part), min_size=2, max_size=10, unique=True),
+    st.sampled_from(KINDS),
+)
+def test_long_names_are_cut_but_keep_the_hash_that_tells_them_apart(
+    many: list[tuple[str, str]], kind: str
+) -> None:
+    # Given nodes whose names are far longer than the service allows and alike up to their
+    # last character (FIFO kinds included)
+    names = [name_of(("acme", "dev", parts), kind) for parts in many]
+
+    # Then every name fits with its suffix, ends with its own hash, and no two collide
+    suffix = SUFFIXES.get(kind, "")
+    for parts, name in zip(many, names, strict=True):
+        assert full_length(name, kind) <= LIMITS[kind]
+        assert name.endswith(f"-{identity_hash('acme', 'dev', *parts)}{suffix}")
+    assert len(set(names)) == len(names)
+
+
+def test_fifo_queues_and_topics_end_with_fifo_within_the_service_limit() -> None:
+    queue = physical_name("acme", "dev", "jobs", kind="sqs_fifo")
+    topic = physical_name("acme", "dev", "jobs", kind="sns_fifo")
+
+    assert queue == f"acme-dev-jobs-{identity_hash('acme', 'dev', 'jobs')}.fifo"
+    assert topic == queue
+    assert physical_name("acme", "dev", "jobs", kind="sqs") == queue.removesuffix(".fifo")
+    assert len(physical_name("p" * 60, "s" * 30, "n" * 60, kind="sqs_fifo")) == 80
 
 
 def test_the_account_suffix_is_stable_and_differs_per_account_and_stage() -> None:

@@ -66,42 +66,52 @@ def same_links(*agents: str) -> list[Link]:
 
 
 # --- roles --------------------------------------------------------------------------------
-def test_by_default_agents_keep_their_own_roles_and_exactly_their_permissions() -> None:
-    # Given two agents alike in everything but name (each logs to its own log group)
-    bp = blueprint([Agent("a"), Agent("b")], same_links("a", "b"))
+def own_logs(graph: ResourceGraph, agent: str) -> frozenset[P.Atom]:
+    return frozenset(a for a in needed(graph, agent) if a[0].startswith("logs:"))
+
+
+def log_statements(result: Optimized, role_id: str) -> list[dict[str, Any]]:
+    document = result.graph.specs[role_id].properties["inline_policies"]["agent"]
+    return [s for s in document["Statement"] if any(a.startswith("logs:") for a in s["Action"])]
+
+
+def test_by_default_agents_alike_but_for_their_logs_share_one_role_and_gain_nothing() -> None:
+    # Given two agents with the same links, and a third with an extra grant
+    third = Agent(
+        "c", extra_statements=({"actions": ["s3:GetObjectTagging"], "resources": ["bucket:docs"]},)
+    )
+    bp = blueprint([Agent("a"), Agent("b"), third], same_links("a", "b", "c"))
 
     graph, result = run(bp)
 
-    # Then sharing would let one write the other's logs, so nobody shares
-    assert set(roles(result)) == {"agent/a/role", "agent/b/role"}
+    # Then a and b run as one role, c keeps its own
+    (shared,) = [k for k in roles(result) if k.startswith("shared/role/")]
+    assert set(roles(result)) == {shared, "agent/c/role"}
     for agent in ("a", "b"):
-        assert effective(result, agent) == needed(graph, agent)
-    assert not [d for d in result.decisions if "share role" in d]
-
-
-def test_by_default_agents_with_identical_permissions_share_one_role() -> None:
-    # Given three agents, two of whose roles grant exactly the same (third differs)
-    bp = blueprint([Agent("a"), Agent("b"), Agent("c")], same_links("a", "b"))
-    graph = build(bp)
-    specs = dict(graph.specs)
-    twin = specs["agent/a/role"].properties["inline_policies"]
-    specs["agent/b/role"] = replace(
-        specs["agent/b/role"],
-        properties={**specs["agent/b/role"].properties, "inline_policies": twin},
-    )
-    graph = replace(graph, specs=specs)
-
-    result = optimize(graph, bp)
-
-    # Then a and b run as one role, c keeps its own, and nobody gains or loses anything
-    shared = [k for k in roles(result) if k.startswith("shared/role/")]
-    assert len(shared) == 1 and "agent/c/role" in roles(result)
-    assert "agent/a/role" not in result.graph.specs and "agent/b/role" not in result.graph.specs
-    for agent in ("a", "b", "c"):
-        assert effective(result, agent) == needed(graph, agent)
-    name = roles(result)[shared[0]].properties["name"]
-    assert re.fullmatch(r"acme-dev-exec-[0-9a-f]{4}-[0-9a-f]{8}", name)
-    assert f"2 agents share role {name}: identical permissions (a, b)" in result.decisions
+        assert result.graph.specs[f"agent/{agent}/function"].properties["role_arn"] == Ref(
+            shared, "arn"
+        )
+        # everything but logs as before, without the other's grants
+        assert effective(result, agent) == needed(graph, agent) - own_logs(graph, agent)
+    assert effective(result, "c") == needed(graph, "c")
+    # And the shared role's logs grant lists exactly their two groups, each only for the
+    # calls Lambda makes for that group's own function
+    outputs = {"@aws": {"account_id": "123456789012", "region": "us-east-1", "partition": "aws"}}
+    written = resolve(log_statements(result, shared), outputs)
+    assert len(written) == 2
+    for agent, statement in zip(("a", "b"), written, strict=True):
+        name = physical_name("acme", "dev", agent, kind="lambda")
+        group = f"arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/{name}"
+        assert statement["Resource"] == [f"{group}:log-stream:*"]
+        function = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+        assert statement["Condition"] == {"ArnEquals": {"lambda:SourceFunctionArn": function}}
+    assert not [s for s in written if "*" in json.dumps(s["Resource"]).replace(":log-stream:*", "")]
+    role_name = roles(result)[shared].properties["name"]
+    assert re.fullmatch(r"acme-dev-exec-[0-9a-f]{4}-[0-9a-f]{8}", role_name)
+    assert (
+        f"2 agents share role {role_name}: identical permissions apart from their own log "
+        "groups (a, b); each still writes only its own logs"
+    ) in result.decisions
 
 
 def test_same_grants_mode_shares_roles_that_differ_only_in_their_own_log_group() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -19,6 +20,7 @@ from provisioning.events import ListSink
 from provisioning.model.blueprint import Agent, Blueprint, Component, Link
 from provisioning.model.naming import physical_name
 from provisioning.state import MemoryStateStore
+from tests.provisioning.policy_eval import allows, function_role, role_documents
 from tests.support.faultproxy import is_read
 
 TWINS = Blueprint(
@@ -34,6 +36,9 @@ TWINS = Blueprint(
     ),
     settings={"shared_role": "same_grants"},
 )
+
+TWINS_NAMES = ("support", "sales")
+LOG_GROUPS = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/"
 
 EVERYTHING = Blueprint(
     project="acme",
@@ -66,6 +71,7 @@ TEAM = Blueprint(
         *(Link("http_api:public", f"agent:{a}") for a in ("support", "sales", "triage")),
         *(Link(f"agent:{a}", "bucket:docs", "read") for a in ("support", "billing", "legal")),
     ),
+    settings={"shared_role": "none"},  # five roles: what these tests read is many roles
 )
 
 # The least number of read calls that tell whether a resource matches its spec, per type,
@@ -207,6 +213,30 @@ def test_a_role_over_the_inline_limit_deploys_with_managed_policies_and_destroys
     assert iam.list_policies(Scope="Local")["Policies"] == []
 
 
+def test_by_default_twins_share_one_role_and_each_writes_only_its_own_logs(
+    counted: tuple[AwsContext, CallCounter],
+) -> None:
+    aws, _ = counted
+    store = MemoryStateStore()
+    twins = replace(TWINS, settings={})
+
+    assert engine.deploy(twins, store, ListSink(), aws).status == "SUCCEEDED"
+
+    (role,) = roles(aws)
+    documents = role_documents(aws, role)
+    lam = aws.client("lambda")
+    arns = {a: lam.get_function(FunctionName=agent_name(a))["Configuration"] for a in TWINS_NAMES}
+    for agent, other in (("support", "sales"), ("sales", "support")):
+        assert function_role(aws, agent_name(agent)) == role
+        writer = {"lambda:SourceFunctionArn": arns[agent]["FunctionArn"]}
+        own, theirs = (f"{LOG_GROUPS}{agent_name(a)}:log-stream:x" for a in (agent, other))
+        assert allows(documents, "logs:PutLogEvents", own, writer)
+        assert not allows(documents, "logs:PutLogEvents", theirs, writer)
+    assert engine.plan(twins, store, aws).has_changes is False
+    assert engine.destroy(store, ListSink(), aws).status == "SUCCEEDED"
+    assert roles(aws) == []
+
+
 def test_turning_sharing_on_later_moves_the_functions_and_removes_the_old_roles(
     counted: tuple[AwsContext, CallCounter],
 ) -> None:
@@ -218,6 +248,7 @@ def test_turning_sharing_on_later_moves_the_functions_and_removes_the_old_roles(
         agents=TWINS.agents,
         components=TWINS.components,
         links=TWINS.links,
+        settings={"shared_role": "none"},
     )
     assert engine.deploy(separate, store, ListSink(), aws).status == "SUCCEEDED"
     assert sorted(roles(aws)) == sorted([agent_name("sales"), agent_name("support")])

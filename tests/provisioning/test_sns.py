@@ -13,16 +13,11 @@ from provisioning.provisioners.base import Action
 from provisioning.provisioners.sns import (
     SubscriptionProvisioner,
     TopicProvisioner,
-    build_fifo_topic_name,
     build_filter_policy,
     build_queue_policy_for_topic,
     create_subscription,
 )
-from provisioning.provisioners.sqs import (
-    QueuePolicyProvisioner,
-    QueueProvisioner,
-    build_fifo_queue_name,
-)
+from provisioning.provisioners.sqs import QueuePolicyProvisioner, QueueProvisioner
 from provisioning.state import RecordedResource
 
 TOPIC = "acme-dev-events"
@@ -54,13 +49,6 @@ def record(
 def changed(provisioner: Any, props: dict[str, Any], rec: RecordedResource) -> list[str]:
     plan = provisioner.plan(rec.logical_id, props, rec, provisioner.get_current_state(props, rec))
     return [c.name for c in plan.changes]
-
-
-def test_build_fifo_topic_name() -> None:
-    assert build_fifo_topic_name(TOPIC) == "acme-dev-events.fifo"
-    assert build_fifo_topic_name("acme-dev-events.fifo") == "acme-dev-events.fifo"
-    long = build_fifo_topic_name("t" * 300)
-    assert len(long) == 256 and long.endswith(".fifo")
 
 
 def test_build_filter_policy_wraps_lone_values_and_keeps_nesting() -> None:
@@ -132,9 +120,7 @@ def test_topic_lifecycle(aws: AwsContext) -> None:
 
 def test_fifo_topic_content_based_deduplication_updates(aws: AwsContext) -> None:
     topics = TopicProvisioner(aws)
-    props = topic_spec(
-        name=build_fifo_topic_name(TOPIC), fifo=True, content_based_deduplication=True
-    )
+    props = topic_spec(name=f"{TOPIC}.fifo", fifo=True, content_based_deduplication=True)
     outputs = topics.provision("topic/events", props, None)
     rec = record("topic/events", "sns:topic", outputs, props)
     assert changed(topics, props, rec) == []
@@ -197,12 +183,10 @@ def test_subscription_lifecycle(aws: AwsContext) -> None:
 
 def test_fifo_topic_delivers_only_matching_messages_to_a_fifo_queue(aws: AwsContext) -> None:
     sqs, sns = aws.client("sqs"), aws.client("sns")
-    topic_props = topic_spec(
-        name=build_fifo_topic_name(TOPIC), fifo=True, content_based_deduplication=True
-    )
+    topic_props = topic_spec(name=f"{TOPIC}.fifo", fifo=True, content_based_deduplication=True)
     topic = TopicProvisioner(aws).provision("topic/events", topic_props, None)
     queue = QueueProvisioner(aws).provision(
-        "queue/orders", queue_spec(build_fifo_queue_name("acme-dev-orders"), fifo=True), None
+        "queue/orders", queue_spec("acme-dev-orders.fifo", fifo=True), None
     )
     QueuePolicyProvisioner(aws).provision(
         "queue/orders/policy",

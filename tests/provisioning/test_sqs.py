@@ -13,7 +13,6 @@ from provisioning.provisioners.base import Action
 from provisioning.provisioners.sqs import (
     QueuePolicyProvisioner,
     QueueProvisioner,
-    build_fifo_queue_name,
     build_redrive_policy,
 )
 from provisioning.state import RecordedResource
@@ -47,15 +46,6 @@ def record(
 def changed(provisioner: Any, props: dict[str, Any], rec: RecordedResource) -> list[str]:
     plan = provisioner.plan(rec.logical_id, props, rec, provisioner.get_current_state(props, rec))
     return [c.name for c in plan.changes]
-
-
-def test_build_fifo_queue_name_adds_suffix_and_fits_80() -> None:
-    assert build_fifo_queue_name("acme-dev-jobs") == "acme-dev-jobs.fifo"
-    assert build_fifo_queue_name("acme-dev-jobs.fifo") == "acme-dev-jobs.fifo"
-    long = build_fifo_queue_name("x" * 100)
-    assert len(long) == 80 and long.endswith(".fifo")
-    assert long == build_fifo_queue_name("x" * 100)
-    assert long != build_fifo_queue_name("x" * 101)
 
 
 def test_build_redrive_policy() -> None:
@@ -127,7 +117,7 @@ def test_queue_lifecycle(aws: AwsContext) -> None:
 
 def test_fifo_queue_with_content_based_deduplication(aws: AwsContext) -> None:
     queues = QueueProvisioner(aws)
-    props = spec(name=build_fifo_queue_name(QUEUE), fifo=True, content_based_deduplication=True)
+    props = spec(name=f"{QUEUE}.fifo", fifo=True, content_based_deduplication=True)
     outputs = queues.provision("queue/jobs", props, None)
     rec = record("queue/jobs", "sqs:queue", outputs, props)
     assert outputs["name"] == "acme-dev-jobs.fifo"
