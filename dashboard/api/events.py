@@ -44,7 +44,8 @@ def run_events(request: HttpRequest, run_id: int, after: int = 0) -> Any:
     run = run_for(request, run_id)
     if SSE not in request.headers.get("Accept", ""):
         events = run_selectors.deployment_events(deployment=run, after=after)
-        return {"id": run.pk, "status": run.status, "events": events}
+        done = run.status not in Deployment.ACTIVE  # read first: no event can follow these
+        return {"id": run.pk, "status": run.status, "done": done, "events": events}
     resume = request.headers.get("Last-Event-ID", "")
     start = int(resume) if resume.isdigit() else after
     response = StreamingHttpResponse(stream(run.pk, start), content_type=SSE)

@@ -112,7 +112,7 @@ def stage_status(request: HttpRequest, name: str, stage: str) -> dict[str, Any]:
         "stage": stage_obj.name,
         "last_run": RunOut(**run_out(last)).dict() if last else None,
         "active_run": active.pk if active else None,
-        "resource_count": len(resources),
+        "resources": len(resources),
         "drifted": len(drift_services.stage_drift(stage=stage_obj)),
         "endpoints": endpoints,
     }

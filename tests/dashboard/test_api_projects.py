@@ -76,7 +76,7 @@ def test_stage_status_lists_the_deployed_http_api_addresses(
         node="http_api:web", outputs={"url": "https://abc.example/"},
     )  # fmt: skip
     status = api.get("/api/projects/acme/stages/dev/status").json()
-    assert status["resource_count"] == 1 and status["last_run"] is None
+    assert status["resources"] == 1 and status["last_run"] is None
     assert status["endpoints"] == [
         {"node": "http_api:web", "resource": "web-stage", "url": "https://abc.example/"}
     ]
