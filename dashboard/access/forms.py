@@ -14,8 +14,9 @@ from django import forms
 
 from dashboard.access.models import Membership
 from dashboard.access.secrets import MASK
-from dashboard.projects import aws_fields
+from dashboard.projects import aws_fields, schema_forms
 from dashboard.projects.models import Stage
+from provisioning.model import schema
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 SECRET_HELP = (
@@ -62,7 +63,16 @@ def _checked(check: Callable[[str], str]) -> Callable[[str], None]:
     return validator
 
 
-class StageForm(forms.Form):
+# Logs, roles, dependencies, the secrets' key and the network: straight from the schema.
+# The permissions boundary is a column of the stage (with its ARN check), not a JSON setting.
+StageSettingsFields = schema_forms.settings_form(
+    schema.StageSettings,
+    name="StageSettingsFields",
+    only=set(schema.StageSettings.model_fields) - {"permissions_boundary"},
+)
+
+
+class StageForm(StageSettingsFields):  # type: ignore[valid-type,misc]
     target = forms.ChoiceField(choices=Stage.Target.choices)
     region = forms.ChoiceField(choices=())
     role_arn = forms.CharField(
@@ -109,10 +119,27 @@ class StageForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [(r, r) for r in aws_fields.regions()]
+        # The stage's own fields first, then its engine settings.
+        own = [name for name in self.fields if name not in self.settings_names]
+        self.order_fields(own + sorted(self.settings_names, key=list(self.fields).index))
 
-    @staticmethod
-    def initial_for(stage: Stage) -> dict[str, Any]:
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors:
+            self.checked_settings = self.check_settings()
+        return cleaned
+
+    def service_data(self) -> dict[str, Any]:
+        """The stage's fields, and its engine settings as one checked mapping."""
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.settings_names}
+        data["settings"] = getattr(self, "checked_settings", None) or self.settings_values()
+        return data
+
+    @classmethod
+    def initial_for(cls, stage: Stage) -> dict[str, Any]:
+        fields = {n: f for n, f in cls.base_fields.items() if n in cls.settings_names}
         return {
+            **schema_forms.initial_from(stage.settings or {}, fields),
             "target": stage.target,
             "region": stage.region,
             "role_arn": stage.role_arn,

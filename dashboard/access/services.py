@@ -24,15 +24,16 @@ from dashboard.access.roles import DeployTokenUser, User, require_role, role_for
 from dashboard.errors import ServiceError
 from dashboard.projects import aws_fields
 from dashboard.projects.models import Project, Stage
-from dashboard.projects.validation import RuleError, clean_environment
+from dashboard.projects.validation import RuleError, clean_environment, clean_settings
 from dashboard.runs.models import Deployment
 from dashboard.runs.services import deployment_start, started_by
+from provisioning.model import schema
 
 OWNER = Membership.Role.OWNER
 STAGE_FIELDS = frozenset(
     {
         "region", "target", "role_arn", "external_id", "protected", "permissions_boundary",
-        "access_key_id", "secret_access_key", "clear_static_keys",
+        "access_key_id", "secret_access_key", "clear_static_keys", "settings",
     }
 )  # fmt: skip
 
@@ -116,9 +117,23 @@ def stage_update(*, stage: Stage, user: User | None, data: dict[str, Any]) -> St
             setattr(stage, field, _clean(check, data[field], field))
     if "protected" in data:
         stage.protected = bool(data["protected"])
+    if "settings" in data:
+        stage.settings = _stage_settings(stage, data["settings"])
     _static_keys(stage, data)
     stage.save()
     return stage
+
+
+def _stage_settings(stage: Stage, given: Any) -> dict[str, Any]:
+    """The schema's check (an overlap with `avoid_cidrs` shows on the plan page)."""
+    if not isinstance(given, dict):
+        raise ServiceError("settings must be a mapping of setting: value", field="settings")
+    try:
+        cleaned = clean_settings(schema.StageSettings, given)
+    except RuleError as exc:
+        raise ServiceError(exc.message, field=exc.field) from None
+    cleaned.pop("permissions_boundary", None)  # the stage's own column holds it
+    return cleaned
 
 
 def _static_keys(stage: Stage, data: dict[str, Any]) -> None:

@@ -49,6 +49,9 @@ class LinkIn(Body):
     source: Name
     target: Name
     kind: Name | None = None
+    settings: NodeData | None = (
+        None  # the link's own settings (schema.LINKS); the services check them
+    )
 
 
 class NodeAdd(Edit):
@@ -77,6 +80,7 @@ class LinkAdd(Edit):
     source: Name
     target: Name
     kind: Name | None = None
+    settings: NodeData | None = None
 
 
 class Deploy(Body):

@@ -179,6 +179,7 @@ def _link_json(link: Link, problems: list[dict[str, str]]) -> dict[str, Any]:
         "source": link.source,
         "target": link.target,
         "kind": link.kind or next(iter(links.allowed_kinds(link.source, link.target)), ""),
+        "settings": link.settings or {},
         "problems": problems,
     }
 

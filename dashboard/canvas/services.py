@@ -76,7 +76,7 @@ def node_restore(
     x: int,
     y: int,
     data: dict[str, Any],
-    links: list[dict[str, str]],
+    links: list[dict[str, Any]],
     version: int | None,
 ) -> tuple[Agent | Component, list[Link]]:
     """Undo of a delete: the node as it was and the links it had, all or nothing."""
@@ -88,6 +88,7 @@ def node_restore(
             source=str(link["source"]),
             target=str(link["target"]),
             kind=str(link.get("kind") or ""),
+            settings=link.get("settings") or None,
         )
         for link in links
     ]

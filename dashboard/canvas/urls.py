@@ -19,5 +19,6 @@ urlpatterns = [
     path(C + "links/", views.link_add, name="canvas_link_add"),
     path(C + "links/<int:link_id>/delete/", views.link_delete, name="canvas_link_delete"),
     path(C + "links/<int:link_id>/explain/", views.link_explain, name="canvas_link_explain"),
+    path(C + "links/<int:link_id>/panel/", views.link_panel, name="canvas_link_panel"),
     path(C + "stages/<str:stage>/deploy/", views.deploy, name="canvas_deploy"),
 ]

@@ -29,8 +29,9 @@ from dashboard.errors import ServiceError, StaleWrite
 from dashboard.json_input import JsonRefused
 from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
-from dashboard.projects.forms import COMPONENT_FORMS, AgentForm, ComponentForm
+from dashboard.projects.forms import COMPONENT_FORMS, AgentForm, ComponentForm, link_form_class
 from dashboard.projects.models import Agent, Component, Project, Stage
+from dashboard.projects.views.nodes import link_save, render_link_form
 from dashboard.runs import services as run_services
 from dashboard.web.helpers import add_service_error, project_or_404, role_at_least
 
@@ -203,9 +204,17 @@ def link_add(request: HttpRequest, name: str) -> HttpResponse:
         source=body.source,
         target=body.target,
         kind=body.kind or "",
+        settings=body.settings,
         version=body.version,
     )
-    return JsonResponse({"version": _version_now(project), "id": link.pk, "kind": link.kind})
+    return JsonResponse(
+        {
+            "version": _version_now(project),
+            "id": link.pk,
+            "kind": link.kind,
+            "settings": link.settings,
+        }
+    )
 
 
 @login_required
@@ -307,3 +316,33 @@ def _render_panel(
         context["kind_label"] = node.get_kind_display()
         template = "nodes/component_form.html#form"
     return render(request, template, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def link_panel(request: HttpRequest, name: str, link_id: int) -> HttpResponse:
+    """The link's own settings, as on its full page, posted back here like a node's panel."""
+    project, role = project_or_404(request, name)
+    if not role_at_least(role, "deployer"):
+        raise PermissionDenied
+    link = get_object_or_404(project.links, pk=link_id)
+    form_class = link_form_class(link)
+    initial = form_class.initial_for(link, project.version)
+    form = form_class(request.POST if request.method == "POST" else None, initial=initial)
+    action = reverse("canvas_link_panel", args=[project.name, link.pk])
+    if request.method == "POST" and form.is_valid():
+        try:
+            link = link_save(link, form, request)
+        except StaleWrite:
+            form.add_error(None, STALE_MESSAGE)
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            project.refresh_from_db(fields=["version"])
+            fresh = form_class(initial=form_class.initial_for(link, project.version))
+            response = render_link_form(request, project, link, fresh, action, in_panel=True)
+            response["HX-Trigger"] = json.dumps(
+                {"canvas:changed": {"version": project.version, "link": link.pk}}
+            )
+            return response
+    return render_link_form(request, project, link, form, action, in_panel=True)

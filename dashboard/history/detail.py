@@ -41,7 +41,10 @@ def _nodes(snapshot: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         key = f"{component['kind']}:{component['name']}"
         nodes[key] = dict(component.get("settings") or {})
     for link in snapshot.get("links") or ():
-        nodes[f"link {link['source']}->{link['target']}"] = {"kind": link.get("kind", "")}
+        nodes[f"link {link['source']}->{link['target']}"] = {
+            "kind": link.get("kind", ""),
+            **dict(link.get("settings") or {}),
+        }
     settings = dict(snapshot.get("settings") or {})
     if snapshot.get("region"):
         settings["region"] = snapshot["region"]

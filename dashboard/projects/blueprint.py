@@ -31,6 +31,10 @@ def agent_to_blueprint(agent: Agent) -> bp.Agent:
         code={str(k): str(v) for k, v in (agent.code or {}).items()},
         requirements=tuple(str(r) for r in agent.requirements or ()),
         layers=tuple(str(arn) for arn in agent.layers or ()),
+        extra_models=tuple(str(m) for m in agent.extra_models or ()),
+        extra_statements=tuple(dict(s) for s in agent.extra_statements or ()),
+        allow_broad_permissions=agent.allow_broad_permissions,
+        on_failure=agent.on_failure,
     )
 
 
@@ -39,7 +43,9 @@ def component_to_blueprint(component: Component) -> bp.Component:
 
 
 def link_to_blueprint(link: Link) -> bp.Link:
-    return bp.Link(source=link.source, target=link.target, kind=link.kind)
+    return bp.Link(
+        source=link.source, target=link.target, kind=link.kind, settings=dict(link.settings or {})
+    )
 
 
 def blueprint_for_stage(stage: Stage) -> bp.Blueprint:

@@ -12,7 +12,7 @@ from django.db import transaction
 from dashboard.access.models import Membership
 from dashboard.projects import services as project_services
 from dashboard.projects.models import Project, Stage
-from provisioning.model import examples
+from provisioning.model import examples, schema
 
 DEMO_USER = "demo"
 DEFAULT_PASSWORD = "demo-password-123"
@@ -75,7 +75,9 @@ def load_example(name: str, lines: list[str]) -> None:
         lines.append(f"project {blueprint.project!r} already exists: left as it is")
         return
     project = project_services.project_create(name=blueprint.project, user=user)
-    Stage.objects.filter(project=project, name="dev").update(settings=dict(blueprint.settings))
+    stage_settings = schema.clean(schema.StageSettings, blueprint.settings)
+    stage_settings.pop("permissions_boundary", None)  # the stage's own column holds it
+    Stage.objects.filter(project=project, name="dev").update(settings=stage_settings)
     for column, component in enumerate(blueprint.components):
         project_services.component_create(
             project=project,
@@ -87,8 +89,12 @@ def load_example(name: str, lines: list[str]) -> None:
             y=60 + 110 * column,
         )
     for row, agent in enumerate(blueprint.agents):
-        data = {f: getattr(agent, f) for f in ("name", "description", "model_id", "system_prompt")}
-        data.update(tools=list(agent.tools), memory_mb=agent.memory_mb, timeout_s=agent.timeout_s)
+        # Every setting the schema knows, as the agent form would save it.
+        data = schema.clean(
+            schema.AgentSettings,
+            {f: getattr(agent, f) for f in schema.AgentSettings.model_fields},
+        )
+        data["name"] = agent.name
         project_services.agent_create(
             project=project, user=user, data={**data, "x": 300, "y": 100 + 160 * row}
         )

@@ -12,10 +12,13 @@ from typing import Any, ClassVar
 from django import forms
 
 from dashboard.access.forms import masked_secret_lines, parse_secret_lines, secret_environment_field
+from dashboard.projects import schema_forms
 from dashboard.projects.agent_fields import TOOLS_HELP, AgentSettingsFields
 from dashboard.projects.code_fields import AgentCodeFields
-from dashboard.projects.models import NAME_HELP, Agent, Component, name_validator
-from provisioning.model import bounds
+from dashboard.projects.models import NAME_HELP, Agent, Component, Link, name_validator
+from dashboard.projects.validation import LINK_RULES
+from provisioning.model import bounds, schema
+from provisioning.model.links import split_key
 
 ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 ENV_HELP = (
@@ -52,7 +55,10 @@ class ProjectForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class AgentForm(AgentCodeFields, AgentSettingsFields, VersionedForm):
+class AgentOwnFields(AgentCodeFields, AgentSettingsFields, VersionedForm):
+    """The agent's fields that need more than the schema gives: the name, the upload, write-only
+    secrets, the tools catalogue and environment lines checked as Lambda variable names."""
+
     name = _name_field()
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     model_id = forms.CharField(
@@ -81,6 +87,16 @@ class AgentForm(AgentCodeFields, AgentSettingsFields, VersionedForm):
     tracing = forms.BooleanField(required=False, label="X-Ray tracing")
     secret_environment = secret_environment_field()
 
+
+# Every other agent setting comes straight from the schema (in the advanced group).
+AgentGeneratedFields = schema_forms.settings_form(
+    schema.AgentSettings,
+    only=set(schema.AgentSettings.model_fields) - set(AgentOwnFields.base_fields),
+    name="AgentGeneratedFields",
+)
+
+
+class AgentForm(AgentOwnFields, AgentGeneratedFields):  # type: ignore[valid-type,misc]
     def clean_secret_environment(self) -> dict[str, str | None]:
         return parse_secret_lines(self.cleaned_data["secret_environment"])
 
@@ -98,6 +114,14 @@ class AgentForm(AgentCodeFields, AgentSettingsFields, VersionedForm):
                 raise forms.ValidationError(f"Line {number} is not KEY=VALUE. {ENV_HELP}")
             environment[key] = value.strip()
         return environment
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cleaned.update(self.settings_values())  # an empty generated field holds its default
+        if not self.errors:  # the schema's check of every agent setting the form holds
+            names = schema.AgentSettings.model_fields.keys() & cleaned.keys()
+            self.check_settings({name: cleaned[name] for name in names})
+        return cleaned
 
     def service_data(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if k != "version"}
@@ -120,79 +144,43 @@ class AgentForm(AgentCodeFields, AgentSettingsFields, VersionedForm):
             "reserved_concurrency": agent.reserved_concurrency,
             "tracing": agent.tracing,
             **AgentSettingsFields.settings_initial(agent),
+            **schema_forms.initial_from(
+                {name: getattr(agent, name) for name in AgentGeneratedFields.settings_names},
+                AgentGeneratedFields.base_fields,
+            ),
             **AgentCodeFields.code_initial(agent),
             "secret_environment": masked_secret_lines(agent.secret_environment),
         }
 
 
-class ComponentForm(VersionedForm):
-    """A component's name; each kind's subclass adds its settings fields."""
+class ComponentForm(schema_forms.SettingsForm, VersionedForm):
+    """A component's name; each kind's form adds the fields of its schema (`COMPONENTS`)."""
 
     kind: ClassVar[str]
     name = _name_field()
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors:
+            self.checked_settings = self.check_settings()
+        return cleaned
+
     def settings(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k not in ("name", "version")}
+        checked = getattr(self, "checked_settings", None)
+        return checked if checked is not None else self.settings_values()
 
     @classmethod
     def initial_for(cls, component: Component, version: int) -> dict[str, Any]:
-        return {"version": version, "name": component.name, **component.settings}
-
-
-class HttpApiForm(ComponentForm):
-    kind = Component.Kind.HTTP_API
-    cors_origins = forms.CharField(
-        label="CORS origins",
-        required=False,
-        initial="*",
-        help_text="Comma-separated origins allowed to call the API from a browser; * for any.",
-    )
-
-    def clean_cors_origins(self) -> list[str]:
-        return _comma_list(self.cleaned_data["cors_origins"])
-
-    @classmethod
-    def initial_for(cls, component: Component, version: int) -> dict[str, Any]:
-        initial = super().initial_for(component, version)
-        initial["cors_origins"] = ", ".join(component.settings.get("cors_origins", []))
-        return initial
-
-
-class BucketForm(ComponentForm):
-    kind = Component.Kind.BUCKET
-    versioning = forms.BooleanField(required=False, help_text="Keep every version of each object.")
-
-
-class TableForm(ComponentForm):
-    kind = Component.Kind.TABLE
-    partition_key = forms.CharField(max_length=255, initial="pk")
-    sort_key = forms.CharField(max_length=255, required=False, help_text="Optional.")
-    billing_mode = forms.ChoiceField(
-        choices=[("PAY_PER_REQUEST", "On demand"), ("PROVISIONED", "Provisioned")],
-        initial="PAY_PER_REQUEST",
-    )
-
-
-class QueueForm(ComponentForm):
-    kind = Component.Kind.QUEUE
-    fifo = forms.BooleanField(required=False, label="FIFO (ordered, exactly once)")
-    visibility_timeout_s = forms.IntegerField(
-        label="Visibility timeout (s)",
-        **_form_limits(bounds.COMPONENT["queue"]["visibility_timeout_s"]),
-        help_text="At least six times the timeout of an agent this queue triggers.",
-    )
-    dead_letter = forms.BooleanField(
-        required=False, initial=True, help_text="Move messages that keep failing to a second queue."
-    )
-
-
-class TopicForm(ComponentForm):
-    kind = Component.Kind.TOPIC
-    fifo = forms.BooleanField(required=False, label="FIFO (ordered, exactly once)")
+        fields = {n: f for n, f in cls.base_fields.items() if n in cls.settings_names}
+        initial = schema_forms.initial_from(component.settings or {}, fields)
+        return {"version": version, "name": component.name, **initial}
 
 
 COMPONENT_FORMS: dict[str, type[ComponentForm]] = {
-    form.kind: form for form in (BucketForm, TableForm, QueueForm, TopicForm, HttpApiForm)
+    kind: schema_forms.settings_form(
+        model, base=ComponentForm, name=f"{model.__name__.removesuffix('Settings')}Form", kind=kind
+    )
+    for kind, model in schema.COMPONENTS.items()
 }
 
 LINK_KINDS = [
@@ -222,6 +210,56 @@ class LinkForm(forms.Form):
         return cleaned
 
 
+class LinkSettingsForm(schema_forms.SettingsForm, VersionedForm):
+    """A link's own settings (`schema.LINKS`), and its kind where several fit the two nodes."""
+
+    pair: ClassVar[tuple[str, str]] = ("", "")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kinds = LINK_RULES.get(self.pair, ())
+        if len(kinds) > 1:
+            self.fields["kind"] = forms.ChoiceField(
+                choices=[(k, k.replace("_", " & ")) for k in kinds], initial=kinds[0]
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors:
+            self.checked_settings = self.check_settings()
+        return cleaned
+
+    def settings(self) -> dict[str, Any]:
+        checked = getattr(self, "checked_settings", None)
+        return checked if checked is not None else self.settings_values()
+
+    def link_kind(self) -> str | None:
+        return self.cleaned_data.get("kind") if "kind" in self.fields else None
+
+    @classmethod
+    def initial_for(cls, link: Link, version: int) -> dict[str, Any]:
+        fields = {n: f for n, f in cls.base_fields.items() if n in cls.settings_names}
+        initial = schema_forms.initial_from(link.settings or {}, fields)
+        kinds = LINK_RULES.get(cls.pair, ())
+        return {"version": version, "kind": link.kind or (kinds[0] if kinds else ""), **initial}
+
+
+LINK_FORMS: dict[tuple[str, str], type[LinkSettingsForm]] = {
+    pair: schema_forms.settings_form(
+        model, base=LinkSettingsForm, name=f"{model.__name__.removesuffix('Settings')}Form",
+        pair=pair,
+    )
+    for pair, model in schema.LINKS.items()
+}  # fmt: skip
+
+
+def link_form_class(link: Link) -> type[LinkSettingsForm]:
+    pair = (split_key(link.source)[0], split_key(link.target)[0])
+    return LINK_FORMS.get(pair) or schema_forms.settings_form(
+        schema.link_model(*pair), base=LinkSettingsForm, name="NoLinkSettingsForm", pair=pair
+    )
+
+
 def node_choices(agents: list[Agent], components: list[Component]) -> list[tuple[str, str]]:
     nodes = [(a.key, f"agent {a.name}") for a in agents]
     nodes += [(c.key, f"{c.get_kind_display()} {c.name}") for c in components]
@@ -242,3 +280,9 @@ class DestroyConfirmForm(forms.Form):
         if typed != self.project_name:
             raise forms.ValidationError(f'Type "{self.project_name}" exactly to confirm.')
         return typed
+
+
+# The agent's own fields fold like the generated ones where the schema calls them advanced.
+for _spec in schema.fields(schema.AgentSettings):
+    if _spec.name in AgentForm.base_fields:
+        AgentForm.base_fields[_spec.name].group = _spec.group  # type: ignore[attr-defined]

@@ -173,6 +173,15 @@ class Agent(CanvasNode):
     )
     requirements = models.JSONField(default=list, blank=True)
     layers = models.JSONField(default=list, blank=True)
+    # Beyond its links: more models, extra IAM statements, and where failed events go.
+    extra_models = models.JSONField(default=list, blank=True)
+    extra_statements = models.JSONField(
+        default=list, blank=True, help_text='[{"actions": [...], "resources": [...]}]'
+    )
+    allow_broad_permissions = models.BooleanField(default=False)
+    on_failure = models.CharField(
+        max_length=64, blank=True, help_text='A queue or topic node key, e.g. "queue:failed".'
+    )
 
     class Meta:
         ordering = ["name"]
@@ -223,6 +232,11 @@ class Link(models.Model):
     source = models.CharField(max_length=64)
     target = models.CharField(max_length=64)
     kind = models.CharField(max_length=16, blank=True)
+    settings = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The link's own settings (schema.LINKS): variable name, route, delivery.",
+    )
 
     class Meta:
         constraints = [

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.db import transaction
 
-from dashboard.access.roles import EDIT_ROLE, OWNER, User, require_role
+from dashboard.access.models import Membership
+from dashboard.access.roles import EDIT_ROLE, User, require_role
 from dashboard.errors import ServiceError
 from dashboard.projects import services
 from dashboard.projects.aws_fields import clean_region
@@ -155,7 +156,7 @@ def _apply_stages(project: Project, wanted: pf.ProjectFile, user: User | None) -
         boundary = settings.pop("permissions_boundary", None)
         if stage is not None and _stage_unchanged(stage, values, settings, boundary):
             continue
-        require_role(project=project, user=user, role=OWNER)
+        require_role(project=project, user=user, role=Membership.Role.OWNER)
         try:
             values["region"] = clean_region(values["region"])
         except ValueError as exc:

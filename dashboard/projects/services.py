@@ -24,16 +24,20 @@ from dashboard.projects.agent_code import CodeError, clean_code
 from dashboard.projects.models import Agent, Component, Link, Project, Stage
 from dashboard.projects.validation import (
     RuleError,
-    clean_component_settings,
+    clean_component_extras,
     clean_environment,
     clean_link_kind,
     clean_model,
     clean_node_name,
     clean_requirements,
+    clean_settings,
     clean_tools,
+    clean_variable_names,
 )
 from dashboard.runs.models import Deployment
 from dashboard.runs.services import StageBusy
+from provisioning.model import links as link_table
+from provisioning.model import schema
 
 AGENT_FIELDS = frozenset(
     {
@@ -42,6 +46,7 @@ AGENT_FIELDS = frozenset(
         "secret_environment",
         "model_provider", "model_region", "max_tokens", "temperature", "tool_settings",
         "session_bucket", "code", "requirements", "layers",
+        "extra_models", "extra_statements", "allow_broad_permissions", "on_failure",
     }
 )  # fmt: skip
 
@@ -186,6 +191,7 @@ def _apply_agent_data(agent: Agent, data: dict[str, Any]) -> None:
             )
         if "requirements" in data:  # checked on every save: pip must never see an option
             data = {**data, "requirements": clean_requirements(data["requirements"])}
+        data = {**data, **_schema_checked(data)}
     except RuleError as exc:
         raise _rule(exc) from None
     if "code" in data:  # custom code only from under AGENT_CODE_ROOT, whoever calls
@@ -203,6 +209,29 @@ def _apply_agent_data(agent: Agent, data: dict[str, Any]) -> None:
         setattr(agent, name, value)
 
 
+def _schema_checked(data: dict[str, Any]) -> dict[str, Any]:
+    """The given agent settings after the schema's check; every setting has a valid default,
+    so the ones not given cannot fail it."""
+    given = {k: v for k, v in data.items() if k in schema.AgentSettings.model_fields}
+    cleaned = clean_settings(schema.AgentSettings, given, noun="an agent")
+    return {k: cleaned[k] for k in given}
+
+
+def _check_variables(project: Project, agent: Agent, field: str) -> None:
+    """Every variable of the agent is set once: its environment, secrets and links."""
+    rows = Link.objects.filter(Q(source=agent.key) | Q(target=agent.key), project=project)
+    try:
+        clean_variable_names(
+            agent=agent.key,
+            environment=agent.environment or {},
+            secret_names=list(agent.secret_environment or {}),
+            link_rows=[(r.source, r.target, r.kind, r.settings) for r in rows],
+            field=field,
+        )
+    except RuleError as exc:
+        raise _rule(exc) from None
+
+
 @transaction.atomic
 def agent_create(
     *, project: Project, user: User | None, data: dict[str, Any], version: int | None = None
@@ -211,6 +240,7 @@ def agent_create(
     agent = Agent(project=project)
     _apply_agent_data(agent, data)
     _save(agent)
+    _check_variables(project, agent, field="environment")
     return agent
 
 
@@ -223,6 +253,7 @@ def agent_update(
     _apply_agent_data(agent, data)
     _save(agent)
     _rename_links(agent.project, old_key, agent.key)
+    _check_variables(agent.project, agent, field="environment")
     return agent
 
 
@@ -234,6 +265,14 @@ def agent_delete(*, agent: Agent, user: User | None, version: int | None = None)
 
 
 # --- components ------------------------------------------------------------------------------
+def _component_settings(kind: str, settings: dict[str, Any] | None) -> dict[str, Any]:
+    if kind not in schema.COMPONENTS:
+        raise RuleError("kind", f"unknown component kind {kind!r}")
+    cleaned = clean_settings(schema.COMPONENTS[kind], settings, noun=f"a {kind.replace('_', ' ')}")
+    clean_component_extras(kind, cleaned)
+    return cleaned
+
+
 @transaction.atomic
 def component_create(
     *,
@@ -249,7 +288,7 @@ def component_create(
     _edit(project, user, version)
     try:
         clean_node_name(name)
-        cleaned = clean_component_settings(kind, settings)
+        cleaned = _component_settings(kind, settings)
     except RuleError as exc:
         raise _rule(exc) from None
     component = Component(project=project, kind=kind, name=name, settings=cleaned, x=x, y=y)
@@ -269,7 +308,7 @@ def component_update(
     _edit(component.project, user, version)
     try:
         clean_node_name(name)
-        cleaned = clean_component_settings(component.kind, {**component.settings, **settings})
+        cleaned = _component_settings(component.kind, {**component.settings, **settings})
     except RuleError as exc:
         raise _rule(exc) from None
     old_key = component.key
@@ -277,6 +316,8 @@ def component_update(
     component.settings = cleaned
     _save(component)
     _rename_links(component.project, old_key, component.key)
+    for agent in _linked_agents(component.project, component.key):  # a rename renames defaults
+        _check_variables(component.project, agent, field="name")
     return component
 
 
@@ -300,6 +341,30 @@ def _delete_links_of(project: Project, key: str) -> None:
     Link.objects.filter(Q(source=key) | Q(target=key), project=project).delete()
 
 
+def _link_settings(source: str, target: str, settings: dict[str, Any] | None) -> dict[str, Any]:
+    model = schema.link_model(link_table.node_kind(source), link_table.node_kind(target))
+    try:
+        return clean_settings(model, settings, noun="this link")
+    except RuleError as exc:
+        raise _rule(exc) from None
+
+
+def _linked_agents(project: Project, *keys: str) -> list[Agent]:
+    names = [link_table.node_name(k) for k in keys if link_table.node_kind(k) == "agent"]
+    others = Link.objects.filter(Q(source__in=keys) | Q(target__in=keys), project=project)
+    for row in others:
+        names += [
+            link_table.node_name(k) for k in (row.source, row.target) if k.startswith("agent:")
+        ]
+    return list(Agent.objects.filter(project=project, name__in=set(names)))
+
+
+def _check_link_variables(link: Link) -> None:
+    for agent in _linked_agents(link.project, link.source, link.target):
+        if agent.key in (link.source, link.target):
+            _check_variables(link.project, agent, field="env_name")
+
+
 @transaction.atomic
 def link_create(
     *,
@@ -308,6 +373,7 @@ def link_create(
     source: str,
     target: str,
     kind: str = "",
+    settings: dict[str, Any] | None = None,
     version: int | None = None,
 ) -> Link:
     _edit(project, user, version)
@@ -318,11 +384,37 @@ def link_create(
         kind = clean_link_kind(source, target, kind)
     except RuleError as exc:
         raise _rule(exc) from None
+    cleaned = _link_settings(source, target, settings)
     if Link.objects.filter(project=project, source=source, target=target).exists():
         raise ServiceError(f"{source} is already linked to {target}", field="target")
     if source.startswith("queue:") and Link.objects.filter(project=project, source=source).exists():
         raise ServiceError(f"{source} already triggers an agent: a queue feeds one", field="target")
-    return Link.objects.create(project=project, source=source, target=target, kind=kind)
+    link = Link(project=project, source=source, target=target, kind=kind, settings=cleaned)
+    _save(link)
+    _check_link_variables(link)
+    return link
+
+
+@transaction.atomic
+def link_update(
+    *,
+    link: Link,
+    user: User | None,
+    settings: dict[str, Any],
+    kind: str | None = None,
+    version: int | None = None,
+) -> Link:
+    """A link's settings (merged over what it has) and, where several fit, its kind."""
+    _edit(link.project, user, version)
+    if kind is not None:
+        try:
+            link.kind = clean_link_kind(link.source, link.target, kind)
+        except RuleError as exc:
+            raise _rule(exc) from None
+    link.settings = _link_settings(link.source, link.target, {**link.settings, **settings})
+    _save(link)
+    _check_link_variables(link)
+    return link
 
 
 @transaction.atomic

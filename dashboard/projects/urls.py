@@ -34,6 +34,7 @@ urlpatterns = [
         name="component_delete",
     ),
     path(P + "links/", nodes.link_create, name="link_create"),
+    path(P + "links/<int:link_id>/edit/", nodes.link_edit, name="link_edit"),
     path(P + "links/<int:link_id>/delete/", nodes.link_delete, name="link_delete"),
     path(S + "settings/", stages.stage_settings, name="stage_settings"),
     path(S + "check-access/", stages.stage_check_access, name="stage_check_access"),

@@ -7,14 +7,14 @@ them into `ServiceError`s. Forms may read the tables here to offer choices.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dashboard.projects.aws_fields import clean_public_url
 from dashboard.projects.models import Component
+from dashboard.projects.schema_forms import problem_message
 from provisioning import engine
-from provisioning.model import bounds, links
+from provisioning.model import links, schema
 from provisioning.model.naming import reserved_name_problem
 
 
@@ -25,155 +25,30 @@ class RuleError(ValueError):
         self.message = message
 
 
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    raise ValueError("must be true or false")
+def clean_settings(
+    model: type[schema.Settings], given: Mapping[str, Any] | None, *, noun: str = ""
+) -> dict[str, Any]:
+    """`schema.clean`, its first problem as a RuleError on the top-level field it names
+    ("a bucket has no setting 'colour'", "visibility_timeout_s: must be from 0 to 43200")."""
+    try:
+        return schema.clean(model, given)
+    except schema.SettingsError as exc:
+        path, message = exc.problems[0]
+        field = path.split(".")[0]
+        if message == "no such setting" and noun:
+            raise RuleError(field, f"{noun} has no setting {path!r}") from None
+        raise RuleError(field, f"{path}: {problem_message(model, path, message)}") from None
 
 
-def _int_between(low: int, high: int) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValueError(f"must be a whole number from {low} to {high}")
-        try:
-            number = int(value)
-        except ValueError:
-            raise ValueError(f"must be a whole number from {low} to {high}") from None
-        if not low <= number <= high:
-            raise ValueError(f"must be from {low} to {high}")
-        return number
-
-    return check
-
-
-def _bounded(kind: str, field: str) -> tuple[int, Callable[[Any], int]]:
-    """A numeric setting's default and check, from the engine's one table of AWS limits."""
-    bound = bounds.COMPONENT[kind][field]
-    return bound.default, _int_between(bound.low, bound.high)
-
-
-def _choice(*options: str) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if value not in options:
-            raise ValueError(f"must be one of: {', '.join(options)}")
-        return str(value)
-
-    return check
-
-
-_ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,254}$")
-
-
-def _attribute_name(required: bool) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        text = str(value or "").strip()
-        if not text and not required:
-            return ""
-        if not _ATTRIBUTE.match(text):
-            raise ValueError(
-                "must be 1-255 letters, digits, '_', '.' or '-', starting with a letter"
-            )
-        return text
-
-    return check
-
-
-def _origins(value: Any) -> list[str]:
-    if isinstance(value, str):
-        value = [v.strip() for v in value.replace(",", "\n").splitlines()]
-    if not isinstance(value, list | tuple):
-        raise ValueError("must be a list of origins")
-    origins = [str(v).strip() for v in value if str(v).strip()]
-    for origin in origins:
-        if origin != "*" and not re.match(r"^https?://[^\s/]+$", origin):
-            raise ValueError(f"{origin!r} is not an origin like https://example.com or *")
-        if origin != "*":
-            clean_public_url(origin)  # no private, loopback or link-local hosts
-    return origins
-
-
-def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def optional(value: Any) -> Any:
-        return None if value in (None, "") else check(value)
-
-    return optional
-
-
-_KMS_KEY = re.compile(
-    r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+|alias/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$"
-)
-
-
-def _kms_key(value: Any) -> str:
-    text = str(value).strip()
-    if not _KMS_KEY.match(text):
-        raise ValueError("must be a KMS key id, key ARN or alias/name")
-    return text
-
-
-def _filter_policy(value: Any) -> dict[str, Any]:
-    if not isinstance(value, Mapping) or not value:
-        raise ValueError('must be an SNS filter policy like {"severity": ["high"]}')
-    return {str(k): v if isinstance(v, list) else [v] for k, v in value.items()}
-
-
-# kind -> setting -> (default, check). Defaults are what a new component gets; the names
-# are the ones provisioning/graph/components.py reads.
-COMPONENT_SETTINGS: dict[str, dict[str, tuple[Any, Callable[[Any], Any]]]] = {
-    Component.Kind.HTTP_API: {"cors_origins": (["*"], _origins)},
-    Component.Kind.BUCKET: {
-        "versioning": (False, _bool),
-        "kms_key_id": (None, _optional(_kms_key)),
-    },
-    Component.Kind.TABLE: {
-        "partition_key": ("pk", _attribute_name(required=True)),
-        "sort_key": ("", _attribute_name(required=False)),
-        "billing_mode": ("PAY_PER_REQUEST", _choice("PAY_PER_REQUEST", "PROVISIONED")),
-        "read_capacity": _bounded("table", "read_capacity"),
-        "write_capacity": _bounded("table", "write_capacity"),
-        "stream_view_type": (
-            None,
-            _optional(_choice("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")),
-        ),
-        "point_in_time_recovery": (False, _bool),
-    },
-    Component.Kind.QUEUE: {
-        "fifo": (False, _bool),
-        "content_based_deduplication": (False, _bool),
-        "visibility_timeout_s": _bounded("queue", "visibility_timeout_s"),
-        "message_retention_s": _bounded("queue", "message_retention_s"),
-        "receive_wait_time_s": _bounded("queue", "receive_wait_time_s"),
-        "delay_s": _bounded("queue", "delay_s"),
-        "dead_letter": (True, _bool),
-        "max_receive_count": _bounded("queue", "max_receive_count"),
-        "batch_size": _bounded("queue", "batch_size"),
-        "kms_master_key_id": (None, _optional(_kms_key)),
-    },
-    Component.Kind.TOPIC: {
-        "fifo": (False, _bool),
-        "content_based_deduplication": (False, _bool),
-        "filter_policy": (None, _optional(_filter_policy)),
-        "kms_master_key_id": (None, _optional(_kms_key)),
-    },
-}
-
-
-def clean_component_settings(kind: str, settings: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Defaults filled in, unknown names refused, each value checked and normalised."""
-    if kind not in COMPONENT_SETTINGS:
-        raise RuleError("kind", f"unknown component kind {kind!r}")
-    schema = COMPONENT_SETTINGS[kind]
-    given = dict(settings or {})
-    unknown = sorted(set(given) - set(schema))
-    if unknown:
-        raise RuleError(unknown[0], f"a {kind} has no setting {unknown[0]!r}")
-    cleaned: dict[str, Any] = {}
-    for name, (default, check) in schema.items():
-        try:
-            cleaned[name] = check(given.get(name, default))
-        except ValueError as exc:
-            raise RuleError(name, f"{name}: {exc}") from None
-    return cleaned
+def clean_component_extras(kind: str, settings: Mapping[str, Any]) -> None:
+    """What the schema cannot know: an HTTP API's CORS origins must be public hosts."""
+    if kind == Component.Kind.HTTP_API:
+        for origin in settings.get("cors_origins") or []:
+            if origin != "*":
+                try:
+                    clean_public_url(origin)  # no private, loopback or link-local hosts
+                except ValueError as exc:
+                    raise RuleError("cors_origins", f"cors_origins: {exc}") from None
 
 
 # (source kind, target kind) -> allowed link kinds, the default first: the engine's table.
@@ -212,11 +87,6 @@ def clean_node_name(name: Any) -> str:
     return str(name)
 
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Lambda sets these itself and refuses functions that try to.
-_RESERVED_ENV = {"_HANDLER", "_X_AMZN_TRACE_ID", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"}
-
-
 def clean_environment(environment: Any) -> dict[str, str]:
     if environment in (None, ""):
         return {}
@@ -225,10 +95,9 @@ def clean_environment(environment: Any) -> dict[str, str]:
     cleaned: dict[str, str] = {}
     for name, value in environment.items():
         name = str(name).strip()
-        if not _ENV_NAME.match(name):
-            raise RuleError("environment", f"{name!r} is not a valid variable name")
-        if name.startswith("AWS_") or name in _RESERVED_ENV:
-            raise RuleError("environment", f"{name} is reserved by AWS Lambda")
+        problem = schema.env_name_problem(name)
+        if problem:
+            raise RuleError("environment", problem)
         cleaned[name] = str(value)
     return cleaned
 
@@ -266,3 +135,70 @@ def clean_requirements(requirements: Any) -> list[str]:
         return engine.parse_requirements(requirements)
     except engine.RequirementRefused as exc:
         raise RuleError("requirements", str(exc)) from None
+
+
+# (source kind, target kind) -> the default variable's prefix and suffix around the other node's
+# name, and what it holds: the engine's names (provisioning/graph/wiring.py), e.g. TABLE_ORDERS.
+_LINK_VARIABLES: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("agent", "bucket"): ("BUCKET", "", "name"),
+    ("agent", "table"): ("TABLE", "", "name"),
+    ("agent", "queue"): ("QUEUE", "URL", "url"),
+    ("agent", "topic"): ("TOPIC", "ARN", "arn"),
+    ("queue", "agent"): ("QUEUE", "URL", "url"),
+    ("topic", "agent"): ("TOPIC", "ARN", "arn"),
+    ("http_api", "agent"): ("API", "URL", "url"),
+}
+
+
+def link_variable(
+    source: str, target: str, kind: str, settings: Mapping[str, Any] | None
+) -> tuple[str, str, str] | None:
+    """(agent key, variable name, what it holds) a link gives its agent, or None."""
+    pair = (links.node_kind(source), links.node_kind(target))
+    known = _LINK_VARIABLES.get(pair)
+    if known is None or kind == "sessions":  # a sessions bucket is the agent's own, no variable
+        return None
+    agent, other = (source, target) if pair[0] == "agent" else (target, source)
+    prefix, suffix, holds = known
+    name = str((settings or {}).get("env_name") or "")
+    name = name or links.env_name(prefix, links.node_name(other), *([suffix] if suffix else []))
+    return agent, name, f"{other}.{holds}"
+
+
+def _describe_link(agent: str, source: str, target: str) -> str:
+    other = target if source == agent else source
+    kind, name = links.split_key(other)
+    return f"the link to {kind.replace('_', ' ')} {name}"
+
+
+def clean_variable_names(
+    *,
+    agent: str,
+    environment: Mapping[str, Any],
+    secret_names: Iterable[str],
+    link_rows: Iterable[tuple[str, str, str, Mapping[str, Any] | None]],
+    field: str,
+) -> None:
+    """Refuse two things that set the same variable of one agent (its environment, its secret
+    variables, its links) unless they are links giving the same value (a queue it both
+    sends to and is triggered by)."""
+    seen: dict[str, tuple[str, str | None]] = {}  # name -> (who sets it, the value it holds)
+    for name in environment:
+        seen[str(name)] = ("its environment", None)
+    for name in secret_names:
+        if name in seen:
+            raise RuleError(field, f"{name} is both a plain and a secret variable")
+        seen[name] = ("its secret variables", None)
+    for source, target, kind, settings in link_rows:
+        found = link_variable(source, target, kind, settings)
+        if found is None or found[0] != agent:
+            continue
+        _agent, name, holds = found
+        who = _describe_link(agent, source, target)
+        if name in seen and (seen[name][1] is None or seen[name][1] != holds):
+            raise RuleError(
+                field,
+                f"{links.node_name(agent)} would get {name} twice: from {seen[name][0]} "
+                f"and from {who}; give one of them another variable name",
+            )
+        seen.setdefault(name, (who, holds))

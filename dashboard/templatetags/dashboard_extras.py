@@ -59,3 +59,15 @@ def count(counts: dict[str, Any] | None, key: str) -> int:
 def pretty_json(value: Any) -> str:
     """A snapshot, indented, for a <pre> (autoescaped by the template)."""
     return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+@register.filter
+def fields_in(form: Any, group: str) -> list[Any]:
+    """A form's visible fields of one group: "advanced" ones (from the settings schema) fold
+    away so the usual form stays short; every other field is "basic"."""
+    return [f for f in form.visible_fields() if getattr(f.field, "group", "basic") == group]
+
+
+@register.filter
+def any_errors(bound_fields: list[Any]) -> bool:
+    return any(f.errors for f in bound_fields)

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provisioning.model import schema
-from provisioning.model.links import split_key
+from provisioning.model.links import allowed_kinds, split_key
 
 VERSION = 1
 FILE_NAME = "strands-deploy.yaml"
@@ -266,7 +266,7 @@ def _place(located: list[tuple[Location, str]], root: yaml.Node | None) -> list[
     problems = []
     for location, message in located:
         location = [int(p) if isinstance(p, str) and p.isdigit() else p for p in location]
-        node = _node_at(root, location)
+        node = _node_at(root, location, at_key=message == "no such field")
         mark = node.start_mark if node is not None else None
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         path = ".".join(str(part) for part in location)
@@ -279,16 +279,16 @@ def _is_union_tag(part: Any) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"int", "str", "float", "bool"})
 
 
-def _node_at(root: yaml.Node | None, location: list[Any]) -> yaml.Node | None:
-    """The deepest node of the YAML tree along the error's path."""
+def _node_at(root: yaml.Node | None, location: list[Any], *, at_key: bool) -> yaml.Node | None:
+    """The deepest node of the YAML tree along the error's path: the value in error, or
+    (`at_key`) the name of a field that should not be there."""
     node = root
     for depth, part in enumerate(location):
         child = None
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if str(key.value) == str(part):
-                    # An unknown key is best pointed at by its own name, not its value.
-                    child = key if depth == len(location) - 1 else value
+                    child = key if at_key and depth == len(location) - 1 else value
                     break
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             child = node.value[part] if part < len(node.value) else None
@@ -352,6 +352,9 @@ def _component(component: ComponentPart) -> dict[str, Any]:
 
 def _link(link: LinkPart) -> dict[str, Any]:
     out = _compact(link)
+    kinds = allowed_kinds(link.source, link.target)
+    if kinds and out.get("kind") == kinds[0]:
+        del out["kind"]  # the pair's default kind is the kind an omitted one means
     model = schema.link_model(split_key(link.source)[0], split_key(link.target)[0])
     defaults = schema.clean(model, {})
     settings = {k: v for k, v in link.settings.items() if v != defaults.get(k)}

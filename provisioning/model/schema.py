@@ -16,9 +16,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from provisioning.model import bounds
+from provisioning.model import bounds, cidr
 
 Group = Literal["basic", "advanced"]
 
@@ -423,9 +431,18 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
                       1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
 
 
+def _vpc_cidr(value: str | None) -> str | None:
+    problems = cidr.cidr_problems(value) if value else []
+    if problems:
+        raise ValueError(problems[0])
+    return value or None
+
+
 class NetworkSettings(Settings):
     enabled: bool = setting(False, "Run the agents inside a VPC of their own.", label="VPC")
-    cidr: str | None = setting(None, "The VPC's range, e.g. 10.20.0.0/16.", label="CIDR")
+    cidr: Annotated[str | None, AfterValidator(_vpc_cidr)] = setting(
+        None, "The VPC's range, e.g. 10.20.0.0/16.", label="CIDR"
+    )
     ipam_pool_id: str | None = setting(
         None, "Take the range from this IPAM pool instead.", label="IPAM pool", group="advanced"
     )
@@ -441,6 +458,23 @@ class NetworkSettings(Settings):
     avoid_cidrs: list[str] = setting(
         [], "Ranges this network must not overlap (peered networks).", group="advanced"
     )
+
+    @model_validator(mode="after")
+    def _has_a_range(self) -> NetworkSettings:
+        # The layout needs a range to cut subnets from; without one there is nothing to build.
+        if self.enabled and not self.cidr and not self.ipam_pool_id:
+            raise PydanticCustomError(
+                "network_range", "give a CIDR (e.g. 10.20.0.0/16) or an IPAM pool id"
+            )
+        if self.cidr and not self.ipam_pool_id:
+            prefix = int(self.cidr.rpartition("/")[2])
+            if cidr.subnet_prefix(prefix, 2 * self.az_count) > cidr.MAX_PREFIX:
+                raise PydanticCustomError(
+                    "network_range",
+                    "{cidr} is too small for {count} subnets (public and private per AZ)",
+                    {"cidr": self.cidr, "count": 2 * self.az_count},
+                )
+        return self
 
 
 class StageSettings(Settings):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dashboard.projects import forms as project_forms
-from dashboard.projects.validation import RuleError, clean_component_settings
 from provisioning.graph import checked_settings
-from provisioning.model import bounds
+from provisioning.model import bounds, schema
 from provisioning.model.blueprint import Component
 
 CASES = [
@@ -21,13 +20,14 @@ CASES = [
 def test_a_setting_past_its_aws_limit_is_refused_by_the_rules_and_the_engine_alike(
     kind: str, field: str, bound: bounds.Bound
 ) -> None:
+    model = schema.COMPONENTS[kind]
     for value in (bound.low - 1, bound.high + 1):
-        with pytest.raises(RuleError):
-            clean_component_settings(kind, {field: value})
+        with pytest.raises(schema.SettingsError):
+            schema.clean(model, {field: value})
         _, problems = checked_settings.component(Component(kind, "x", {field: value}))
         assert [(node, path) for node, path, _ in problems] == [(f"{kind}:x", field)]
-    assert clean_component_settings(kind, {})[field] == bound.default
-    assert clean_component_settings(kind, {field: bound.high})[field] == bound.high
+    assert schema.clean(model, {})[field] == bound.default
+    assert schema.clean(model, {field: bound.high})[field] == bound.high
 
 
 def test_the_forms_offer_the_same_limits_and_defaults() -> None:
@@ -38,7 +38,7 @@ def test_the_forms_offer_the_same_limits_and_defaults() -> None:
             bound.high,
             bound.default,
         )
-    queue = project_forms.QueueForm.base_fields["visibility_timeout_s"]
+    queue = project_forms.COMPONENT_FORMS["queue"].base_fields["visibility_timeout_s"]
     limit = bounds.COMPONENT["queue"]["visibility_timeout_s"]
     assert (queue.min_value, queue.max_value, queue.initial) == (
         limit.low,

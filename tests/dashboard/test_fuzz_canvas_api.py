@@ -33,7 +33,8 @@ from dashboard.access import forms as access_forms
 from dashboard.projects import forms as project_forms
 from dashboard.projects.models import Agent, Component, Project
 from dashboard.projects.services import AGENT_FIELDS
-from dashboard.projects.validation import COMPONENT_SETTINGS, LINK_RULES
+from dashboard.projects.validation import LINK_RULES
+from provisioning.model import schema
 from tests.dashboard.test_permissions_matrix import ALL_URLS, RULES
 from tests.dashboard.test_permissions_matrix import _url as matrix_url
 from tests.dashboard.test_permissions_matrix import world as world
@@ -44,7 +45,9 @@ FEWER = {"canvas_deploy": max(5, EXAMPLES // 8)}
 KEYS = ["agent:support", "bucket:files", "agent:new-bot", "queue:jobs", "agent:", ":", ""]
 KINDS = sorted({"agent", *Component.Kind.values, "widget", ""})
 LINK_KINDS = sorted({kind for kinds in LINK_RULES.values() for kind in kinds} | {"", "admin"})
-SETTING_NAMES = sorted({name for schema in COMPONENT_SETTINGS.values() for name in schema})
+SETTING_NAMES = sorted(
+    {name for model in schema.COMPONENTS.values() for name in model.model_fields}
+)
 NASTY_TEXT = [
     "\x00", "a\x00b", "\x07", "line\nbreak", "\t", "\x1b[31m", "\x7f", "\ufeff", "\u202e",
     "😀", "a" * 5000, "", " ", "0", "-1", "1e309", "NaN", "null", "{}", "[]", "*",

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -17,9 +17,11 @@ from dashboard.projects.forms import (
     AgentForm,
     ComponentForm,
     LinkForm,
+    LinkSettingsForm,
+    link_form_class,
     node_choices,
 )
-from dashboard.projects.models import Component, Project
+from dashboard.projects.models import Component, Link, Project
 from dashboard.projects.views.projects import project_context
 from dashboard.web.helpers import (
     add_service_error,
@@ -237,3 +239,57 @@ def link_delete(request: HttpRequest, name: str, link_id: int) -> HttpResponse:
     except ServiceError as exc:
         banner_service_error(request, exc)
     return redirect_after_post(request, _project_url(project, "links"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def link_edit(request: HttpRequest, name: str, link_id: int) -> HttpResponse:
+    project, _role = project_or_404(request, name, min_role="deployer")
+    link = get_object_or_404(project.links, pk=link_id)
+    form_class = link_form_class(link)
+    form = form_class(request.POST or None, initial=form_class.initial_for(link, project.version))
+    if request.method == "POST" and form.is_valid():
+        try:
+            link_save(link, form, request)
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            return redirect_after_post(request, _project_url(project, "links"))
+    action = reverse("link_edit", args=[project.name, link.pk])
+    return render_link_form(request, project, link, form, action)
+
+
+def link_save(link: Link, form: LinkSettingsForm, request: HttpRequest) -> Link:
+    return project_services.link_update(
+        link=link,
+        user=request.user,
+        settings=form.settings(),
+        kind=form.link_kind(),
+        version=form.cleaned_data.get("version"),
+    )
+
+
+def link_label(link: Link) -> str:
+    return f"{link.source} → {link.target}"
+
+
+def render_link_form(
+    request: HttpRequest,
+    project: Project,
+    link: Link,
+    form: LinkSettingsForm,
+    action: str,
+    *,
+    in_panel: bool = False,
+) -> HttpResponse:
+    context = {
+        "project": project,
+        "form": form,
+        "action": action,
+        "link_label": link_label(link),
+        "in_panel": in_panel,
+    }
+    status = 400 if form.errors else 200
+    if in_panel:
+        return render(request, "nodes/link_form.html#form", context, status=status)
+    return render_page(request, "nodes/link_form.html", context, "form", status=status)

@@ -38,7 +38,9 @@ def stage_settings(request: HttpRequest, name: str, stage: str) -> HttpResponse:
     form = StageForm(request.POST or None, initial=StageForm.initial_for(stage_obj))
     if request.method == "POST" and form.is_valid():
         try:
-            access_services.stage_update(stage=stage_obj, user=request.user, data=form.cleaned_data)
+            access_services.stage_update(
+                stage=stage_obj, user=request.user, data=form.service_data()
+            )
         except ServiceError as exc:
             add_service_error(form, exc)
         else:

@@ -75,7 +75,8 @@ export function createApi(root, state, onStale) {
     moveNodes: (moves) => edit("nodes/move/", { moves }),
     updateNode: (key, data) => edit(`nodes/${enc(key)}/update/`, { data }),
     deleteNode: (key) => edit(`nodes/${enc(key)}/delete/`),
-    addLink: (source, target, kind) => edit("links/", { source, target, kind }),
+    addLink: (source, target, kind, settings) => edit("links/", { source, target, kind, settings }),
+    linkPanelUrl: (id) => `${base}links/${id}/panel/`,
     deleteLink: (id) => edit(`links/${id}/delete/`),
     deploy: (stage) => edit(`stages/${enc(stage)}/deploy/`),
   };

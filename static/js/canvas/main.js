@@ -180,7 +180,7 @@ function boot(root) {
     try {
       await ctx.api.deleteLink(id);
       undo.push("unlink", async () => {
-        await ctx.api.addLink(link.source, link.target, link.kind);
+        await ctx.api.addLink(link.source, link.target, link.kind, link.settings);
       });
       await refresh();
     } catch (error) {
@@ -191,7 +191,7 @@ function boot(root) {
   async function deleteNode(key) {
     const node = state.nodes.get(key);
     if (!node) return;
-    const links = linksOf(state, key).map(({ source, target, kind }) => ({ source, target, kind }));
+    const links = linksOf(state, key).map(({ source, target, kind, settings }) => ({ source, target, kind, settings }));
     try {
       await ctx.api.deleteNode(key);
       undo.push(`delete ${key}`, async () => {

@@ -212,6 +212,7 @@ export function createPanel(ctx) {
     const a = state.nodes.get(link.source);
     const b = state.nodes.get(link.target);
     const explainHost = h("div", { class: "panel-explain" }, h("p", { class: "muted" }, "Asking the engine…"));
+    const formHost = state.canEdit ? h("div", { class: "panel-form", id: "canvas-panel-form" }) : null;
     fill(
       root,
       h("header", { class: "panel-head" },
@@ -219,11 +220,15 @@ export function createPanel(ctx) {
         h("h2", {}, `${a ? a.name : link.source} → ${b ? b.name : link.target}`),
         h("span", { class: "muted" }, link.kind.replace("_", " & "))),
       problemList(link.problems),
+      formHost,
       explainHost,
       state.canEdit
         ? h("div", { class: "panel-actions" }, h("button", { type: "button", class: "button danger small", onclick: () => ctx.deleteSelection() }, "Delete link"))
         : null,
     );
+    if (formHost && window.htmx) {
+      window.htmx.ajax("GET", api.linkPanelUrl(id), { target: formHost, swap: "innerHTML" });
+    }
     try {
       const explained = await api.explainLink(id);
       if (mine !== token) return;
