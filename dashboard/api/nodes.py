@@ -19,6 +19,7 @@ from dashboard.api.schemas import (
     ComponentIn,
     ComponentPatch,
     LinkIn,
+    LinkPatch,
     MovesIn,
     NodeData,
     agent_out,
@@ -158,10 +159,29 @@ def link_create(request: HttpRequest, name: str, payload: LinkIn) -> Status[dict
         source=payload.source,
         target=payload.target,
         kind=payload.kind,
+        settings=payload.settings,
         version=payload.version,
     )
     note_change(request, f"link {link.source} -> {link.target} of {project.name} created")
     return Status(201, _versioned(project, link_out(link)))
+
+
+@router.patch("/projects/{name}/links/{link_id}")
+def link_update(
+    request: HttpRequest, name: str, link_id: int, payload: LinkPatch
+) -> dict[str, Any]:
+    """A link's settings (merged over what it has) and, where several fit, its kind."""
+    project = project_for(request, name, min_role=EDIT)
+    link = get_object_or_404(project.links, pk=link_id)
+    updated = project_services.link_update(
+        link=link,
+        user=user_of(request),
+        settings=payload.settings,
+        kind=payload.kind,
+        version=payload.version,
+    )
+    note_change(request, f"link {link.source} -> {link.target} of {project.name} changed")
+    return _versioned(project, link_out(updated))
 
 
 @router.delete("/projects/{name}/links/{link_id}", response={204: None})

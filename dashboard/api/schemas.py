@@ -46,6 +46,13 @@ class LinkIn(Schema):
     source: str = Field(..., description='A node key, e.g. "agent:support".')
     target: str
     kind: str = ""
+    settings: dict[str, Any] = Field(default_factory=dict)
+    version: int | None = None
+
+
+class LinkPatch(Schema):
+    settings: dict[str, Any] = Field(default_factory=dict)
+    kind: str | None = None
     version: int | None = None
 
 

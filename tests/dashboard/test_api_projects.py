@@ -92,6 +92,8 @@ def test_agents_components_and_links_round_trip(api: ApiClient, project: Project
     )
     assert link.status_code == 201
     assert [x["id"] for x in api.get("/api/projects/acme/links").json()] == [link.json()["id"]]
+    bad = api.patch(f"/api/projects/acme/links/{link.json()['id']}", {"settings": {"nope": 1}})
+    assert bad.status_code == 400 and "nope" in bad.json()["error"]
     renamed = api.patch("/api/projects/acme/agents/support", {"data": {"name": "helper"}})
     assert renamed.json()["name"] == "helper"
     assert api.get("/api/projects/acme/links").json()[0]["source"] == "agent:helper"
