@@ -1,6 +1,6 @@
 """The dashboard's data, one module per domain; Django finds every model through this one."""
 
-from dashboard.access.models import Membership
+from dashboard.access.models import ApiToken, Membership
 from dashboard.projects.models import Agent, CanvasNode, Component, Link, Project, Stage
 from dashboard.runs.models import (
     DeployedResource,
@@ -11,6 +11,7 @@ from dashboard.runs.models import (
 
 __all__ = [
     "Agent",
+    "ApiToken",
     "CanvasNode",
     "Component",
     "DeployedResource",

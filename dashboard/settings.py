@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_dramatiq",
     "channels",
+    # The REST API's Swagger page: its script and styles from our static files (CSP: self only).
+    "ninja",
     "dashboard",
 ]
 
@@ -205,6 +207,8 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+# The REST API: requests per token per minute (a fixed window in the cache), then 429.
+API_RATE_PER_MIN = int(os.environ.get("STRANDS_API_RATE_PER_MIN", "120"))
 # Re-checked by the websocket consumer at least this often (a removed member stops receiving).
 WEBSOCKET_ACCESS_RECHECK_S = float(os.environ.get("WEBSOCKET_ACCESS_RECHECK_S", "30"))
 PRODUCTION = not DEBUG and SECRET_KEY != _DEV_KEY

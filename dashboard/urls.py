@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from dashboard.access import urls as access_urls
+from dashboard.api import urls as api_urls
 from dashboard.canvas import urls as canvas_urls
 from dashboard.history import urls as history_urls
 from dashboard.projects import urls as project_urls
@@ -17,6 +18,7 @@ urlpatterns = [
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", api_urls.urlpatterns),
     path("", include(project_urls)),
     path("", include(canvas_urls)),
     path("", include(run_urls)),

@@ -158,3 +158,31 @@ class MemberInviteForm(forms.Form):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+EXPIRY_CHOICES = [(7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "1 year")]
+
+
+class TokenForm(forms.Form):
+    """A personal token: a name, an end, and optionally a lower role than the user's own."""
+
+    name = forms.CharField(max_length=64, help_text="Where it is used, e.g. laptop or ci-deploy.")
+    expires_in_days = forms.TypedChoiceField(
+        label="Expires after", choices=EXPIRY_CHOICES, coerce=int, initial=30
+    )
+    role = forms.ChoiceField(
+        label="Highest role",
+        choices=[("", "Same as mine"), *Membership.Role.choices],
+        required=False,
+        help_text="The token never does more than this, whatever your own role.",
+    )
+
+
+class DeployTokenForm(forms.Form):
+    """A project's deploy token: for CI, with its own role in this project only."""
+
+    name = forms.CharField(max_length=64, help_text="Where it is used, e.g. github-actions.")
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.DEPLOYER)
+    expires_in_days = forms.TypedChoiceField(
+        label="Expires after", choices=EXPIRY_CHOICES, coerce=int, initial=90
+    )

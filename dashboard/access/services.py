@@ -14,12 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from dashboard.access import secrets
 from dashboard.access.models import Membership
-from dashboard.access.roles import User, require_role, role_for
+from dashboard.access.roles import DeployTokenUser, User, require_role, role_for
 from dashboard.errors import ServiceError
 from dashboard.projects import aws_fields
 from dashboard.projects.models import Project, Stage
@@ -161,6 +162,8 @@ def deployment_approve(*, plan: Deployment, user: User | None) -> Deployment:
     if stage is None:
         raise ServiceError("the stage of this plan no longer exists")
     require_role(project=stage.project, user=user, role=OWNER)
+    if isinstance(user, DeployTokenUser):
+        raise PermissionDenied("a plan is approved by a person: use a personal token")
     if plan.kind != Deployment.Kind.PLAN or plan.status != Deployment.Status.SUCCEEDED:
         raise ServiceError(f"#{plan.pk} is not a finished plan: only a plan can be approved")
     if user is None or plan.triggered_by_id is None or plan.triggered_by_id == user.pk:

@@ -18,7 +18,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from dashboard.access.roles import User
+from dashboard.access.roles import DeployTokenUser, User
 from dashboard.projects.models import Project
 from dashboard.runs.models import Deployment, DeploymentEvent
 
@@ -43,6 +43,8 @@ def visible_project_ids(*, user: User) -> list[int] | None:
     """None: every run (staff, including deleted projects'); else the user's live projects."""
     if getattr(user, "is_staff", False):
         return None
+    if isinstance(user, DeployTokenUser):
+        return [user.api_token.project_id]
     if not user.is_authenticated:
         return []
     return list(Project.objects.filter(memberships__user=user).values_list("pk", flat=True))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
-from dashboard.access.roles import ROLE_RANK, User, require_role, role_for
+from dashboard.access.roles import ROLE_RANK, DeployTokenUser, User, require_role, role_for
 from dashboard.projects.blueprint import blueprint_for_stage as _blueprint_for_stage
 from dashboard.projects.models import Agent, Component, Project, Stage
 from dashboard.runs.models import DeployedResource, Deployment, PendingOperation
@@ -17,6 +17,8 @@ from provisioning.model.blueprint import Blueprint
 
 
 def project_list_for_user(*, user: User) -> QuerySet[Project]:
+    if isinstance(user, DeployTokenUser):  # a project's deploy token sees that project only
+        return Project.objects.filter(pk=user.api_token.project_id)
     if getattr(user, "is_staff", False):
         return Project.objects.all()
     if not user.is_authenticated:

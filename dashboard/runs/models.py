@@ -80,6 +80,14 @@ class Deployment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     triggered_by_name = models.CharField(max_length=150, blank=True)
+    token = models.ForeignKey(
+        "dashboard.ApiToken",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The API token the run was started with, if any (its name is in triggered_by_name).",
+    )
     blueprint = models.JSONField(default=dict)
     plan = models.JSONField(default=dict, blank=True)
     counts = models.JSONField(default=dict, blank=True)

@@ -7,7 +7,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from dashboard.access.models import Membership
-from dashboard.access.roles import DEPLOY_ROLE, User, require_role
+from dashboard.access.roles import (
+    DEPLOY_ROLE,
+    DeployTokenUser,
+    User,
+    acting_name,
+    acting_token,
+    require_role,
+)
 from dashboard.errors import ServiceError
 from dashboard.projects.blueprint import blueprint_for_stage
 from dashboard.projects.models import Stage
@@ -50,9 +57,13 @@ class BlockingAdvice(ServiceError):
 
 # --- deployments -----------------------------------------------------------------------------
 def started_by(user: User | None) -> tuple[Any, str]:
+    """The person a run is recorded as started by (None for the CLI and deploy tokens) and the
+    name the record shows, which says which API token, if one was used."""
     if user is None:
         return None, f"cli:{execution.os_user()}"
-    return user, user.get_username()
+    if isinstance(user, DeployTokenUser):
+        return None, acting_name(user)
+    return user, acting_name(user)
 
 
 def check_protection(*, stage: Stage, kind: str, audit: dict[str, Any] | None) -> None:
@@ -118,6 +129,7 @@ def deployment_start(
                     kind=kind,
                     triggered_by=triggered_by,
                     triggered_by_name=name,
+                    token=acting_token(user),
                     blueprint=blueprint.to_dict(),
                     plan={"orphans": orphans} if orphans else {},
                     **(audit or {}),

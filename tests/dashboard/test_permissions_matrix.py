@@ -5,7 +5,9 @@ least a user needs. A URL added without a rule fails `test_every_url_has_a_rule`
 own case here, so nobody ships a page without deciding who may use it.
 
 Levels: "public" (anyone), "user" (any logged-in user; must not show other projects),
-"viewer" / "deployer" / "owner" (the project role; staff count as owners), "staff".
+"self" (the one user it belongs to: the owner's personal API token), "viewer" / "deployer" /
+"owner" (the project role; staff count as owners), "staff", "token" (the REST API: a
+session is never enough, every persona gets 401).
 Answers: not logged in -> redirect to the login page; not a member -> 404 that does not
 name the project; role too low -> 403; allowed -> anything below 500 that is none of those.
 """
@@ -22,6 +24,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
+from dashboard.access import tokens
 from dashboard.access.models import Membership
 from dashboard.projects import services as project_services
 from dashboard.projects.models import Agent, Component, Link
@@ -88,6 +91,18 @@ RULES: dict[str, tuple[str, str]] = {
     "drift_accept": ("POST", "deployer"),
     "drift_schedule": ("POST", "owner"),
     "orphan_delete": ("POST", "owner"),
+    "file_schema": ("GET", "public"),
+    "project_file": ("GET", "viewer"),
+    "project_import": ("GET", "user"),
+    "token_list": ("GET", "user"),
+    "token_revoke": ("POST", "self"),
+    "deploy_token_create": ("POST", "owner"),
+    "deploy_token_revoke": ("POST", "owner"),
+    # The REST API takes tokens only (tests/dashboard/test_api_*.py): a session gets 401.
+    "api:openapi-json": ("GET", "public"),
+    "api:openapi-view": ("GET", "public"),
+    "api:api-root": ("GET", "nothing"),  # outside DEBUG, /api/ itself is 404 for all
+    "api:*": ("GET", "token"),
     # The admin site checks staff itself; its login page is the way in.
     "admin:login": ("GET", "public"),
     "admin:logout": ("POST", "public"),
@@ -114,6 +129,8 @@ def rule_for(name: str) -> tuple[str, str]:
         return RULES[name]
     if name.startswith("admin:"):
         return RULES["admin:*"]
+    if name.startswith("api:"):
+        return RULES["api:*"]
     raise KeyError(f"no access rule for URL {name!r}: add one to RULES in this test")
 
 
@@ -124,7 +141,7 @@ def test_every_url_has_a_rule() -> None:
             rule_for(name)
         except KeyError:
             missing.append(name)
-    unknown = sorted(set(RULES) - set(ALL_URLS) - {"admin:*"})
+    unknown = sorted(set(RULES) - set(ALL_URLS) - {"admin:*", "api:*"})
     assert missing == [], f"URLs without an access rule: {missing}"
     assert unknown == [], f"rules for URLs that no longer exist: {unknown}"
 
@@ -166,6 +183,10 @@ def world(django_user_model: Any, settings: Any) -> dict[str, Any]:
         triggered_by_name="deployer",
         blueprint=run_services.blueprint_for_stage(stage).to_dict(),
     )
+    personal = tokens.token_create_personal(user=people["owner"], name="mine", expires_in_days=7)
+    deploy = tokens.token_create_deploy(
+        project=project, user=people["owner"], name="ci", role="deployer", expires_in_days=7
+    )
     samples = {
         "name": PROJECT,
         "agent": "support",
@@ -175,6 +196,10 @@ def world(django_user_model: Any, settings: Any) -> dict[str, Any]:
         "stage": stage.name,
         "deployment_id": plan.pk,
         "member_id": extra.pk,
+        "run_id": plan.pk,
+        "username": "extra",
+        "token_id": personal.token.pk,
+        "deploy_token_revoke.token_id": deploy.token.pk,  # "<url name>.<arg>": for that URL
         "key": "agent:support",
         "fmt": "json",
         # admin
@@ -188,7 +213,9 @@ def world(django_user_model: Any, settings: Any) -> dict[str, Any]:
 
 
 def _url(name: str, pattern: URLPattern, samples: dict[str, Any]) -> str | None:
-    kwargs = {k: samples[k] for k in pattern.pattern.regex.groupindex}
+    kwargs = {
+        k: samples.get(f"{name}.{k}", samples.get(k)) for k in pattern.pattern.regex.groupindex
+    }
     try:
         return reverse(name, kwargs=kwargs)
     except NoReverseMatch:
@@ -205,6 +232,12 @@ def _client(persona: str, people: dict[str, Any]) -> Client:
 def expected(level: str, persona: str) -> str:
     if level == "public":
         return "allow"
+    if level == "token":
+        return "no-token"
+    if level == "nothing":
+        return "hidden"
+    if level == "self":
+        return "login" if persona == "anonymous" else "allow" if persona == "owner" else "hidden"
     if level == "staff":
         return "allow" if persona == "staff" else "admin-login"
     if persona == "anonymous":
@@ -222,7 +255,7 @@ def answer(response: Any) -> str:
         return "login"
     if response.status_code == 302 and location.startswith(reverse("admin:login")):
         return "admin-login"
-    return {404: "hidden", 403: "forbidden"}.get(response.status_code, "allow")
+    return {404: "hidden", 403: "forbidden", 401: "no-token"}.get(response.status_code, "allow")
 
 
 @pytest.mark.django_db
@@ -244,6 +277,10 @@ def test_each_url_answers_each_persona_as_its_rule_says(name: str, world: dict[s
         seen[persona] = answer(response)
         if level == "staff" and persona == "staff" and seen[persona] != "admin-login":
             seen[persona] = "allow"  # past the staff check; admin may still refuse bad input
+        if level == "token" and response.status_code == 405:
+            seen[persona] = (
+                "no-token"  # a DELETE or PATCH only path; its token checks are in test_api_*
+            )
         if level == "public" and seen[persona] == "login":
             seen[persona] = "allow"  # e.g. logging out lands on the login page
         if persona == "stranger":

@@ -1,0 +1,11 @@
+"""The API's routes, gathered from each group; mounted at /api/ by dashboard/urls.py."""
+
+from __future__ import annotations
+
+from dashboard.api import access, events, files, nodes, projects, runs
+from dashboard.api.core import api
+
+for group in (projects, nodes, files, runs, events, access):
+    api.add_router("/", group.router)
+
+urlpatterns = api.urls
