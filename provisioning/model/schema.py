@@ -414,10 +414,11 @@ class EgressRule(Settings):
         ranged = self.from_port is not None or self.to_port is not None
         if (self.port is None) == (not ranged):
             raise ValueError("give either port or both from_port and to_port")
-        if ranged and (self.from_port is None or self.to_port is None):
-            raise ValueError("a port range needs both from_port and to_port")
-        if ranged and self.from_port > self.to_port:  # type: ignore[operator]
-            raise ValueError(f"from_port {self.from_port} is above to_port {self.to_port}")
+        if ranged:
+            if self.from_port is None or self.to_port is None:
+                raise ValueError("a port range needs both from_port and to_port")
+            if self.from_port > self.to_port:
+                raise ValueError(f"from_port {self.from_port} is above to_port {self.to_port}")
         if (self.cidr is None) == (self.prefix_list_id is None):
             raise ValueError("give either cidr or prefix_list_id as the destination")
         return self

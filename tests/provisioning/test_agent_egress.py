@@ -14,7 +14,7 @@ from provisioning.events import ListSink
 from provisioning.graph.builder import build
 from provisioning.model.blueprint import Agent, Blueprint
 from provisioning.model.naming import physical_name
-from provisioning.model.spec import Ref, ResourceSpec
+from provisioning.model.spec import ResourceSpec
 from provisioning.optimize.optimizer import Optimized, optimize
 from provisioning.state import MemoryStateStore
 
