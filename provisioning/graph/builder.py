@@ -14,14 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioning.graph import agent_needs as A
 from provisioning.graph import (
+    agent_egress,
     checked_settings,
     custom_permissions,
     network,
     secret_params,
     variables,
 )
+from provisioning.graph import agent_needs as A
 from provisioning.graph.components import component_specs
 from provisioning.graph.wiring import WIRING, LinkEffect
 from provisioning.model import links as L
@@ -106,6 +107,8 @@ class _Builder:
         """agent key -> logical id of the bucket holding its conversations."""
         self.routes: dict[tuple[str, str], str] = {}
         self.variables = variables.Variables()
+        self.agent_groups: dict[str, str] = {}
+        """agent key -> logical id of its own security group (agents with egress rules)."""
 
     def name(self, *parts: str, kind: str, lowercase: bool = False) -> str:
         return physical_name(self.bp.project, self.bp.stage, *parts, kind=kind, lowercase=lowercase)
@@ -115,6 +118,7 @@ class _Builder:
 
     def build(self) -> ResourceGraph:
         self._check_names()
+        self._agent_groups()
         self._network()
         for component in self.bp.components:
             for spec in component_specs(component, self.name):
@@ -139,8 +143,21 @@ class _Builder:
         self.problems.extend(
             (network.NODE, f, m) for f, m in network.validate_network(self.network)
         )
-        for spec in network.network_specs(self.bp.project, self.bp.stage, self.network):
+        for spec in network.network_specs(
+            self.bp.project, self.bp.stage, self.network, list(self.agent_groups.values())
+        ):
             self.add(spec)
+
+    def _agent_groups(self) -> None:
+        """Each agent's egress rules checked; with the network on, a group for each agent
+        that has rules of its own (the others share the network's agents group)."""
+        for agent in self.bp.agents:
+            rules, problems = agent_egress.egress_rules(agent)
+            self.problems.extend((agent.key, f, m) for f, m in problems)
+            if rules and self.network.get("enabled"):
+                spec = network.agent_group_spec(self.bp.project, self.bp.stage, agent.name, rules)
+                self.add(spec)
+                self.agent_groups[agent.key] = spec.logical_id
 
     def _check_names(self) -> None:
         seen: set[str] = set()
@@ -334,7 +351,10 @@ class _Builder:
                 "code": recipe,
                 "code_sha256": packaging.code_sha256(zip_bytes),
                 **sizing,
-                "vpc": network.lambda_vpc_config(self.network) or None,
+                "vpc": network.lambda_vpc_config(
+                    self.network, self.agent_groups.get(agent.key, network.AGENTS_SG)
+                )
+                or None,
             },
             node=agent.key,
             depends_on=(f"{base}/log-group",),

@@ -9,23 +9,29 @@ Private subnets hold the agents' Lambda ENIs. Public subnets, the internet gatew
 and NAT gateways exist only when `nat` is not "none"; without NAT the agents reach
 AWS through the VPC endpoints alone. S3 and DynamoDB get (free) gateway endpoints
 on every private route table, any other service an interface endpoint with private
-DNS behind the endpoints security group, which admits HTTPS from the agents' group only.
+DNS behind the endpoints security group, which admits HTTPS from the agents' groups only.
+
+Agents' security groups: no ingress, HTTPS out to anywhere. Agents without egress rules of
+their own share the stage's agents group (`AGENTS_SG`); an agent with rules gets its own group
+(`agent_group_id`) holding HTTPS out plus its rules, and the optimizer merges agents whose
+rules are identical into one group.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from provisioning.model.cidr import carve_subnets, cidr_problems, subnet_prefix
 from provisioning.model.naming import physical_name
-from provisioning.model.security_rules import build_https_rule
+from provisioning.model.security_rules import build_https_rule, normalise_rules
 from provisioning.model.spec import Ref, ResourceSpec
 
 VPC = "network/vpc"
 IGW = "network/igw"
 AGENTS_SG = "network/sg/agents"
+AGENT_SG_PREFIX = "network/sg/agent/"
 ENDPOINTS_SG = "network/sg/endpoints"
 PUBLIC_ROUTES = "network/route-table/public"
 NAT_MODES = ("none", "single", "per_az")
@@ -35,6 +41,16 @@ NODE = "network"
 
 def subnet_id(kind: str, index: int) -> str:
     return f"network/subnet/{kind}/{index}"
+
+
+def agent_group_id(agent_name: str) -> str:
+    """The logical id of the security group of an agent with egress rules of its own."""
+    return f"{AGENT_SG_PREFIX}{agent_name}"
+
+
+def agents_egress() -> list[dict[str, Any]]:
+    """What every agent may send: HTTPS to AWS APIs and model providers, wherever they are."""
+    return [build_https_rule(cidr="0.0.0.0/0")]
 
 
 def _defaults(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,28 +104,59 @@ def _cidr_problems(cidr: str, az_count: int, settings: Mapping[str, Any]) -> lis
     return []
 
 
-def network_specs(project: str, stage: str, settings: Mapping[str, Any]) -> list[ResourceSpec]:
+def network_specs(
+    project: str, stage: str, settings: Mapping[str, Any], agent_groups: Sequence[str] = ()
+) -> list[ResourceSpec]:
+    """The stage's network; `agent_groups`: the logical ids of the agents' own groups, which
+    the interface endpoints admit beside the shared agents group."""
     s = _defaults(settings)
     if not s.get("enabled"):
         return []
-    layout = _Layout(project, stage, s)
+    layout = _Layout(project, stage, s, agent_groups)
     return layout.build()
 
 
-def lambda_vpc_config(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """What a Lambda function in this network needs: private subnets and the agents' group."""
+def agent_group_spec(
+    project: str, stage: str, agent_name: str, rules: Iterable[Mapping[str, Any]]
+) -> ResourceSpec:
+    """The security group of an agent with egress rules of its own."""
+    logical_id = agent_group_id(agent_name)
+    return ResourceSpec(
+        logical_id,
+        "ec2:security-group",
+        {
+            "name": physical_name(project, stage, *logical_id.split("/")[1:], kind="ec2"),
+            "description": f"Strands agent {agent_name} (Lambda): no ingress, HTTPS and its "
+            "own egress rules out",
+            "vpc_id": Ref(VPC, "vpc_id"),
+            "ingress": [],
+            "egress": normalise_rules([*agents_egress(), *rules]),
+        },
+        node=f"agent:{agent_name}",
+    )
+
+
+def lambda_vpc_config(settings: Mapping[str, Any], group_id: str = AGENTS_SG) -> dict[str, Any]:
+    """What a Lambda function in this network needs: private subnets and its agent's group."""
     s = _defaults(settings)
     if not s.get("enabled"):
         return {}
     return {
         "subnet_ids": [Ref(subnet_id("private", i), "subnet_id") for i in range(s["az_count"])],
-        "security_group_ids": [Ref(AGENTS_SG, "group_id")],
+        "security_group_ids": [Ref(group_id, "group_id")],
     }
 
 
 class _Layout:
-    def __init__(self, project: str, stage: str, settings: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        project: str,
+        stage: str,
+        settings: Mapping[str, Any],
+        agent_groups: Sequence[str],
+    ) -> None:
         self.project, self.stage, self.s = project, stage, settings
+        self.agent_groups = [AGENTS_SG, *sorted(set(agent_groups) - {AGENTS_SG})]
         self.azs = range(int(settings["az_count"]))
         self.nat = settings["nat"]
         self.public = self.nat != "none"
@@ -216,7 +263,7 @@ class _Layout:
             description="Strands agents (Lambda): no ingress, HTTPS out",
             vpc_id=Ref(VPC, "vpc_id"),
             ingress=[],
-            egress=[build_https_rule(cidr="0.0.0.0/0")],
+            egress=agents_egress(),
         )
         if self._interface_services():
             self.add(
@@ -224,7 +271,10 @@ class _Layout:
                 "ec2:security-group",
                 description="VPC interface endpoints: HTTPS from the agents only",
                 vpc_id=Ref(VPC, "vpc_id"),
-                ingress=[build_https_rule(source_group_id=Ref(AGENTS_SG, "group_id"))],
+                ingress=[
+                    build_https_rule(source_group_id=Ref(group, "group_id"))
+                    for group in self.agent_groups
+                ],
                 egress=[],
             )
 

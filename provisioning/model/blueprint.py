@@ -55,8 +55,13 @@ class Agent:
     extra_statements: tuple[Mapping[str, Any], ...] = ()
     """Custom IAM statements: {"actions": [...], "resources": [...]}; a resource may name a
     project node ("table:orders") and is resolved to its ARN."""
+    egress_rules: tuple[Mapping[str, Any], ...] = ()
+    """Traffic the agent may send from the stage's VPC besides HTTPS: {"protocol": "tcp",
+    "port": 5432 (or "from_port" and "to_port"), "cidr": "10.1.0.0/16" (or "prefix_list_id"),
+    "description": ...} (schema.EgressRule)."""
     allow_broad_permissions: bool = False
-    """The user confirmed statements with `*` actions or resources beyond the project."""
+    """The user confirmed statements with `*` actions or resources beyond the project, and
+    egress rules to the whole internet on ports other than 443."""
     on_failure: str = ""
     """A queue or topic node key that receives asynchronous invocations that keep failing."""
 
@@ -120,6 +125,13 @@ class Blueprint:
 
 
 def _agent_from_dict(data: Mapping[str, Any]) -> Agent:
-    listed = ("tools", "requirements", "layers", "extra_models", "extra_statements")
+    listed = (
+        "tools",
+        "requirements",
+        "layers",
+        "extra_models",
+        "extra_statements",
+        "egress_rules",
+    )
     tuples = {k: tuple(data[k]) for k in listed if k in data}
     return Agent(**{**data, **tuples})

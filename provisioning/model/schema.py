@@ -11,6 +11,7 @@ The models are pydantic v2 so each one also gives a JSON Schema (`json_schema`).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,6 +73,8 @@ _KMS_KEY = re.compile(
     r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+"
     r"|alias/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$"
 )
+# The characters EC2 accepts in a security group rule's description.
+_RULE_DESCRIPTION = r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$"
 _ORIGIN = re.compile(r"^https?://[^\s/]+$")
 _ROUTE_PATH = re.compile(r"^/[A-Za-z0-9._~{}+/-]*$")
 
@@ -113,6 +116,20 @@ def _origins(values: list[str]) -> list[str]:
     return values
 
 
+def _network(value: str | None) -> str | None:
+    """A CIDR as a network: host bits set are refused, since the user meant a range."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_network(value.strip()))
+    except ValueError:
+        try:
+            wider = ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a CIDR like 10.1.0.0/16 or 2001:db8::/32") from None
+        raise ValueError(f"{value} has host bits set; the network is {wider}") from None
+
+
 def _filter_policy(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if not value:
         return None
@@ -128,6 +145,7 @@ def _route_path(value: str) -> str:
 AttributeName = Annotated[str, AfterValidator(_attribute)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 KmsKey = Annotated[str | None, AfterValidator(_kms_key)]
+Cidr = Annotated[str | None, AfterValidator(_network)]
 FilterPolicy = Annotated[dict[str, Any] | None, AfterValidator(_filter_policy)]
 KeyType = Literal["S", "N", "B"]
 KEY_TYPE_HELP = "S string, N number, B binary."
@@ -372,6 +390,41 @@ class IamStatement(Settings):
     )
 
 
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class EgressRule(Settings):
+    """Traffic an agent may send from the stage's VPC, beyond HTTPS to anywhere."""
+
+    protocol: Literal["tcp", "udp"] = setting("tcp", "tcp or udp.")
+    port: Port | None = setting(None, "One port, e.g. 5432; or give from_port and to_port.")
+    from_port: Port | None = setting(None, "The first port of a range.", group="advanced")
+    to_port: Port | None = setting(None, "The last port of a range.", group="advanced")
+    cidr: Cidr = setting(None, "Where to, e.g. 10.1.0.0/16 (IPv4 or IPv6).", label="CIDR")
+    prefix_list_id: str | None = setting(
+        None, "Or a managed prefix list, e.g. pl-0123456789abcdef0.", label="Prefix list",
+        group="advanced", pattern=r"^pl-[0-9a-f]{8,17}$",
+    )  # fmt: skip
+    description: str = setting(
+        "", "Why the agent needs it, e.g. orders database.", max_length=255,
+        pattern=_RULE_DESCRIPTION,
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _one_port_range_and_one_destination(self) -> EgressRule:
+        ranged = self.from_port is not None or self.to_port is not None
+        if (self.port is None) == (not ranged):
+            raise ValueError("give either port or both from_port and to_port")
+        if ranged:
+            if self.from_port is None or self.to_port is None:
+                raise ValueError("a port range needs both from_port and to_port")
+            if self.from_port > self.to_port:
+                raise ValueError(f"from_port {self.from_port} is above to_port {self.to_port}")
+        if (self.cidr is None) == (self.prefix_list_id is None):
+            raise ValueError("give either cidr or prefix_list_id as the destination")
+        return self
+
+
 _AGENT = bounds.AGENT
 
 
@@ -415,8 +468,14 @@ class AgentSettings(Settings):
         [], "Extra IAM statements (actions and resources).", label="Extra permissions",
         group="advanced",
     )  # fmt: skip
+    egress_rules: list[EgressRule] = setting(
+        [], "Traffic the agent may send from the stage's VPC besides HTTPS, e.g. tcp 5432 to "
+        "10.1.0.0/16 (a peered database); only with the stage's network on.",
+        label="Egress rules", group="advanced", stage=True,
+    )  # fmt: skip
     allow_broad_permissions: bool = setting(
-        False, "Allow extra permissions with * actions or resources outside the project.",
+        False, "Allow extra permissions with * actions or resources outside the project, and "
+        "egress rules to the whole internet (0.0.0.0/0 or ::/0) on ports other than 443.",
         group="advanced",
     )  # fmt: skip
     on_failure: str = setting(

@@ -15,6 +15,8 @@ _PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp
 
 
 _ALL = {"-1", "all", "any", "*"}
+INTERNET = ("0.0.0.0/0", "::/0")
+"""Every address, IPv4 and IPv6: a rule with one of these reaches (or admits) the internet."""
 
 
 def normalise_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
@@ -49,6 +51,12 @@ def _source(rule: Mapping[str, Any]) -> dict[str, Any]:
     if group:
         return {"source_group_id": group}
     return {"prefix_list_id": rule["prefix_list_id"]}
+
+
+def internet_source(rule: Mapping[str, Any]) -> str | None:
+    """The whole-internet CIDR a normalised rule opens, or None for a narrower source."""
+    source = rule.get("cidr_ipv4") or rule.get("cidr_ipv6")
+    return source if source in INTERNET else None
 
 
 def rule_key(rule: Mapping[str, Any]) -> str:

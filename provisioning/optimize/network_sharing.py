@@ -6,17 +6,23 @@ always (an interface endpoint), S3 and DynamoDB when they link buckets or
 tables (gateway endpoints: free, so preferred wherever AWS offers one), SQS
 and SNS when they send or publish (interface endpoints). A queue that triggers
 an agent needs none: Lambda's poller reads the queue from outside the VPC.
+
+Security groups: groups with the same rules in the same VPC become one, so agents whose
+egress rules are identical share a group. A group the network lays out for every agent
+(the agents' group) outlives an agent's own group of the same rules, so agents whose rules
+add nothing keep the group, and the name, they had before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
+from dataclasses import replace
 from typing import Any
 
 from provisioning.graph import network
 from provisioning.model import links as L
 from provisioning.model.blueprint import Blueprint
-from provisioning.model.security_rules import consolidate_security_groups
+from provisioning.model.security_rules import consolidate_security_groups, normalise_rules
 from provisioning.model.spec import ResourceSpec
 
 _SERVICE_BY_TARGET = {"bucket": "s3", "table": "dynamodb", "queue": "sqs", "topic": "sns"}
@@ -53,8 +59,9 @@ def add_endpoints(specs: MutableMapping[str, ResourceSpec], blueprint: Blueprint
     if not missing:
         return []
     wanted = {**settings, "endpoints": sorted(listed | missing)}
+    agent_groups = [lid for lid in specs if lid.startswith(network.AGENT_SG_PREFIX)]
     added = []
-    for spec in network.network_specs(blueprint.project, blueprint.stage, wanted):
+    for spec in network.network_specs(blueprint.project, blueprint.stage, wanted, agent_groups):
         if spec.logical_id in specs:
             continue
         if spec.resource_type == "ec2:vpc-endpoint" or spec.logical_id == network.ENDPOINTS_SG:
@@ -91,7 +98,9 @@ def consolidate_groups(
     for shared in consolidate_security_groups(needs):
         if len(shared.members) < 2:
             continue
-        keep, *drop = shared.members
+        keep, *drop = sorted(
+            shared.members, key=lambda lid: (groups[lid].node != network.NODE, lid)
+        )
         for lid in drop:
             renames[lid] = keep
             del specs[lid]
@@ -100,6 +109,18 @@ def consolidate_groups(
             f"identical rules ({', '.join(shared.members)})"
         )
     return renames, decisions
+
+
+def without_duplicate_rules(specs: MutableMapping[str, ResourceSpec]) -> None:
+    """Once merged groups are renamed, a group admitting each of them (the endpoints' group)
+    holds the same rule twice: keep one."""
+    for lid, spec in list(specs.items()):
+        if spec.resource_type != "ec2:security-group":
+            continue
+        rules = {key: spec.properties.get(key) or [] for key in ("ingress", "egress")}
+        tidy = {key: normalise_rules(given) for key, given in rules.items()}
+        if any(len(tidy[key]) < len(rules[key]) for key in rules):
+            specs[lid] = replace(spec, properties={**spec.properties, **tidy})
 
 
 def agents_group_decision(specs: Mapping[str, ResourceSpec]) -> list[str]:

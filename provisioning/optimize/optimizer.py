@@ -91,6 +91,7 @@ def optimize(graph: ResourceGraph, blueprint: Blueprint) -> Optimized:
     decisions += group_decisions + net.agents_group_decision(specs)
     if renames:
         _point_references(specs, renames)
+        net.without_duplicate_rules(specs)
     return Optimized(replace(graph, specs=specs, problems=[*graph.problems, *problems]), decisions)
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from provisioning.errors import ProvisioningError, aws_errors
 from provisioning.model.security_rules import (
     build_rule_from_port,
+    internet_source,
     normalise_rule,
     normalise_rules,
     rule_key,
@@ -48,7 +49,6 @@ SENSITIVE_PORTS = {
     11211: "Memcached",
     27017: "MongoDB",
 }
-INTERNET = ("0.0.0.0/0", "::/0")
 SOURCES = ("cidr_ipv4", "cidr_ipv6", "source_group_id", "prefix_list_id")
 
 
@@ -79,8 +79,8 @@ def build_internal_rule(
 def rule_problems(rules: Iterable[Mapping[str, Any]]) -> list[str]:
     problems = []
     for rule in normalise_rules(rules):
-        source = rule.get("cidr_ipv4") or rule.get("cidr_ipv6")
-        if source not in INTERNET:
+        source = internet_source(rule)
+        if source is None:
             continue
         if rule["protocol"] == "-1":
             problems.append(

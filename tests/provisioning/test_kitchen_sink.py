@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from provisioning import engine
 from provisioning.aws import TAG_PROJECT, AwsContext
 from provisioning.events import ListSink
 from provisioning.model.examples import kitchen_sink
 from provisioning.model.naming import physical_name
+from provisioning.provisioners.base import Action
 from provisioning.state import MemoryStateStore
 
 BLUEPRINT = kitchen_sink(project="acme")
@@ -86,3 +89,46 @@ def test_the_kitchen_sink_deploys_replans_unchanged_and_destroys_to_nothing(
     assert tagged(aws) == []
     leftovers = untagged_leftovers(aws)
     assert all(not found for found in leftovers.values()), leftovers
+
+
+def test_a_stage_deployed_with_one_agents_group_keeps_it_when_one_agent_gains_a_rule(
+    aws: AwsContext,
+) -> None:
+    store = MemoryStateStore()
+    assert engine.deploy(BLUEPRINT, store, ListSink(), aws).status == "SUCCEEDED"
+    recorded = {
+        lid: record.outputs.get("group_id")
+        for lid, record in store.load().items()
+        if record.resource_type == "ec2:security-group"
+    }
+    # The layout before agents had rules of their own: one group for every agent.
+    assert set(recorded) == {"network/sg/agents", "network/sg/endpoints"}
+    database = {"port": 5432, "cidr": "10.1.0.0/16", "description": "orders db"}
+    agents = tuple(
+        replace(a, egress_rules=(database,)) if a.name == "worker" else a for a in BLUEPRINT.agents
+    )
+    with_rule = replace(BLUEPRINT, agents=agents)
+
+    planned = engine.plan(with_rule, store, aws)
+
+    changed = {c.logical_id: c.action for c in planned.changes if c.action != Action.NO_CHANGE}
+    assert changed == {
+        "network/sg/agent/worker": Action.CREATE,
+        "agent/worker/function": Action.UPDATE,
+        "network/sg/endpoints": Action.UPDATE,
+    }
+    assert engine.deploy(with_rule, store, ListSink(), aws).status == "SUCCEEDED"
+    researcher = aws.client("lambda").get_function_configuration(
+        FunctionName=physical_name("acme", "dev", "researcher", kind="lambda")
+    )
+    assert researcher["VpcConfig"]["SecurityGroupIds"] == [recorded["network/sg/agents"]]
+    again = engine.plan(with_rule, store, aws)
+    assert [c.logical_id for c in again.changes if c.action != Action.NO_CHANGE] == []
+    back = engine.plan(BLUEPRINT, store, aws)
+    assert {c.logical_id: c.action for c in back.changes if c.action != Action.NO_CHANGE} == {
+        "network/sg/agent/worker": Action.DELETE,
+        "agent/worker/function": Action.UPDATE,
+        "network/sg/endpoints": Action.UPDATE,
+    }
+    assert engine.destroy(store, ListSink(), aws).status == "SUCCEEDED"
+    assert tagged(aws) == []
