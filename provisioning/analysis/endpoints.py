@@ -74,9 +74,7 @@ def _endpoint(api: RecordedResource, route: RecordedResource) -> Endpoint:
 
 def example_path(path: str) -> str:
     """`/orders/{id}` -> `/orders/example-id`; a greedy `{proxy+}` -> `example/path`."""
-    return _PARAMETER.sub(
-        lambda m: "example/path" if m.group(2) else f"example-{m.group(1)}", path
-    )
+    return _PARAMETER.sub(lambda m: "example/path" if m.group(2) else f"example-{m.group(1)}", path)
 
 
 def _region(execution_arn: str) -> str:

@@ -88,7 +88,9 @@ def _lambda_metric(function: str, metric: str, statistic: str) -> dict[str, Any]
     }
 
 
-def _stat(query_id: str, namespace: str, metric: str, dimensions: dict[str, str], period: int) -> dict[str, Any]:
+def _stat(
+    query_id: str, namespace: str, metric: str, dimensions: dict[str, str], period: int
+) -> dict[str, Any]:
     return {
         "Id": query_id,
         "MetricStat": {

@@ -1,11 +1,11 @@
 """Who may call an HTTP API's routes: the resources each auth mode needs, and what a route says.
 
-  iam      routes with AWS_IAM: callers sign with AWS credentials; nothing else to make.
-  jwt      one JWT authorizer (issuer, audience) that every route names.
-  api_key  a REQUEST authorizer backed by a small function of ours
-           (strands/templates/api_key_authorizer.py) reading the accepted keys' hashes
-           from a SecureString parameter, with its role, log group and invoke permission.
-  none     routes open to anyone (the advice warns).
+iam      routes with AWS_IAM: callers sign with AWS credentials; nothing else to make.
+jwt      one JWT authorizer (issuer, audience) that every route names.
+api_key  a REQUEST authorizer backed by a small function of ours
+         (strands/templates/api_key_authorizer.py) reading the accepted keys' hashes
+         from a SecureString parameter, with its role, log group and invoke permission.
+none     routes open to anyone (the advice warns).
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ def route_authorization(component: Component) -> dict[str, Any]:
     with_authorizer = kind in ("JWT", "CUSTOM")
     return {
         "authorization_type": kind,
-        "authorizer_id": Ref(authorizer_id(component), "authorizer_id") if with_authorizer else None,
+        "authorizer_id": Ref(authorizer_id(component), "authorizer_id")
+        if with_authorizer
+        else None,
     }
 
 
@@ -62,7 +64,11 @@ def auth_specs(
         return [_jwt_authorizer(component)]
     if mode == "api_key":
         return _api_key_authorizer(
-            component, name, stage, parameter=_parameter_name(project, stage_name, component), arn=arn
+            component,
+            name,
+            stage,
+            parameter=_parameter_name(project, stage_name, component),
+            arn=arn,
         )
     return []
 

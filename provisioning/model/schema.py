@@ -120,7 +120,9 @@ def _route_path(value: str) -> str:
 
 def _issuer(value: str) -> str:
     if value and not _ISSUER.match(value):
-        raise ValueError("must be an https URL, e.g. https://cognito-idp.<region>.amazonaws.com/<pool>")
+        raise ValueError(
+            "must be an https URL, e.g. https://cognito-idp.<region>.amazonaws.com/<pool>"
+        )
     return value
 
 

@@ -60,7 +60,7 @@ class AlarmProvisioner(Provisioner):
         return tag_dict(reply.get("Tags") or [])
 
     def with_defaults(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
-        defaults = {
+        defaults: dict[str, Any] = {
             "description": "",
             "metric": None,
             "metrics": None,

@@ -132,9 +132,7 @@ class SsmParameterProvisioner(Provisioner):
 
     def _put_args(self, properties: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
         reference = properties.get("value_ref")
-        value = (
-            self.aws.open_secret(reference) if reference else str(properties["initial_value"])
-        )
+        value = self.aws.open_secret(reference) if reference else str(properties["initial_value"])
         args: dict[str, Any] = {
             "Name": properties["name"],
             "Value": value,

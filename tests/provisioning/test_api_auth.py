@@ -22,9 +22,7 @@ def blueprint(**api: Any) -> Blueprint:
         stage="dev",
         agents=(Agent("support", timeout_s=30, alarms=False),),
         components=(Component("http_api", "public", api),),
-        links=(
-            Link("http_api:public", "agent:support", settings={"path": "/orders/{id}"}),
-        ),
+        links=(Link("http_api:public", "agent:support", settings={"path": "/orders/{id}"}),),
     )
 
 
@@ -140,11 +138,15 @@ def test_endpoints_give_the_url_and_a_request_that_works_for_the_auth_mode(
     (endpoint,) = engine.endpoints(store.load())
 
     base = store.load()["http_api/public/api"].outputs["endpoint"]
-    assert (endpoint.node, endpoint.method, endpoint.path) == ("http_api:public", "POST", "/orders/{id}")
+    assert (endpoint.node, endpoint.method, endpoint.path) == (
+        "http_api:public",
+        "POST",
+        "/orders/{id}",
+    )
     assert endpoint.url == f"{base}/orders/example-id"
     assert endpoint.auth == auth
     assert endpoint.example.startswith(f"curl -X POST {endpoint.url} ")
     assert credential in endpoint.example
-    assert "-d '{\"prompt\": \"Hello\"}'" in endpoint.example
+    assert '-d \'{"prompt": "Hello"}\'' in endpoint.example
     if auth == "none":
         assert "Authorization" not in endpoint.example and "x-api-key" not in endpoint.example

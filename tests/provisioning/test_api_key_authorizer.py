@@ -52,7 +52,9 @@ def packaged_authorizer(into: Path) -> ModuleType:
     )
     function = next(s for s in specs if s.resource_type == "lambda:function")
     zipfile.ZipFile(io.BytesIO(package_code(function.properties["code"]))).extractall(into)
-    spec = importlib.util.spec_from_file_location(f"authorizer_{uuid.uuid4().hex}", into / "handler.py")
+    spec = importlib.util.spec_from_file_location(
+        f"authorizer_{uuid.uuid4().hex}", into / "handler.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
