@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from provisioning import engine
+from provisioning.analysis import drift
 from provisioning.aws import AwsContext
 from provisioning.events import ListSink
 from provisioning.graph.builder import build
@@ -85,4 +86,21 @@ def test_alarms_notify_the_stage_topic_are_updated_in_place_and_destroyed(
     assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["Threshold"] == 1.0
 
     assert engine.destroy(store, ListSink(), aws).status == "SUCCEEDED"
+    assert cw.describe_alarms(AlarmNamePrefix="acme-dev-")["MetricAlarms"] == []
+
+
+def test_an_alarm_no_state_records_is_found_as_an_orphan_and_swept(aws: AwsContext) -> None:
+    # Given a deployed stage whose state then lost its alarm records
+    store = MemoryStateStore()
+    assert engine.deploy(blueprint(), store, ListSink(), aws).status == "SUCCEEDED"
+    kept = [r for r in store.load().values() if r.resource_type != "cloudwatch:alarm"]
+
+    # When the orphans are listed and swept
+    orphans = [o for o in drift.find_orphans(aws, kept) if o.service == "cloudwatch"]
+    swept = engine.sweep_orphans([o.as_dict() for o in orphans], ListSink(), aws)
+
+    # Then each of the five alarms was one, and none is left
+    assert len(orphans) == 5 and all(drift.deletable(o) for o in orphans)
+    assert swept.status == "SUCCEEDED"
+    cw = aws.client("cloudwatch")
     assert cw.describe_alarms(AlarmNamePrefix="acme-dev-")["MetricAlarms"] == []
