@@ -22,6 +22,8 @@ from provisioning.analysis.cost import Assumptions as CostAssumptions
 from provisioning.analysis.cost import Estimate as CostEstimate
 from provisioning.analysis.deployer_policy import policy_document as deployer_policy
 from provisioning.analysis.drift import Orphan, deletable, delete_orphan
+from provisioning.analysis.endpoints import Endpoint
+from provisioning.analysis.endpoints import endpoints as _endpoints
 from provisioning.apply.orchestrator import Orchestrator
 from provisioning.aws import AwsContext
 from provisioning.errors import BlueprintError
@@ -66,6 +68,7 @@ __all__ = [
     "Answer",
     "CostAssumptions",
     "CostEstimate",
+    "Endpoint",
     "Orphan",
     "PackagingError",
     "RequirementRefused",
@@ -117,6 +120,11 @@ def _graph(blueprint: Blueprint) -> Optimized:
 def validate(blueprint: Blueprint) -> list[tuple[str, str, str]]:
     """What AWS would refuse later, per (node, field, message), without any AWS call."""
     return list(_graph(blueprint).graph.problems)
+
+
+def endpoints(records: Mapping[str, RecordedResource]) -> list[Endpoint]:
+    """Every deployed route: node, method, invoke URL, auth mode and an example request."""
+    return _endpoints(records)
 
 
 def advise(blueprint: Blueprint) -> list[Advice]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from provisioning.model import links
+from provisioning.model import links, schema
 from provisioning.model.blueprint import Agent, Blueprint, Component, Link
 from provisioning.strands import tools_catalogue as catalogue
 
@@ -191,17 +191,22 @@ def _route_timeout(bp: Blueprint, agent: Agent) -> Iterator[Advice]:
         )  # fmt: skip
 
 
-def _public_route(link: Link, agent: Agent) -> Iterator[Advice]:
-    # Routes carry no authorizer today (graph/wiring.py attaches none): every route is public.
+def _public_route(link: Link, agent: Agent, api: Component | None) -> Iterator[Advice]:
+    # Only an API whose auth mode is "none" lets anyone call its routes (graph/api_auth.py).
+    if api is None or api.settings.get("auth", AUTH_DEFAULT) != "none":
+        return
     method = str(link.settings.get("method") or "POST")
     path = str(link.settings.get("path") or f"/{agent.name}")
     yield Advice(
-        "route-public", WARNING, link.source, "route",
+        "route-public", WARNING, link.source, "auth",
         f"public route: anyone with the URL can call {method} {path} and spend model tokens "
         f"on {agent.name}",
-        "check a caller's identity in the agent's code (a shared secret header or a JWT), "
-        "and set reserved_concurrency to cap what one caller can spend",
+        "set auth to iam, jwt or api_key, and set reserved_concurrency to cap what one caller "
+        "can spend",
     )  # fmt: skip
+
+
+AUTH_DEFAULT = schema.HttpApiSettings.model_fields["auth"].default
 
 
 # --- queues -------------------------------------------------------------------------------------
@@ -400,7 +405,7 @@ def advise(blueprint: Blueprint) -> list[Advice]:
     components = {component.key: component for component in blueprint.components}
     for link in _routes(blueprint):
         if link.target in agents:
-            found.extend(_public_route(link, agents[link.target]))
+            found.extend(_public_route(link, agents[link.target], components.get(link.source)))
     for link in blueprint.links:
         queue, target = components.get(link.source), agents.get(link.target)
         if queue is not None and queue.kind == "queue" and target is not None:

@@ -13,6 +13,13 @@ from typing import Any
 
 ACTIONS: dict[str, tuple[str, ...]] = {
     "apigateway": ("DELETE", "GET", "PATCH", "POST", "PUT"),
+    "cloudwatch": (
+        "DeleteAlarms",
+        "DescribeAlarms",
+        "ListTagsForResource",
+        "PutMetricAlarm",
+        "TagResource",
+    ),
     "dynamodb": (
         "CreateTable",
         "DeleteTable",

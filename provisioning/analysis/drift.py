@@ -253,6 +253,7 @@ _ORPHAN_TYPES = {
     "iam": "iam:role",
     "logs": "logs:log-group",
     "apigateway": "apigw:api",
+    "cloudwatch": "cloudwatch:alarm",
 }
 
 

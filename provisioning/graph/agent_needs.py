@@ -269,8 +269,11 @@ def _code_problems(code: Mapping[str, str]) -> list[Problem]:
     return problems
 
 
-def agent_recipe(agent: Agent, *, region: str) -> dict[str, Any]:
-    """The packaging recipe: the custom code as given, or the generated handler's config."""
+def agent_recipe(
+    agent: Agent, *, region: str, project: str = "", stage: str = ""
+) -> dict[str, Any]:
+    """The packaging recipe: the custom code as given, or the generated handler's config
+    (with the project and stage its metrics are reported under, where given)."""
     if agent.code:
         recipe: dict[str, Any] = {"kind": agent.code["kind"], "path": agent.code["path"]}
         if agent.code.get("sha256"):
@@ -290,6 +293,10 @@ def agent_recipe(agent: Agent, *, region: str) -> dict[str, Any]:
         config["max_tokens"] = agent.max_tokens
     if agent.temperature is not None:
         config["temperature"] = agent.temperature
+    if project:
+        config["project"] = project
+    if stage:
+        config["stage"] = stage
     return {"kind": "generated", "agent": config}
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from provisioning.graph import (
     agent_egress,
+    alarms,
+    api_auth,
     checked_settings,
     custom_permissions,
     network,
@@ -123,11 +125,22 @@ class _Builder:
         for component in self.bp.components:
             for spec in component_specs(component, self.name):
                 self.add(spec)
+            for spec in api_auth.auth_specs(
+                component,
+                self.name,
+                self.bp.settings,
+                project=self.bp.project,
+                stage_name=self.bp.stage,
+                arn={"region": REGION, "account": ACCOUNT, "partition": PARTITION},
+            ):
+                self.add(spec)
         for link in self.bp.links:
             self._wire(link)
         for parts in self.agents.values():
             self._agent(parts)
         self._check_triggers()
+        for spec in alarms.alarm_specs(self.bp, self.specs, self.name):
+            self.add(spec)
         self.problems.extend(self.variables.problems())
         confirmed = custom_permissions.confirmed_wildcards(self.bp.agents)
         self.problems.extend(secret_params.policy_problems(self.specs, confirmed))
@@ -319,7 +332,9 @@ class _Builder:
         environment = {**dict(agent.environment), **link_env}
         estimated = {name: self._estimated(value) for name, value in environment.items()}
         self.problems.extend((agent.key, f, m) for f, m in A.environment_problems(agent, estimated))
-        recipe = agent_recipe(agent, region=self.bp.region)
+        recipe = A.agent_recipe(
+            agent, region=self.bp.region, project=self.bp.project, stage=self.bp.stage
+        )
         try:
             zip_bytes = packaging.package_code(recipe)
         except packaging.PackagingError as exc:

@@ -172,7 +172,12 @@ def _http_api(c: Component, name: Namer) -> list[ResourceSpec]:
         ResourceSpec(
             f"http_api/{c.name}/stage",
             "apigw:stage",
-            {"api_id": Ref(api, "api_id"), "name": "$default", "auto_deploy": True},
+            {
+                "api_id": Ref(api, "api_id"),
+                "name": "$default",
+                "auto_deploy": True,
+                "throttle": {"rate_limit": s["throttle_rate"], "burst_limit": s["throttle_burst"]},
+            },
             node=c.key,
         ),
     ]
@@ -196,7 +201,21 @@ def component_problems(component: Component) -> list[Problem]:
     the rules that tie one setting to another."""
     if component.kind == "table":
         return table_problems(component.settings)
+    if component.kind == "http_api":
+        return jwt_problems(component.settings)
     return []
+
+
+def jwt_problems(s: Mapping[str, Any]) -> list[Problem]:
+    """What a JWT authorizer cannot be made without."""
+    if s.get("auth") != "jwt":
+        return []
+    problems: list[Problem] = []
+    if not s.get("jwt_issuer"):
+        problems.append(("jwt_issuer", "jwt needs the token issuer's URL"))
+    if not s.get("jwt_audience"):
+        problems.append(("jwt_audience", "jwt needs at least one accepted audience"))
+    return problems
 
 
 # DynamoDB's per-table limits (GSIs: the default quota; LSIs: fixed).

@@ -57,11 +57,21 @@ def secret_specs(
                 node=agent.key,
             )
         )
-        arn = Ref(logical_id, "arn")
-        statements.append({"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": [arn]})
-        statements.append(_decrypt_statement(arn, key_id, region, account, partition))
+        statements += parameter_read_statements(
+            Ref(logical_id, "arn"), key_id, region, account, partition
+        )
         environment[ENV_PREFIX + variable] = Ref(logical_id, "name")
     return specs, statements, environment, problems
+
+
+def parameter_read_statements(
+    parameter_arn: Ref, key_id: str | None, region: Any, account: Any, partition: Any
+) -> list[dict[str, Any]]:
+    """What a role needs to read one SecureString: that parameter, decrypted through SSM."""
+    return [
+        {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": [parameter_arn]},
+        _decrypt_statement(parameter_arn, key_id, region, account, partition),
+    ]
 
 
 def _decrypt_statement(

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from provisioning.graph.api_auth import route_authorization
 from provisioning.model import links as L
 from provisioning.model.blueprint import Component, Link
 from provisioning.model.policy_documents import policy_document, statement
@@ -269,6 +270,7 @@ def _wire_route(b: Wiring, link: Link, kind: str, effect: LinkEffect) -> None:
                 "api_id": api_id,
                 "route_key": key,
                 "target": Join(("integrations/", Ref(integration, "integration_id"))),
+                **route_authorization(b.components[link.source]),
             },
             node=link.source,
         ),

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from provisioning.model.bounds import AGENT as AGENT_BOUNDS
+
 AGENT = "agent"
 COMPONENT_KINDS = ("bucket", "table", "queue", "topic", "http_api")
 
@@ -64,6 +66,11 @@ class Agent:
     egress rules to the whole internet on ports other than 443."""
     on_failure: str = ""
     """A queue or topic node key that receives asynchronous invocations that keep failing."""
+    alarms: bool = True
+    """CloudWatch alarms on the function (graph/alarms.py), with these thresholds:"""
+    alarm_error_rate_pct: int = AGENT_BOUNDS["alarm_error_rate_pct"].default
+    alarm_p95_near_timeout_pct: int = AGENT_BOUNDS["alarm_p95_near_timeout_pct"].default
+    alarm_tokens_per_day: int = AGENT_BOUNDS["alarm_tokens_per_day"].default
 
     @property
     def key(self) -> str:

@@ -33,6 +33,7 @@ LIMITS = {
     "sns": 256,
     "sns_fifo": 256,
     "apigw": 128,
+    "cloudwatch_alarm": 255,
     "ec2": 255,
 }
 SUFFIXES = {"sqs_fifo": ".fifo", "sns_fifo": ".fifo"}
@@ -50,6 +51,7 @@ GLOBAL_KINDS = frozenset({"s3"})
 """Services whose names are unique across all accounts: they get `ACCOUNT_SUFFIX` too."""
 
 RESERVED_NAMES: dict[str, str] = {
+    "alarms": "the stage's alarm topic",
     "artifacts": "the stage's artifacts bucket",
     "deps": "the stage's dependency layers",
     "exec": "the stage's shared execution roles",

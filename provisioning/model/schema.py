@@ -77,6 +77,7 @@ _KMS_KEY = re.compile(
 _RULE_DESCRIPTION = r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$"
 _ORIGIN = re.compile(r"^https?://[^\s/]+$")
 _ROUTE_PATH = re.compile(r"^/[A-Za-z0-9._~{}+/-]*$")
+_ISSUER = re.compile(r"^https://[^\s/]+(/[^\s]*)?$")
 
 
 def _attribute(value: str) -> str:
@@ -139,6 +140,14 @@ def _filter_policy(value: dict[str, Any] | None) -> dict[str, Any] | None:
 def _route_path(value: str) -> str:
     if value and (not _ROUTE_PATH.match(value) or "//" in value):
         raise ValueError("must start with / and hold only URL path characters, e.g. /chat/{id}")
+    return value
+
+
+def _issuer(value: str) -> str:
+    if value and not _ISSUER.match(value):
+        raise ValueError(
+            "must be an https URL, e.g. https://cognito-idp.<region>.amazonaws.com/<pool>"
+        )
     return value
 
 
@@ -279,6 +288,7 @@ class TopicSettings(Settings):
     )  # fmt: skip
 
 
+_HTTP_API = bounds.COMPONENT["http_api"]
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"]
 
 
@@ -289,6 +299,33 @@ class HttpApiSettings(Settings):
     cors_methods: list[HttpMethod] = setting(
         ["GET", "OPTIONS", "POST"], "Methods a browser may use across origins.",
         label="CORS methods", group="advanced",
+    )  # fmt: skip
+    # IAM by default: it works from the first deploy with the credentials the team deploys
+    # with (curl --aws-sigv4), adds no resource, no secret to hand out and nothing to rotate;
+    # an API key needs a key issued first, and "none" lets anyone spend the agents' tokens.
+    auth: Literal["iam", "jwt", "api_key", "none"] = setting(
+        "iam", "Who may call the API: AWS-signed requests (iam), a bearer token from your "
+        "identity provider (jwt), an x-api-key header (api_key), or anyone (none).",
+        label="Authentication",
+    )  # fmt: skip
+    jwt_issuer: Annotated[str, AfterValidator(_issuer)] = setting(
+        "", "jwt: the token issuer's URL (its iss claim).", label="JWT issuer", max_length=2048
+    )
+    jwt_audience: list[Annotated[str, Field(min_length=1, max_length=256)]] = setting(
+        [], "jwt: accepted aud (or client_id) values.", label="JWT audience"
+    )
+    api_key_hashes: str = setting(
+        "", "api_key: the SHA-256 hashes (hex) of the accepted keys, a JSON list or one per "
+        "line; empty: no key is accepted yet.", label="API key hashes", group="advanced",
+        secret=True,
+    )  # fmt: skip
+    throttle_rate: int = bounded(
+        _HTTP_API["throttle_rate"], "Steady requests per second the API lets through.",
+        label="Throttle (requests/s)",
+    )  # fmt: skip
+    throttle_burst: int = bounded(
+        _HTTP_API["throttle_burst"], "Requests the API lets through at once above the rate.",
+        label="Throttle burst", group="advanced",
     )  # fmt: skip
 
 

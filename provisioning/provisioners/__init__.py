@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from provisioning.provisioners import (
     api_gateway,
+    api_gateway_auth,
     api_gateway_routes,
+    cloudwatch,
     dynamodb,
     iam,
     iam_policy,
@@ -36,7 +38,9 @@ _MODULES = (
     lambda_invoke_config,
     lambda_layer,
     api_gateway,
+    api_gateway_auth,
     api_gateway_routes,
+    cloudwatch,
     s3,
     dynamodb,
     sqs,

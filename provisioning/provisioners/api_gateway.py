@@ -6,7 +6,8 @@ apigw:api properties:  name: str, description: str, cors: dict | None
 outputs: physical_id (api id), api_id, endpoint (https URL),
   execution_arn ("arn:aws:execute-api:<region>:<acct>:<id>")
 
-apigw:stage properties: api_id (Ref), name: "$default", auto_deploy: bool
+apigw:stage properties: api_id (Ref), name: "$default", auto_deploy: bool,
+  throttle: {"rate_limit": requests/s, "burst_limit": requests} | None (every route's default)
 outputs: physical_id ("<api id>/<stage name>"), url"""
 
 from __future__ import annotations
@@ -203,15 +204,23 @@ class StageProvisioner(Provisioner):
         # A stage is unique by its name in its API: "ConflictException" after a lost reply
         # is found and adopted by `provision`.
         api_id, name = properties["api_id"], properties["name"]
-        self._create(logical_id, api_id, name, bool(properties.get("auto_deploy", True)))
+        self._create(logical_id, api_id, name, _stage_args(properties))
         return self._outputs(api_id, name)
 
     def update(
         self, logical_id: str, properties: Mapping[str, Any], current: Current
     ) -> dict[str, Any]:
         api_id, name = properties["api_id"], properties["name"]
-        self._update(logical_id, api_id, name, bool(properties.get("auto_deploy", True)))
+        self._update(logical_id, api_id, name, _stage_args(properties))
         return self._outputs(api_id, name)
+
+    def with_defaults(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {"throttle": None, **properties}
+
+    def canonical(self, name: str, value: Any) -> Any:
+        if name == "throttle":
+            return _canonical_throttle(value)
+        return super().canonical(name, value)
 
     def error_subject(self, properties: Mapping[str, Any], current: Current | None) -> str:
         return f"{properties['api_id']}/{properties['name']}"
@@ -220,23 +229,23 @@ class StageProvisioner(Provisioner):
         endpoint = self.aws.client("apigatewayv2").get_api(ApiId=api_id)["ApiEndpoint"]
         return _stage_outputs(api_id, name, endpoint)
 
-    def _create(self, logical_id: str, api_id: str, name: str, auto: bool) -> None:
+    def _create(self, logical_id: str, api_id: str, name: str, args: dict[str, Any]) -> None:
         self.aws.client("apigatewayv2").create_stage(
-            ApiId=api_id, StageName=name, AutoDeploy=auto, Tags=self.aws.tags(logical_id)
+            ApiId=api_id, StageName=name, Tags=self.aws.tags(logical_id), **args
         )
 
-    def _update(self, logical_id: str, api_id: str, name: str, auto: bool) -> None:
+    def _update(self, logical_id: str, api_id: str, name: str, args: dict[str, Any]) -> None:
         """UpdateStage, or a fresh stage where the emulator lacks UpdateStage (moto)."""
         gw = self.aws.client("apigatewayv2")
         if not self.aws.target.is_sandbox:
             try:
-                gw.update_stage(ApiId=api_id, StageName=name, AutoDeploy=auto)
+                gw.update_stage(ApiId=api_id, StageName=name, **args)
                 return
             except NotImplementedError:  # moto in-process
                 pass
         # The sandbox server answers 500 (retried for a while) instead of NotImplemented.
         gw.delete_stage(ApiId=api_id, StageName=name)
-        self._create(logical_id, api_id, name, auto)
+        self._create(logical_id, api_id, name, args)
 
     def destroy(self, recorded: RecordedResource) -> None:
         api_id, name = recorded.physical_id.split("/", 1)
@@ -246,8 +255,37 @@ class StageProvisioner(Provisioner):
             )
 
 
+def _stage_args(properties: Mapping[str, Any]) -> dict[str, Any]:
+    args: dict[str, Any] = {"AutoDeploy": bool(properties.get("auto_deploy", True))}
+    throttle = _canonical_throttle(properties.get("throttle"))
+    if throttle:
+        args["DefaultRouteSettings"] = {
+            "ThrottlingRateLimit": throttle["rate_limit"],
+            "ThrottlingBurstLimit": throttle["burst_limit"],
+        }
+    return args
+
+
+def _canonical_throttle(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not value or value.get("rate_limit") is None:
+        return None
+    return {"rate_limit": float(value["rate_limit"]), "burst_limit": int(value["burst_limit"])}
+
+
 def _stage_properties(api_id: str, name: str, stage: Mapping[str, Any]) -> dict[str, Any]:
-    return {"api_id": api_id, "name": name, "auto_deploy": bool(stage.get("AutoDeploy"))}
+    settings = stage.get("DefaultRouteSettings") or {}
+    throttle = None
+    if settings.get("ThrottlingRateLimit") is not None:
+        throttle = {
+            "rate_limit": settings["ThrottlingRateLimit"],
+            "burst_limit": settings.get("ThrottlingBurstLimit", 0),
+        }
+    return {
+        "api_id": api_id,
+        "name": name,
+        "auto_deploy": bool(stage.get("AutoDeploy")),
+        "throttle": _canonical_throttle(throttle),
+    }
 
 
 def _stage_outputs(api_id: str, name: str, endpoint: str) -> dict[str, Any]:

@@ -5,7 +5,9 @@ apigw:integration properties: api_id (Ref), integration_uri (Ref to function arn
 outputs: physical_id (integration id), integration_id, api_id
 
 apigw:route properties: api_id (Ref), route_key: str ("ANY /support/{proxy+}"),
-  target: str (Join "integrations/" + Ref)
+  target: str (Join "integrations/" + Ref),
+  authorization_type: "NONE" | "AWS_IAM" | "JWT" | "CUSTOM" (absent: NONE),
+  authorizer_id: str (Ref to an apigw:authorizer) | None, for JWT and CUSTOM only
 outputs: physical_id (route id), route_id, api_id"""
 
 from __future__ import annotations
@@ -196,14 +198,28 @@ class RouteProvisioner(_ApiChild):
         return gw.get_routes  # type: ignore[no-any-return]
 
     def current(self, api_id: str, found: Mapping[str, Any]) -> Current:
-        props = {"api_id": api_id, "route_key": found["RouteKey"], "target": found.get("Target")}
+        kind = found.get("AuthorizationType") or "NONE"
+        props = {
+            "api_id": api_id,
+            "route_key": found["RouteKey"],
+            "target": found.get("Target"),
+            "authorization_type": kind,
+            # A route left with another kind may still name its old authorizer: unused.
+            "authorizer_id": found.get("AuthorizerId") if kind in WITH_AUTHORIZER else None,
+        }
         return Current(props, _route_outputs(api_id, found["RouteId"]))
+
+    def with_defaults(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {"authorization_type": "NONE", "authorizer_id": None, **properties}
 
     def create(self, logical_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
         # Not idempotent: sent once, found again by its route key after a lost reply.
         api_id = properties["api_id"]
         made = self.aws.client_once("apigatewayv2").create_route(
-            ApiId=api_id, RouteKey=properties["route_key"], Target=properties["target"]
+            ApiId=api_id,
+            RouteKey=properties["route_key"],
+            Target=properties["target"],
+            **_authorization_args(properties),
         )
         return _route_outputs(api_id, made["RouteId"])
 
@@ -215,6 +231,7 @@ class RouteProvisioner(_ApiChild):
             RouteId=current.outputs["route_id"],
             RouteKey=properties["route_key"],
             Target=properties["target"],
+            **_authorization_args(properties),
         )
         return dict(current.outputs)
 
@@ -229,6 +246,17 @@ class RouteProvisioner(_ApiChild):
                 ApiId=api_id,
                 RouteId=recorded.physical_id,
             )
+
+
+WITH_AUTHORIZER = ("JWT", "CUSTOM")
+
+
+def _authorization_args(properties: Mapping[str, Any]) -> dict[str, Any]:
+    kind = properties.get("authorization_type") or "NONE"
+    args: dict[str, Any] = {"AuthorizationType": kind}
+    if kind in WITH_AUTHORIZER:
+        args["AuthorizerId"] = properties["authorizer_id"]
+    return args
 
 
 def _route_outputs(api_id: str, route_id: str) -> dict[str, Any]:

@@ -12,7 +12,9 @@ ssm:parameter properties:
   name: str              "/strands-deploy/<project>/<stage>/<agent>/<VARIABLE>"
   description: str
   key_id: str | None     KMS key id, ARN or alias; None: the account's aws/ssm key
-  value_ref: str         opaque reference to the secret (write-only, never shown)
+  value_ref: str         opaque reference to the secret (write-only, never shown); "" for a
+                         parameter that starts with `initial_value` (a value that is no secret,
+                         e.g. an empty list of accepted API key hashes: SSM takes no "")
   value_version: str     digest of value_ref: changes exactly when the secret is re-entered
 outputs: physical_id (name), name, arn, type, version (SSM's, after our last put)"""
 
@@ -44,7 +46,7 @@ class SsmParameterProvisioner(Provisioner):
     resource_type = "ssm:parameter"
     noun = "SSM parameter"
     replace_on = {"name": "SSM cannot rename a parameter"}
-    write_only = frozenset({"value_version"})
+    write_only = frozenset({"value_version", "initial_value"})
 
     def get_current_state(
         self, properties: Mapping[str, Any] | None, recorded: RecordedResource | None
@@ -129,7 +131,8 @@ class SsmParameterProvisioner(Provisioner):
         return self._outputs(args["Name"]) | {"version": version}
 
     def _put_args(self, properties: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
-        value = self.aws.open_secret(properties["value_ref"])
+        reference = properties.get("value_ref")
+        value = self.aws.open_secret(reference) if reference else str(properties["initial_value"])
         args: dict[str, Any] = {
             "Name": properties["name"],
             "Value": value,

@@ -57,6 +57,8 @@ _AGENT_FIELDS: dict[str, type | tuple[type, ...]] = {
     "temperature": (int, float),
     "provider": str,
     "api_key_env": str,
+    "project": str,
+    "stage": str,
 }
 EXCLUDED = (".git", ".hg", ".svn", "__pycache__", "*.pyc", "*.pyo", ".venv", "venv",
             ".mypy_cache", ".pytest_cache", ".ruff_cache", ".DS_Store", "node_modules")  # fmt: skip

@@ -119,24 +119,35 @@ def test_another_provider_has_no_geography_to_check() -> None:
 
 
 # --- routes ---------------------------------------------------------------------------------------
-def test_the_demo_is_warned_of_its_public_route_and_the_apis_30_seconds() -> None:
+def test_the_demo_is_warned_of_the_apis_30_seconds_but_its_routes_are_authenticated() -> None:
     advice = {a.code: a for a in engine.advise(examples.demo())}
 
-    assert set(advice) == {"route-public", "route-timeout"}
-    assert (advice["route-public"].node, advice["route-public"].field) == (
-        "http_api:public",
-        "route",
-    )
-    assert "public route" in advice["route-public"].message
-    assert "POST /assistant" in advice["route-public"].message
+    assert set(advice) == {"route-timeout"}
     assert advice["route-timeout"].fix.startswith("set timeout_s to 30")
     assert all(not a.blocking for a in advice.values())
+
+
+def test_only_an_api_whose_auth_is_none_is_warned_of_its_public_route() -> None:
+    def routed(auth: str) -> Blueprint:
+        return bp(
+            Agent("assistant", timeout_s=30),
+            components=(Component("http_api", "public", {"auth": auth}),),
+            links=(Link("http_api:public", "agent:assistant"),),
+        )
+
+    public = only(routed("none"), "route-public")
+
+    assert (public.node, public.field, public.severity) == ("http_api:public", "auth", "warning")
+    assert "public route" in public.message and "POST /assistant" in public.message
+    assert public.fix.startswith("set auth to iam, jwt or api_key")
+    for auth in ("iam", "jwt", "api_key"):
+        assert found(routed(auth), "route-public") == []
 
 
 def test_a_route_with_its_own_path_names_it() -> None:
     routed = bp(
         Agent("chat", timeout_s=30),
-        components=(Component("http_api", "public"),),
+        components=(Component("http_api", "public", {"auth": "none"}),),
         links=(Link("http_api:public", "agent:chat", settings={"method": "GET", "path": "/c"}),),
     )
 
@@ -267,4 +278,4 @@ def test_a_plan_carries_the_advice(aws: AwsContext) -> None:
     the_plan = engine.plan(examples.demo("acme"), MemoryStateStore(), aws)
 
     codes = {a["code"] for a in the_plan.as_dict()["advice"]}
-    assert codes == {"route-public", "route-timeout"}
+    assert codes == {"route-timeout"}

@@ -296,3 +296,76 @@ def test_a_malformed_session_id_is_the_callers_mistake(
 
     assert response["statusCode"] == 400
     assert "session id" in json.loads(response["body"])["error"]
+
+
+# --- metrics ------------------------------------------------------------------------------------
+class MeteredModel(Model):
+    """A test model that reports 11 input and 7 output tokens and 42 ms per answer."""
+
+    def update_config(self, **model_config: Any) -> None:
+        pass
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    async def structured_output(
+        self, output_model: Any, prompt: Any, system_prompt: str | None = None, **kwargs: Any
+    ) -> AsyncGenerator[Any, None]:
+        raise NotImplementedError
+        yield
+
+    async def stream(
+        self, messages: Any, tool_specs: Any = None, system_prompt: Any = None, **kwargs: Any
+    ) -> AsyncIterable[Any]:
+        yield {"messageStart": {"role": "assistant"}}
+        yield {"contentBlockDelta": {"delta": {"text": "ok"}}}
+        yield {"contentBlockStop": {}}
+        yield {"messageStop": {"stopReason": "end_turn"}}
+        usage = {"inputTokens": 11, "outputTokens": 7, "totalTokens": 18}
+        yield {"metadata": {"usage": usage, "metrics": {"latencyMs": 42}}}
+
+
+def emf_lines(output: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    return [line for line in lines if "_aws" in line]
+
+
+def test_each_answer_prints_one_emf_line_with_its_own_tokens_and_latency(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an agent packaged for project acme, stage dev, on a model that reports usage
+    handler = unpack({**AGENT, "project": "acme", "stage": "dev"}, tmp_path)
+    handler.reset_agent(MeteredModel())
+    capsys.readouterr()
+
+    # When it answers twice (the container's agent is reused)
+    handler.handler({"prompt": "one"}, None)
+    handler.handler({"prompt": "two"}, None)
+
+    # Then each answer prints one valid EMF document, with that answer's figures only
+    first, second = emf_lines(capsys.readouterr().out)
+    directive = first["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "StrandsDeploy"
+    assert directive["Dimensions"] == [["Project", "Stage", "Agent"]]
+    assert {m["Name"] for m in directive["Metrics"]} == {
+        "InputTokens", "OutputTokens", "ModelLatencyMs", "ToolCalls", "Cycles",
+    }  # fmt: skip
+    assert isinstance(first["_aws"]["Timestamp"], int)
+    assert (first["Project"], first["Stage"], first["Agent"]) == ("acme", "dev", "support")
+    for line in (first, second):
+        # EMF: every metric and dimension named in the directive is a member of the document
+        assert all(isinstance(line[m["Name"]], int | float) for m in directive["Metrics"])
+        assert (line["InputTokens"], line["OutputTokens"]) == (11, 7)
+        assert (line["ModelLatencyMs"], line["Cycles"], line["ToolCalls"]) == (42, 1, 0)
+
+
+def test_metrics_the_sdk_does_not_give_count_as_zero_and_never_fail_the_answer(
+    handler: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The stand-in model reports no usage at all
+    assert handler.handler({"prompt": "hi"}, None) == "stand-in reply: hi"
+
+    (line,) = emf_lines(capsys.readouterr().out)
+    assert (line["InputTokens"], line["OutputTokens"], line["ModelLatencyMs"]) == (0, 0, 0)
+    assert line["Project"] == "unknown"  # packaged without a project: still a valid line
+    assert handler.metric_totals(object())["Cycles"] == 0

@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import AsyncGenerator, AsyncIterable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -242,11 +243,83 @@ def session_agent(session_id: str) -> Agent:
 
 def ask(prompt: str, session_id: str | None = None) -> str:
     if session_id and os.environ.get(SESSION_BUCKET_ENV):
-        return str(session_agent(session_id)(prompt)).strip()
-    agent = get_agent()
-    # One container serves many callers: never carry one request's conversation into the next.
-    agent.messages.clear()
-    return str(agent(prompt)).strip()
+        agent = session_agent(session_id)
+    else:
+        agent = get_agent()
+        # One container serves many callers: never carry one request's conversation into
+        # the next.
+        agent.messages.clear()
+    before = metric_totals(getattr(agent, "event_loop_metrics", None))
+    result = agent(prompt)
+    report_metrics(before, metric_totals(getattr(result, "metrics", None)))
+    return str(result).strip()
+
+
+# --- metrics: one CloudWatch embedded-metric-format line per answer ----------------------
+METRICS_NAMESPACE = "StrandsDeploy"
+METRIC_UNITS = {
+    "InputTokens": "Count",
+    "OutputTokens": "Count",
+    "ModelLatencyMs": "Milliseconds",
+    "ToolCalls": "Count",
+    "Cycles": "Count",
+}
+
+
+def metric_totals(metrics: Any) -> dict[str, float]:
+    """The SDK's running totals (an agent's EventLoopMetrics add up across its answers):
+    what is missing counts as 0, so a metric never fails an invocation."""
+    if metrics is None:
+        return dict.fromkeys(METRIC_UNITS, 0.0)
+    usage = getattr(metrics, "accumulated_usage", None) or {}
+    timing = getattr(metrics, "accumulated_metrics", None) or {}
+    tools = getattr(metrics, "tool_metrics", None) or {}
+    return {
+        "InputTokens": _number(usage.get("inputTokens")),
+        "OutputTokens": _number(usage.get("outputTokens")),
+        "ModelLatencyMs": _number(timing.get("latencyMs")),
+        "ToolCalls": sum(_number(getattr(t, "call_count", 0)) for t in tools.values()),
+        "Cycles": _number(getattr(metrics, "cycle_count", 0)),
+    }
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def metrics_line(
+    values: Mapping[str, float], config: Mapping[str, Any], now_ms: int | None = None
+) -> str:
+    """One EMF document: CloudWatch turns the log line into metrics, no API call needed."""
+    dimensions = {
+        "Project": str(config.get("project") or "unknown"),
+        "Stage": str(config.get("stage") or "unknown"),
+        "Agent": str(config.get("name") or "unknown"),
+    }
+    document: dict[str, Any] = {
+        "_aws": {
+            "Timestamp": int(time.time() * 1000) if now_ms is None else now_ms,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": METRICS_NAMESPACE,
+                    "Dimensions": [list(dimensions)],
+                    "Metrics": [{"Name": n, "Unit": u} for n, u in METRIC_UNITS.items()],
+                }
+            ],
+        },
+        **dimensions,
+        **{name: values.get(name, 0.0) for name in METRIC_UNITS},
+    }
+    return json.dumps(document, separators=(",", ":"))
+
+
+def report_metrics(before: Mapping[str, float], after: Mapping[str, float]) -> None:
+    """Prints this answer's share of the totals; a metric is never worth a failed answer."""
+    try:
+        spent = {name: max(after.get(name, 0.0) - before.get(name, 0.0), 0.0) for name in after}
+        print(metrics_line(spent, load_config()), flush=True)
+    except Exception:
+        logger.exception("could not report the agent's metrics")
 
 
 def require_prompt(prompt: Any) -> str:
