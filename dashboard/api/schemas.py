@@ -10,8 +10,10 @@ from ninja import Field, Schema
 
 from dashboard.access import tokens
 from dashboard.access.models import ApiToken, Membership
+from dashboard.projects import secret_settings
 from dashboard.projects.models import Agent, Component, Link, Project, Stage
 from dashboard.runs.models import Deployment
+from provisioning.model import schema
 
 
 # --- bodies ------------------------------------------------------------------------------------
@@ -244,6 +246,9 @@ def agent_out(agent: Agent) -> dict[str, Any]:
         for field in Agent._meta.concrete_fields
         if field.name not in AGENT_OUT_SKIPS
     }
+    values.pop("settings", None)  # its entries are listed by name, as the schema has them
+    for name in schema.AgentSettings.model_fields:
+        values.setdefault(name, agent.schema_value(name))
     values["key"] = agent.key
     values["secret_names"] = sorted(agent.secret_environment or {})
     return values
@@ -254,7 +259,9 @@ def component_out(component: Component) -> dict[str, Any]:
         "key": component.key,
         "kind": component.kind,
         "name": component.name,
-        "settings": dict(component.settings or {}),
+        "settings": secret_settings.shown(
+            schema.component_model(component.kind), component.settings or {}
+        ),
         "x": component.x,
         "y": component.y,
     }

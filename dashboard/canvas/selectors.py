@@ -13,13 +13,14 @@ from typing import Any
 from django.urls import reverse
 
 from dashboard.history import drift as drift_services
+from dashboard.projects import secret_settings
 from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
 from dashboard.projects.models import Agent, Component, Link, Project, Stage
 from dashboard.runs import selectors as run_selectors
 from dashboard.runs.models import DeployedResource, Deployment, DeploymentEvent
 from provisioning import engine
-from provisioning.model import links
+from provisioning.model import links, schema
 
 KIND_LABELS = {"agent": "Agent", **{k: str(label) for k, label in Component.Kind.choices}}
 PALETTE = ["agent", *Component.Kind.values]
@@ -38,7 +39,8 @@ def node_data(node: Agent | Component) -> dict[str, Any]:
     """What recreates or restores the node (the undo of a delete or an edit)."""
     if isinstance(node, Agent):
         return {field: getattr(node, field) for field in AGENT_DATA if hasattr(node, field)}
-    return {"name": node.name, "settings": dict(node.settings)}
+    model = schema.component_model(node.kind)
+    return {"name": node.name, "settings": secret_settings.without(model, node.settings)}
 
 
 def _summary(node: Agent | Component) -> str:

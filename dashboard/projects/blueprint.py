@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dashboard.projects.models import Agent, Component, Link, Stage
 from provisioning.model import blueprint as bp
+from provisioning.model import schema
 
 
 def agent_to_blueprint(agent: Agent) -> bp.Agent:
@@ -35,7 +38,18 @@ def agent_to_blueprint(agent: Agent) -> bp.Agent:
         extra_statements=tuple(dict(s) for s in agent.extra_statements or ()),
         allow_broad_permissions=agent.allow_broad_permissions,
         on_failure=agent.on_failure,
+        **_without_column(agent),
     )
+
+
+def _without_column(agent: Agent) -> dict[str, Any]:
+    """The schema's agent settings that live in `Agent.settings`, as the engine takes them."""
+    values: dict[str, Any] = {}
+    for name in schema.AgentSettings.model_fields:
+        if not Agent.has_column(name):
+            value = agent.schema_value(name)
+            values[name] = tuple(value) if isinstance(value, list) else value
+    return values
 
 
 def component_to_blueprint(component: Component) -> bp.Component:

@@ -145,7 +145,7 @@ class AgentForm(AgentOwnFields, AgentGeneratedFields):  # type: ignore[valid-typ
             "tracing": agent.tracing,
             **AgentSettingsFields.settings_initial(agent),
             **schema_forms.initial_from(
-                {name: getattr(agent, name) for name in AgentGeneratedFields.settings_names},
+                {name: agent.schema_value(name) for name in AgentGeneratedFields.settings_names},
                 AgentGeneratedFields.base_fields,
             ),
             **AgentCodeFields.code_initial(agent),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
-from provisioning.model import bounds
+from provisioning.model import bounds, schema
 
 # A name that fits every AWS name it becomes part of (the prefix and a hash are added).
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$"
@@ -182,6 +184,11 @@ class Agent(CanvasNode):
     on_failure = models.CharField(
         max_length=64, blank=True, help_text='A queue or topic node key, e.g. "queue:failed".'
     )
+    settings = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Schema settings without a column of their own (egress rules, alarms, ...).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -192,6 +199,22 @@ class Agent(CanvasNode):
     @property
     def key(self) -> str:
         return f"agent:{self.name}"
+
+    @classmethod
+    def has_column(cls, name: str) -> bool:
+        return any(f.name == name for f in cls._meta.concrete_fields)
+
+    def schema_value(self, name: str) -> Any:
+        """One of the schema's agent settings: its column, else its entry in `settings`.
+
+        A setting added to the schema needs no migration: it lives in `settings` until it
+        earns a column (the schema's default when never set).
+        """
+        if self.has_column(name):
+            return getattr(self, name)
+        if name in (self.settings or {}):
+            return self.settings[name]
+        return schema.AgentSettings.model_fields[name].get_default(call_default_factory=True)
 
     def __str__(self) -> str:
         return self.name

@@ -16,7 +16,7 @@ from django.db import transaction
 from dashboard.access.models import Membership
 from dashboard.access.roles import EDIT_ROLE, User, require_role
 from dashboard.errors import ServiceError
-from dashboard.projects import services
+from dashboard.projects import secret_settings, services
 from dashboard.projects.aws_fields import clean_region
 from dashboard.projects.models import Agent, Component, Link, Project, Stage
 from provisioning.model import project_file as pf
@@ -66,7 +66,7 @@ def _stage_part(stage: Stage) -> pf.StagePart:
 
 
 def _agent_part(agent: Agent) -> pf.AgentPart:
-    values = {name: getattr(agent, name) for name in AGENT_SETTINGS}
+    values = {name: agent.schema_value(name) for name in AGENT_SETTINGS}
     code = pf.CodePart(**agent.code) if agent.code else None
     return pf.AgentPart(
         name=agent.name,
@@ -79,7 +79,9 @@ def _agent_part(agent: Agent) -> pf.AgentPart:
 
 
 def _settings_of(component: Component) -> dict[str, Any]:
-    return schema.clean(schema.component_model(component.kind), component.settings)
+    """What a file holds of a component's settings: all but its secrets."""
+    model = schema.component_model(component.kind)
+    return secret_settings.without(model, schema.clean(model, component.settings))
 
 
 # --- preview and apply -------------------------------------------------------------------------
@@ -214,9 +216,10 @@ def _apply_components(project: Project, wanted: pf.ProjectFile, user: User | Non
             _at(key, services.component_create, project=project, user=user, kind=part.kind,
                 name=part.name, settings=part.settings, x=part.x, y=part.y)  # fmt: skip
             continue
-        if _settings_of(component) != part.settings:
+        wanted = secret_settings.without(schema.component_model(part.kind), part.settings)
+        if _settings_of(component) != wanted:
             _at(key, services.component_update, component=component, user=user,
-                name=part.name, settings=part.settings)  # fmt: skip
+                name=part.name, settings=wanted)  # fmt: skip
         if (component.x, component.y) != (part.x, part.y):
             services.node_move(project=project, user=user, key=key, x=part.x, y=part.y)
 

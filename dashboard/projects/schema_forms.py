@@ -137,6 +137,8 @@ def form_field(spec: schema.FieldSpec) -> forms.Field:
         field.empty_default = spec.default  # type: ignore[attr-defined]
     field.label = spec.label
     field.help_text = spec.help
+    if spec.secret:
+        field.help_text += " Stored encrypted and never shown; leave empty to keep it."
     field.group = spec.group  # type: ignore[attr-defined]
     field.schema_name = spec.name  # type: ignore[attr-defined]
     return field
@@ -145,6 +147,11 @@ def form_field(spec: schema.FieldSpec) -> forms.Field:
 def _make_field(spec: schema.FieldSpec) -> forms.Field:
     inner, optional = _strip(spec.annotation)
     default = spec.default
+    if spec.secret:  # write-only: never rendered back; blank keeps what is stored
+        return forms.CharField(
+            required=False,
+            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        )
     if inner is bool:
         return forms.BooleanField(required=False, initial=default)
     if inner in (int, float):

@@ -19,6 +19,7 @@ from dashboard.access.roles import EDIT_ROLE, User, require_role
 from dashboard.access.services import clean_secret_environment
 from dashboard.errors import ServiceError, StaleWrite
 from dashboard.json_input import value_problem
+from dashboard.projects import secret_settings
 from dashboard.projects import selectors as project_selectors
 from dashboard.projects.agent_code import CodeError, clean_code
 from dashboard.projects.models import Agent, Component, Link, Project, Stage
@@ -46,7 +47,7 @@ AGENT_FIELDS = frozenset(
         "secret_environment",
         "model_provider", "model_region", "max_tokens", "temperature", "tool_settings",
         "session_bucket", "code", "requirements", "layers",
-        "extra_models", "extra_statements", "allow_broad_permissions", "on_failure",
+        *schema.AgentSettings.model_fields,
     }
 )  # fmt: skip
 
@@ -205,8 +206,13 @@ def _apply_agent_data(agent: Agent, data: dict[str, Any]) -> None:
             data["secret_environment"], agent.secret_environment or {}, plain
         )
         data = {**data, "secret_environment": sealed}
+    extras = dict(agent.settings or {})
     for name, value in data.items():
-        setattr(agent, name, value)
+        if Agent.has_column(name):
+            setattr(agent, name, value)
+        else:
+            extras[name] = value
+    agent.settings = extras
 
 
 def _schema_checked(data: dict[str, Any]) -> dict[str, Any]:
@@ -265,10 +271,16 @@ def agent_delete(*, agent: Agent, user: User | None, version: int | None = None)
 
 
 # --- components ------------------------------------------------------------------------------
-def _component_settings(kind: str, settings: dict[str, Any] | None) -> dict[str, Any]:
+def _component_settings(
+    kind: str, settings: dict[str, Any] | None, *, stored: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """`settings` over what is `stored`, checked by the kind's schema, its secrets sealed."""
     if kind not in schema.COMPONENTS:
         raise RuleError("kind", f"unknown component kind {kind!r}")
-    cleaned = clean_settings(schema.COMPONENTS[kind], settings, noun=f"a {kind.replace('_', ' ')}")
+    model = schema.COMPONENTS[kind]
+    given = secret_settings.sealed(model, settings or {}, stored or {})
+    merged = {**(stored or {}), **given}
+    cleaned = clean_settings(model, merged, noun=f"a {kind.replace('_', ' ')}")
     clean_component_extras(kind, cleaned)
     return cleaned
 
@@ -308,7 +320,7 @@ def component_update(
     _edit(component.project, user, version)
     try:
         clean_node_name(name)
-        cleaned = _component_settings(component.kind, {**component.settings, **settings})
+        cleaned = _component_settings(component.kind, settings, stored=component.settings)
     except RuleError as exc:
         raise _rule(exc) from None
     old_key = component.key

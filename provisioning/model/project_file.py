@@ -205,6 +205,10 @@ def _settings_problems(
     given = item.get("settings", {})
     if not isinstance(given, dict):
         return []  # the shape check says so
+    secrets = sorted(schema.secret_names(model) & given.keys())
+    if secrets:
+        refusal = "a secret: set it in the dashboard (a project file never carries secrets)"
+        return [([*where, "settings", name], refusal) for name in secrets]
     try:
         schema.clean(model, given)
     except schema.SettingsError as exc:

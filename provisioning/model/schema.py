@@ -692,3 +692,8 @@ def link_model(source_kind: str, target_kind: str) -> type[Settings]:
 
 def json_schema(model: type[BaseModel]) -> dict[str, Any]:
     return model.model_json_schema()
+
+
+def secret_names(model: type[BaseModel]) -> frozenset[str]:
+    """Fields whose values are secrets: written once, kept sealed, never shown or exported."""
+    return frozenset(f.name for f in fields(model) if f.secret)

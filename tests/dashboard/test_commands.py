@@ -193,7 +193,7 @@ def test_plan_json_carries_the_advice_and_warnings_exit_zero(embedded: None, san
 
     planned = json.loads(run("plan", "demo", "--json"))
 
-    assert {a["code"] for a in planned["advice"]} == {"route-public", "route-timeout"}
+    assert {a["code"] for a in planned["advice"]} == {"route-timeout"}  # the route signs with IAM
     assert {a["severity"] for a in planned["advice"]} == {"warning"}
     assert set(planned["advice"][0]) == {"code", "severity", "node", "field", "message", "fix"}
 

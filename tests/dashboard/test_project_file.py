@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from dashboard.access import secrets
 from dashboard.access.models import Membership
-from dashboard.projects import demo, project_file
+from dashboard.projects import demo, project_file, services
 from dashboard.projects.blueprint import blueprint_for_stage
 from dashboard.projects.models import Agent, Component, Link, Project, Stage
 from provisioning.model import project_file as pf
@@ -276,3 +276,26 @@ def test_mangled_files_never_500_nor_write_half_a_project(
         assert not Project.objects.filter(name="shop").exists()
     else:
         _wipe_all_projects()
+
+
+def test_a_secret_setting_is_sealed_never_exported_and_refused_in_a_file(alice: Any) -> None:
+    project = project_file.apply(project_file=pf.parse(SAMPLE), user=alice, prune=False)
+    api = Component.objects.get(project=project, kind="http_api")
+    services.component_update(
+        component=api, user=alice, name="public", settings={"api_key_hashes": "abc123"}
+    )
+    api.refresh_from_db()
+    assert secrets.open_(api.settings["api_key_hashes"]) == "abc123"
+
+    text = _export("shop")
+    assert "api_key_hashes" not in text
+    project_file.apply(project_file=pf.parse(text), user=alice, prune=False)
+    api.refresh_from_db()
+    assert secrets.open_(api.settings["api_key_hashes"]) == "abc123"  # kept, not cleared
+    with pytest.raises(pf.ProjectFileError) as caught:
+        pf.parse(
+            SAMPLE.replace(
+                "  name: public\n", "  name: public\n  settings:\n    api_key_hashes: x\n"
+            )
+        )
+    assert "a project file never carries secrets" in str(caught.value)

@@ -16,6 +16,7 @@ from django import forms as django_forms
 from django.test import Client
 from django.urls import reverse
 
+from dashboard.access import secrets
 from dashboard.access.forms import StageForm
 from dashboard.projects import schema_forms
 from dashboard.projects import services as project_services
@@ -60,6 +61,20 @@ EXAMPLES: dict[str, Any] = {
         }
     ],
     "cors_origins": ["https://example.com"],
+    "jwt_issuer": "https://auth.example.com/",
+    "jwt_audience": ["my-app"],
+    "api_key_hashes": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "egress_rules": [
+        {
+            "protocol": "tcp",
+            "port": 5432,
+            "from_port": None,
+            "to_port": None,
+            "cidr": "10.1.0.0/16",
+            "prefix_list_id": None,
+            "description": "orders database",
+        }
+    ],
     "cors_methods": ["GET"],
     "env_name": "MY_RESOURCE",
     "path": "/chat/{id}",
@@ -165,8 +180,13 @@ def test_every_component_setting_is_a_form_field_that_reaches_the_blueprint(
     )
 
     assert response.status_code == 302, response.content.decode()[:3000]
-    assert Component.objects.get(kind=kind, name="store").settings[name] == value
+    stored = Component.objects.get(kind=kind, name="store").settings[name]
     (component,) = blueprint_for_stage(stage).components
+    if spec.secret:  # sealed at rest; the engine receives the sealed reference and opens it
+        assert stored != value and secrets.open_(stored) == value
+        assert component.settings[name] == stored
+        return
+    assert stored == value
     assert _json(component.settings[name]) == value
 
 
@@ -233,7 +253,7 @@ def test_every_agent_setting_is_a_form_field_that_reaches_the_blueprint(
     response = owner_client.post(reverse("agent_create", args=["acme"]), data)
 
     assert response.status_code == 302, response.content.decode()[:3000]
-    assert _json(getattr(Agent.objects.get(name="bot"), name)) == value
+    assert _json(Agent.objects.get(name="bot").schema_value(name)) == value
     (agent,) = blueprint_for_stage(stage).agents
     assert _json(getattr(agent, name)) == value
 
