@@ -16,11 +16,13 @@ from django.db import transaction
 from dashboard.access.models import Membership
 from dashboard.access.roles import EDIT_ROLE, User, require_role
 from dashboard.errors import ServiceError
-from dashboard.projects import secret_settings, services
+from dashboard.projects import blueprint, secret_settings, services
 from dashboard.projects.aws_fields import clean_region
 from dashboard.projects.models import Agent, Component, Link, Project, Stage
+from provisioning.model import blueprint as bp
 from provisioning.model import project_file as pf
 from provisioning.model import schema
+from provisioning.model.links import allowed_kinds
 
 AGENT_SETTINGS = tuple(schema.AgentSettings.model_fields)
 STAGE_FIELDS = ("region", "target", "role_arn", "external_id", "protected", "drift_check_hours")
@@ -260,3 +262,62 @@ def _at(where: str, service: Any, **kwargs: Any) -> Any:
     except ServiceError as exc:
         field = f".{exc.field}" if exc.field else ""
         raise ServiceError(f"{where}{field}: {exc.message}", field=exc.field) from None
+
+
+# --- planning a file without applying it ---------------------------------------------------------
+def blueprint_of(project_file: pf.ProjectFile, stage: Stage) -> bp.Blueprint:
+    """What deploying the file to `stage` would ask for, leaving the project untouched: the
+    file's nodes as unsaved rows (so the one translation in blueprint.py applies), with the
+    secret values the dashboard holds for agents of the same name."""
+    stored = {a.name: a for a in Agent.objects.filter(project=stage.project)}
+    agents = []
+    for part in project_file.agents:
+        agent = Agent(project=stage.project)
+        for name, value in _agent_data(part).items():
+            if Agent.has_column(name):
+                setattr(agent, name, value)
+            else:
+                agent.settings = {**agent.settings, name: value}
+        known = stored.get(part.name)
+        secrets = (known.secret_environment or {}) if known else {}
+        agent.secret_environment = {k: v for k, v in secrets.items() if k in part.secrets}
+        agents.append(blueprint.agent_to_blueprint(agent))
+    stored_components = {c.key: c for c in Component.objects.filter(project=stage.project)}
+    components = []
+    for part in project_file.components:
+        known_component = stored_components.get(f"{part.kind}:{part.name}")
+        model = schema.component_model(part.kind)
+        sealed = {k: v for k, v in (known_component.settings if known_component else {}).items()
+                  if k in schema.secret_names(model)}  # fmt: skip
+        component = Component(kind=part.kind, name=part.name, settings={**part.settings, **sealed})
+        components.append(blueprint.component_to_blueprint(component))
+    links = [
+        blueprint.link_to_blueprint(
+            Link(
+                source=link.source,
+                target=link.target,
+                kind=_link_kind(link),
+                settings=link.settings,
+            )
+        )
+        for link in sorted(project_file.links, key=lambda link: (link.source, link.target))
+    ]
+    part = next((s for s in project_file.stages if s.name == stage.name), None)
+    settings = part.settings.model_dump(mode="json") if part else dict(stage.settings or {})
+    boundary = settings.pop("permissions_boundary", "") or stage.permissions_boundary
+    if boundary:
+        settings["permissions_boundary"] = boundary
+    return bp.Blueprint(
+        project=project_file.project.name,
+        stage=stage.name,
+        region=part.region if part else stage.region,
+        agents=tuple(sorted(agents, key=lambda a: a.name)),
+        components=tuple(sorted(components, key=lambda c: (c.kind, c.name))),
+        links=tuple(links),
+        settings=settings,
+    )
+
+
+def _link_kind(link: pf.LinkPart) -> str:
+    kinds = allowed_kinds(link.source, link.target)
+    return link.kind or (kinds[0] if kinds else "")

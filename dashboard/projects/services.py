@@ -130,11 +130,23 @@ def project_create(*, name: str, description: str = "", user: User | None) -> Pr
     project = Project(name=name, description=description, created_by=owner)
     _save(project)
     Stage.objects.create(
-        project=project, name="dev", region="us-east-1", target=Stage.Target.SANDBOX
+        project=project,
+        name="dev",
+        region="us-east-1",
+        target=Stage.Target.SANDBOX,
+        settings=default_stage_settings(),
     )
     if owner is not None:
         Membership.objects.create(project=project, user=owner, role=Membership.Role.OWNER)
     return project
+
+
+def default_stage_settings() -> dict[str, Any]:
+    """A new stage's engine settings: the schema's defaults, stored as every save stores them
+    (the permissions boundary has a column of its own)."""
+    settings = schema.clean(schema.StageSettings, {})
+    settings.pop("permissions_boundary", None)
+    return settings
 
 
 class LiveResources(ServiceError):

@@ -219,3 +219,31 @@ def test_plan_exits_1_on_blocking_advice_after_printing_it(
         call_command("plan", "acme", stdout=text)
     assert "blocking: agent:support model_id: the inference profile eu.amazon" in text.getvalue()
     assert "fix: use an id whose prefix matches us-east-1" in text.getvalue()
+
+
+def test_a_project_file_plans_without_changing_the_project_and_deploys_with_f(
+    embedded: None, sandbox: str, tmp_path: Any
+) -> None:
+    run("loaddemo", "--i-know")
+    path = tmp_path / "strands-deploy.yaml"
+    path.write_text(run("export", "demo"))
+    run("deploy", "demo", "-f", str(path), "--wait")
+
+    unchanged = run("plan", "demo", "-f", str(path), "--detailed-exitcode")
+    path.write_text(
+        path.read_text().replace("name: assistant\n", "name: assistant\n  memory_mb: 2048\n")
+    )
+    version = Project.objects.get(name="demo").version
+    with pytest.raises(CommandError) as changes:
+        run("plan", "demo", "-f", str(path), "--detailed-exitcode")
+
+    assert "plan: " in unchanged and "update" not in unchanged.split("plan: ")[-1]
+    assert changes.value.returncode == 2
+    assert Project.objects.get(name="demo").version == version  # the plan applied nothing
+    assert Project.objects.get(name="demo").agents.get().memory_mb == 1024
+
+    deployed = run("deploy", "demo", "-f", str(path), "--wait")
+    assert "applied to demo" in deployed and "succeeded" in deployed
+    assert Project.objects.get(name="demo").agents.get().memory_mb == 2048
+    run("plan", "demo", "-f", str(path), "--detailed-exitcode")  # exit 0: nothing left to do
+    run("destroy", "demo", "--wait", "--yes")

@@ -184,7 +184,7 @@ def test_a_deploy_page_shows_the_snapshot_diff_and_the_timeline(
 def _agent_behind_api(project: Project, user: Any, **data: Any) -> None:
     project_services.agent_create(project=project, user=user, data={"name": "support", **data})
     project_services.component_create(
-        project=project, user=user, kind="http_api", name="public", settings={}
+        project=project, user=user, kind="http_api", name="public", settings={"auth": "none"}
     )
     project_services.link_create(
         project=project, user=user, source="http_api:public", target="agent:support"

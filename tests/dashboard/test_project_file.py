@@ -80,7 +80,10 @@ def test_an_export_imported_into_an_empty_database_exports_byte_identical(
     demo.load(fixture)
     name = Project.objects.get().name
     first = _export(name)
-    blueprint = blueprint_for_stage(Stage.objects.get(project__name=name, name="dev"))
+    stage = Stage.objects.get(project__name=name, name="dev")
+    blueprint = blueprint_for_stage(stage)
+    # Planning the file (plan -f) asks for exactly what the project does.
+    assert project_file.blueprint_of(pf.parse(first), stage) == blueprint
     _wipe_all_projects()
 
     project_file.apply(project_file=pf.parse(first), user=alice, prune=False)

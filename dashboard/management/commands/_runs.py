@@ -42,10 +42,10 @@ def find_stage(project_name: str, stage_name: str) -> Stage:
     raise CommandError(f"{project_name} has no stage {stage_name!r}")
 
 
-def start(stage: Stage, kind: str) -> Deployment:
+def start(stage: Stage, kind: str, snapshot: dict[str, Any] | None = None) -> Deployment:
     try:
         return run_services.deployment_start(
-            stage=stage, kind=kind, user=None, enqueue=not settings.EMBEDDED
+            stage=stage, kind=kind, user=None, enqueue=not settings.EMBEDDED, snapshot=snapshot
         )
     except (errors.ServiceError, queue.QueueUnavailable) as exc:
         raise CommandError(exc.message) from None
@@ -125,9 +125,17 @@ def follow(deployment: Deployment, write: Write | None) -> Deployment:
                 run_services.deployment_cancel(deployment=deployment, user=None)
 
 
-def run(stage: Stage, kind: str, *, wait: bool, write: Write | None) -> Deployment:
-    """Start a run and, when waiting (always when embedded), follow it to its end."""
-    deployment = start(stage, kind)
+def run(
+    stage: Stage,
+    kind: str,
+    *,
+    wait: bool,
+    write: Write | None,
+    snapshot: dict[str, Any] | None = None,
+) -> Deployment:
+    """Start a run and, when waiting (always when embedded), follow it to its end.
+    `snapshot`: the blueprint to run instead of the project's (a project file's)."""
+    deployment = start(stage, kind, snapshot)
     if settings.EMBEDDED:
         _run_here(deployment.pk)
     elif not wait:
