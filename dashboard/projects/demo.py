@@ -100,7 +100,12 @@ def load_example(name: str, lines: list[str]) -> None:
         )
     for link in blueprint.links:
         project_services.link_create(
-            project=project, user=user, source=link.source, target=link.target, kind=link.kind
+            project=project,
+            user=user,
+            source=link.source,
+            target=link.target,
+            kind=link.kind,
+            settings=dict(link.settings),
         )
     lines.append(
         f"created project {blueprint.project!r}: {len(blueprint.agents)} agents, "
@@ -110,7 +115,11 @@ def load_example(name: str, lines: list[str]) -> None:
 
 FIXTURES: dict[str, Callable[[list[str]], None]] = {
     "demo": load_demo,
-    "kitchen-sink": lambda lines: load_example("kitchen-sink", lines),
+    **{
+        name: (lambda lines, name=name: load_example(name, lines))
+        for name in examples.EXAMPLES
+        if name != "demo"
+    },
 }
 
 

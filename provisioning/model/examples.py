@@ -1,4 +1,4 @@
-"""Example projects, as blueprints: the demo and the kitchen sink.
+"""Example projects, as blueprints: the demo, the kitchen sink and the sample shapes.
 
 `python manage.py loaddemo [NAME]` turns one into dashboard rows; the engine
 tests and the benchmarks use them directly.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from provisioning.model import samples
 from provisioning.model.blueprint import Agent, Blueprint, Component, Link
 
 
@@ -65,4 +66,11 @@ def kitchen_sink(project: str = "kitchen-sink", stage: str = "dev") -> Blueprint
     )
 
 
-EXAMPLES: dict[str, Callable[..., Blueprint]] = {"demo": demo, "kitchen-sink": kitchen_sink}
+EXAMPLES: dict[str, Callable[..., Blueprint]] = {
+    "demo": demo,
+    "kitchen-sink": kitchen_sink,
+    "weather": samples.weather,
+    "restaurant": samples.restaurant,
+    "whatsapp": samples.whatsapp,
+    "handoff": samples.handoff,
+}

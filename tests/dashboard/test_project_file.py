@@ -73,7 +73,7 @@ def _wipe_all_projects() -> None:
         project.delete()
 
 
-@pytest.mark.parametrize("fixture", ["demo", "kitchen-sink"])
+@pytest.mark.parametrize("fixture", sorted(demo.FIXTURES))
 def test_an_export_imported_into_an_empty_database_exports_byte_identical(
     fixture: str, alice: Any
 ) -> None:

@@ -1,9 +1,8 @@
-"""Four project shapes taken from public Strands samples, deployed on moto.
+"""The four sample shapes (provisioning/model/samples.py), deployed on moto.
 
-Each shape is what a user would build on the canvas for that sample's code: the variable
-names its code reads at import time, the message shape it parses, the key types its queries
-use and the permissions it calls beyond its links. A shape passes when the deployed
-resources give the code exactly that, and destroy leaves nothing.
+A shape passes when the deployed resources give its code exactly what it needs (the variable
+names it reads, the message shape it parses, its key types and extra permissions), and
+destroy leaves nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from typing import Any
 from provisioning import engine
 from provisioning.aws import AwsContext
 from provisioning.events import ListSink
+from provisioning.model import samples
 from provisioning.model.blueprint import Agent, Blueprint, Component, Link
 from provisioning.model.naming import physical_name
 from provisioning.state import MemoryStateStore
@@ -69,21 +69,7 @@ def _allowed(aws: AwsContext, agent: str, action: str) -> list[str]:
 def test_a_weather_agent_behind_a_get_route(aws: AwsContext) -> None:
     """The documentation's weather forecaster: http_request to a public weather API, asked
     with GET /weather?city=... from a browser app."""
-    blueprint = Blueprint(
-        project="acme",
-        stage="dev",
-        agents=(Agent(name="weather", tools=("http_request",), timeout_s=29),),
-        components=(
-            Component("http_api", "public", {"cors_origins": ["https://app.example.com"]}),
-        ),
-        links=(
-            Link(
-                "http_api:public",
-                "agent:weather",
-                settings={"method": "GET", "path": "/weather", "env_name": "PUBLIC_URL"},
-            ),
-        ),
-    )
+    blueprint = samples.weather(project="acme")
     store = _deployed(blueprint, aws)
 
     apis = aws.client("apigatewayv2")
@@ -99,37 +85,7 @@ def test_a_restaurant_assistant_with_its_own_names_and_an_extra_permission(
     """The restaurant booking sample: bookings in a table and menus in a bucket, both read
     through names its code chooses, a knowledge base id from an SSM parameter, and resumed
     sessions on the SDK's default model."""
-    blueprint = Blueprint(
-        project="acme",
-        stage="dev",
-        agents=(
-            Agent(
-                name="restaurant",
-                tools=("retrieve", "current_time"),
-                tool_settings={"knowledge_base_id": "KB12345678"},
-                extra_models=("us.anthropic.claude-sonnet-4-20250514-v1:0",),
-                extra_statements=(
-                    {
-                        "actions": ["ssm:GetParameter"],
-                        "resources": [
-                            "arn:aws:ssm:us-east-1:123456789012:parameter/restaurant-assistant/*"
-                        ],
-                    },
-                ),
-                allow_broad_permissions=True,
-            ),
-        ),
-        components=(
-            Component(
-                "table", "bookings", {"partition_key": "booking_id", "sort_key": "restaurant_name"}
-            ),
-            Component("bucket", "menus", {}),
-        ),
-        links=(
-            Link("agent:restaurant", "table:bookings", "read_write", {"env_name": "TABLE_NAME"}),
-            Link("agent:restaurant", "bucket:menus", "read", {"env_name": "MENU_BUCKET"}),
-        ),
-    )
+    blueprint = samples.restaurant(project="acme")
     store = _deployed(blueprint, aws)
 
     environment = _environment(aws, "restaurant")
@@ -146,27 +102,7 @@ def test_a_restaurant_assistant_with_its_own_names_and_an_extra_permission(
 def test_an_sns_driven_whatsapp_assistant_with_two_tables(aws: AwsContext) -> None:
     """The WhatsApp assistant sample: messages arrive on an SNS topic (the code parses the
     SNS envelope), users are keyed by phone number and messages by a numeric timestamp."""
-    blueprint = Blueprint(
-        project="acme",
-        stage="dev",
-        agents=(Agent(name="assistant", memory_mb=1024, timeout_s=120),),
-        components=(
-            Component("topic", "inbound", {}),
-            Component("queue", "replies", {"visibility_timeout_s": 720}),
-            Component("table", "users", {"partition_key": "phone"}),
-            Component(
-                "table",
-                "messages",
-                {"partition_key": "phone", "sort_key": "ts", "sort_key_type": "N"},
-            ),
-        ),
-        links=(
-            Link("topic:inbound", "agent:assistant", settings={"env_name": "INBOUND_TOPIC"}),
-            Link("topic:inbound", "queue:replies", settings={"raw_message_delivery": False}),
-            Link("agent:assistant", "table:users", "read_write", {"env_name": "USERS_TABLE"}),
-            Link("agent:assistant", "table:messages", "read_write", {"env_name": "MESSAGES_TABLE"}),
-        ),
-    )
+    blueprint = samples.whatsapp(project="acme")
     store = _deployed(blueprint, aws)
 
     environment = _environment(aws, "assistant")
@@ -197,20 +133,7 @@ def test_an_sns_driven_whatsapp_assistant_with_two_tables(aws: AwsContext) -> No
 def test_two_sqs_driven_agents_that_hand_work_to_each_other(aws: AwsContext) -> None:
     """A planner fed by a queue sends its plans to a second queue that feeds a writer; each
     reads the queue URLs under the names its code uses."""
-    blueprint = Blueprint(
-        project="acme",
-        stage="dev",
-        agents=(Agent(name="planner", timeout_s=60), Agent(name="writer", timeout_s=60)),
-        components=(
-            Component("queue", "tasks", {"visibility_timeout_s": 360}),
-            Component("queue", "drafts", {"visibility_timeout_s": 360}),
-        ),
-        links=(
-            Link("queue:tasks", "agent:planner", settings={"env_name": "TASKS_QUEUE_URL"}),
-            Link("agent:planner", "queue:drafts", settings={"env_name": "DRAFTS_QUEUE_URL"}),
-            Link("queue:drafts", "agent:writer", settings={"env_name": "INPUT_QUEUE_URL"}),
-        ),
-    )
+    blueprint = samples.handoff(project="acme")
     store = _deployed(blueprint, aws)
 
     planner, writer = _environment(aws, "planner"), _environment(aws, "writer")
