@@ -21,6 +21,7 @@ from dashboard.projects.aws_fields import clean_region
 from dashboard.projects.models import Agent, Component, Link, Project, Stage
 from provisioning.model import blueprint as bp
 from provisioning.model import project_file as pf
+from provisioning.model import project_file_text as pft
 from provisioning.model import schema
 from provisioning.model.links import allowed_kinds
 
@@ -53,7 +54,7 @@ def export(project: Project) -> pf.ProjectFile:
 
 
 def export_text(project: Project, *, schema_url: str = "") -> str:
-    return pf.dump(export(project), schema_url=schema_url)
+    return pft.dump(export(project), schema_url=schema_url)
 
 
 def _stage_part(stage: Stage) -> pf.StagePart:
@@ -91,7 +92,7 @@ def _settings_of(component: Component) -> dict[str, Any]:
 class Preview:
     project: str
     exists: bool
-    changes: list[pf.Change]
+    changes: list[pft.Change]
     prune: bool
     kept: list[str] = field(default_factory=list)
     """Nodes and links the file lacks that stay because prune is off."""
@@ -105,7 +106,7 @@ class Preview:
 def preview(project_file: pf.ProjectFile, *, prune: bool) -> Preview:
     project = Project.objects.filter(name=project_file.project.name).first()
     current = export(project) if project else None
-    changes = pf.diff(current, project_file)
+    changes = pft.diff(current, project_file)
     kept = [c.key for c in changes if c.action == "remove" and not prune]
     changes = [c for c in changes if not (c.action == "remove" and not prune)]
     kept = [key for key in kept if not key.startswith("stage:")]

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provisioning.model import project_file as pf
+from provisioning.model import project_file_text as pft
 
 GOOD = """\
 version: 1
@@ -41,14 +42,14 @@ def test_a_file_reads_and_writes_back_byte_identical() -> None:
     parsed = pf.parse(GOOD)
     assert parsed.components[0].settings["partition_key_type"] == "N"
     assert parsed.links[0].settings["env_name"] == "ORDERS_TABLE"
-    assert pf.dump(parsed) == GOOD
-    assert pf.dump(pf.parse(pf.dump(parsed))) == GOOD
+    assert pft.dump(parsed) == GOOD
+    assert pft.dump(pf.parse(pft.dump(parsed))) == GOOD
 
 
 def test_lists_are_written_in_a_stable_order_whatever_the_input_order() -> None:
     shuffled = pf.parse(GOOD)
     shuffled.agents.append(pf.AgentPart(name="alpha"))
-    text = pf.dump(shuffled)
+    text = pft.dump(shuffled)
     assert text.index("name: alpha") < text.index("name: support")
 
 
@@ -91,7 +92,7 @@ def test_bad_files_end_in_a_clear_error(text: str | bytes, expected: str) -> Non
 
 
 def test_the_json_schema_checks_each_kinds_settings() -> None:
-    document = pf.json_schema()
+    document = pft.json_schema()
     assert document["additionalProperties"] is False
     rules = document["$defs"]["ComponentPart"]["allOf"]
     table = next(r for r in rules if r["if"]["properties"]["kind"]["const"] == "table")
@@ -107,13 +108,13 @@ def test_diff_names_what_changes_field_by_field() -> None:
         )
     )
     after.agents.append(pf.AgentPart(name="helper"))
-    changes = {(c.action, c.key): c.fields for c in pf.diff(before, after)}
+    changes = {(c.action, c.key): c.fields for c in pft.diff(before, after)}
     assert changes[("change", "agent:support")] == (
         ("memory_mb", 2048, 4096),
         ("timeout_s", None, 300),
     )
     assert ("add", "agent:helper") in changes
-    assert pf.diff(before, pf.parse(GOOD)) == []
+    assert pft.diff(before, pf.parse(GOOD)) == []
 
 
 yaml_values = st.recursive(

@@ -19,6 +19,7 @@ from dashboard.errors import ServiceError
 from dashboard.projects import project_file
 from dashboard.web.helpers import project_or_404, redirect_after_post
 from provisioning.model import project_file as pf
+from provisioning.model import project_file_text as pft
 
 TEXT_LIMIT = pf.MAX_BYTES
 
@@ -27,7 +28,7 @@ TEXT_LIMIT = pf.MAX_BYTES
 @cache_control(max_age=3600, public=True)
 def file_schema(request: HttpRequest) -> HttpResponse:
     """Public: it describes the format, nothing of any project."""
-    return JsonResponse(pf.json_schema(), json_dumps_params={"indent": 2})
+    return JsonResponse(pft.json_schema(), json_dumps_params={"indent": 2})
 
 
 @login_required
