@@ -30,10 +30,10 @@ from provisioning.errors import BlueprintError
 from provisioning.events import Event, EventStatus, ProgressSink
 from provisioning.graph.agent_needs import PROVIDERS as MODEL_PROVIDERS
 from provisioning.graph.agent_needs import model_problems
-from provisioning.graph.builder import ResourceGraph, nodes_by_resource
 from provisioning.graph.builder import build as build_graph
-from provisioning.graph.builder import explain as explain_link
 from provisioning.graph.custom_permissions import confirmed_wildcards
+from provisioning.graph.resource_graph import ResourceGraph, nodes_by_resource
+from provisioning.graph.resource_graph import explain as explain_link
 from provisioning.graph.secret_params import policy_problems
 from provisioning.model.blueprint import Blueprint
 from provisioning.model.spec import properties_hash, to_jsonable

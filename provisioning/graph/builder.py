@@ -3,13 +3,11 @@
 One agent becomes an execution role, a log group and a function; a component
 becomes its AWS resource; a link becomes the wiring it implies (IAM statements,
 environment variables, routes, subscriptions, triggers, permissions).
-`explain(graph, link_key)` says what one link adds, for the editor's inspector.
+The graph itself, its ordering and `explain` live in resource_graph.py.
 """
 
 from __future__ import annotations
 
-import graphlib
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +24,7 @@ from provisioning.graph import (
 )
 from provisioning.graph import agent_needs as A
 from provisioning.graph.components import component_specs
+from provisioning.graph.resource_graph import Problem, ResourceGraph
 from provisioning.graph.wiring import WIRING, LinkEffect
 from provisioning.model import links as L
 from provisioning.model.blueprint import Agent, Blueprint, Link
@@ -36,7 +35,7 @@ from provisioning.model.policy_documents import (
     policy_document,
     trust_policy,
 )
-from provisioning.model.spec import Join, Ref, ResourceSpec, to_jsonable
+from provisioning.model.spec import Join, Ref, ResourceSpec
 from provisioning.strands import packaging
 from provisioning.strands.requirements import RequirementRefused
 from provisioning.strands.tools_catalogue import ArnContext
@@ -46,47 +45,12 @@ REGION = Ref(AWS, "region")
 PARTITION = Ref(AWS, "partition")
 SAMPLE_ACCOUNT = "123456789012"
 """Stands in for the account id where a value's length is estimated before deploy."""
-Problem = tuple[str, str, str]
 
 
 def function_arn(function_name: str) -> Join:
     """A function's ARN from its name, for policies: a role cannot wait for (`Ref`) the
     function that runs as it."""
     return Join(("arn:", PARTITION, ":lambda:", REGION, ":", ACCOUNT, f":function:{function_name}"))
-
-
-@dataclass
-class ResourceGraph:
-    specs: dict[str, ResourceSpec]
-    problems: list[Problem] = field(default_factory=list)
-    effects: dict[str, LinkEffect] = field(default_factory=dict)
-
-    def order(self) -> list[str]:
-        """Logical ids in dependency order (dependencies first); stable for equal graphs."""
-        return topological_order({k: s.dependencies() for k, s in self.specs.items()})
-
-    def levels(self) -> list[list[str]]:
-        """Groups that depend only on earlier groups: each group can be read in parallel."""
-        return topological_levels({k: s.dependencies() for k, s in self.specs.items()})
-
-
-def topological_levels(deps: Mapping[str, frozenset[str] | set[str]]) -> list[list[str]]:
-    """Groups that depend only on earlier groups, each sorted so equal graphs order alike."""
-    sorter = graphlib.TopologicalSorter({k: [d for d in v if d in deps] for k, v in deps.items()})
-    try:
-        sorter.prepare()
-    except graphlib.CycleError as exc:
-        raise ValueError(f"dependency cycle: {' -> '.join(exc.args[1])}") from None
-    levels: list[list[str]] = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready())
-        sorter.done(*ready)
-        levels.append(ready)
-    return levels
-
-
-def topological_order(deps: Mapping[str, frozenset[str] | set[str]]) -> list[str]:
-    return [key for level in topological_levels(deps) for key in level]
 
 
 @dataclass
@@ -458,24 +422,3 @@ def agent_recipe(agent: Agent, *, region: str) -> dict[str, Any]:
 
 def build(blueprint: Blueprint) -> ResourceGraph:
     return _Builder(blueprint).build()
-
-
-def explain(graph: ResourceGraph, link_key: str) -> dict[str, Any]:
-    """What a link adds, as plain JSON for the editor's inspector."""
-    effect = graph.effects.get(link_key, LinkEffect())
-    return {
-        "resources": [
-            {"logical_id": rid, "type": graph.specs[rid].resource_type} for rid in effect.resources
-        ],
-        "statements": to_jsonable(effect.statements),
-        "environment": to_jsonable(effect.environment),
-        "variables": sorted(effect.environment),
-    }
-
-
-def nodes_by_resource(graph: ResourceGraph) -> dict[str, list[str]]:
-    by_node: dict[str, list[str]] = defaultdict(list)
-    for spec in graph.specs.values():
-        if spec.node:
-            by_node[spec.node].append(spec.logical_id)
-    return dict(by_node)

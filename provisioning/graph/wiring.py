@@ -1,7 +1,7 @@
 """What each kind of link wires up: IAM statements, environment variables and resources.
 
 `builder.py` calls one function per (source kind, target kind) pair through `WIRING`;
-each records what it adds on a `LinkEffect`, which `builder.explain` shows in the editor.
+each records what it adds on a `LinkEffect`, which `resource_graph.explain` shows in the editor.
 Links reach here with settings their schema cleaned (`schema.LINKS`): the variable name a
 link sets, a subscription's delivery and filter, a route's method and path.
 """

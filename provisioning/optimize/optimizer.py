@@ -42,7 +42,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from provisioning.graph.builder import ACCOUNT, PARTITION, REGION, ResourceGraph, function_arn
+from provisioning.graph.builder import ACCOUNT, PARTITION, REGION, function_arn
+from provisioning.graph.resource_graph import ResourceGraph
 from provisioning.model.blueprint import Blueprint
 from provisioning.model.naming import physical_name, short_hash
 from provisioning.model.policy_documents import (

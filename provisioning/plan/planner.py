@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from provisioning.aws import AwsContext
-from provisioning.graph.builder import ResourceGraph
+from provisioning.graph.resource_graph import ResourceGraph
 from provisioning.model.naming import AWS, account_suffix
 from provisioning.model.spec import has_unresolved, resolve, to_jsonable
 from provisioning.provisioners import provisioner_for

@@ -11,17 +11,18 @@ import pytest
 
 from provisioning import engine
 from provisioning.graph import builder as graph_builder
+from provisioning.graph.resource_graph import ResourceGraph
 from provisioning.model.blueprint import Agent, Blueprint, Component, Link
 from provisioning.model.spec import resolve, to_jsonable
 
 OUTPUTS = {"@aws": {"account_id": "123456789012", "region": "eu-west-1", "partition": "aws"}}
 
 
-def build(*agents: Agent, **kwargs: Any) -> graph_builder.ResourceGraph:
+def build(*agents: Agent, **kwargs: Any) -> ResourceGraph:
     return graph_builder.build(Blueprint("acme", "dev", "eu-west-1", agents=agents, **kwargs))
 
 
-def statements(g: graph_builder.ResourceGraph, agent: str = "support") -> list[dict[str, Any]]:
+def statements(g: ResourceGraph, agent: str = "support") -> list[dict[str, Any]]:
     role = g.specs[f"agent/{agent}/role"].properties
     policy = role["inline_policies"]["agent"]
     outputs = {

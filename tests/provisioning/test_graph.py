@@ -8,7 +8,7 @@ import pytest
 
 from provisioning import engine
 from provisioning.graph import builder as G
-from provisioning.graph.builder import topological_levels
+from provisioning.graph.resource_graph import ResourceGraph, explain, topological_levels
 from provisioning.model.blueprint import Agent, Blueprint, Component, Link
 from provisioning.model.naming import physical_name
 from provisioning.model.spec import Ref, iter_refs, to_jsonable
@@ -30,7 +30,7 @@ def blueprint(*links: Link, **queue_settings: Any) -> Blueprint:
     )
 
 
-def role_statements(graph: G.ResourceGraph) -> list[dict[str, Any]]:
+def role_statements(graph: ResourceGraph) -> list[dict[str, Any]]:
     doc = graph.specs["agent/support/role"].properties["inline_policies"]["agent"]
     return list(to_jsonable(doc["Statement"]))
 
@@ -64,7 +64,7 @@ def test_a_read_link_to_a_bucket_grants_reads_on_that_bucket_and_names_it() -> N
     link = Link("agent:support", "bucket:docs", "read")
     graph = G.build(blueprint(link))
 
-    explained = G.explain(graph, link.key)
+    explained = explain(graph, link.key)
     actions = sorted(a for s in explained["statements"] for a in s["Action"])
     assert actions == ["s3:GetObject", "s3:ListBucket"]
     assert explained["environment"] == {"BUCKET_DOCS": "${bucket/docs.name}"}
@@ -76,7 +76,7 @@ def test_an_http_api_link_adds_a_route_an_integration_and_the_invoke_permission(
     link = Link("http_api:public", "agent:support")
     graph = G.build(blueprint(link))
 
-    types = sorted(r["type"] for r in G.explain(graph, link.key)["resources"])
+    types = sorted(r["type"] for r in explain(graph, link.key)["resources"])
     assert types == ["apigw:integration", "apigw:route", "lambda:permission"]
     route = graph.specs["http_api/public/route/support"]
     assert route.properties["route_key"] == "POST /support"

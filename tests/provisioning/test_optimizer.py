@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from provisioning.graph.builder import ResourceGraph, build
+from provisioning.graph.builder import build
+from provisioning.graph.resource_graph import ResourceGraph
 from provisioning.model.blueprint import Agent, Blueprint, Component, Link
 from provisioning.model.naming import physical_name
 from provisioning.model.policy_documents import INLINE_POLICY_LIMIT, MANAGED_POLICY_LIMIT

@@ -12,7 +12,7 @@ from provisioning.apply.orchestrator import Orchestrator
 from provisioning.aws import AwsContext
 from provisioning.errors import RunSuperseded
 from provisioning.events import EventStatus, ListSink
-from provisioning.graph.builder import ResourceGraph
+from provisioning.graph.resource_graph import ResourceGraph
 from provisioning.model.spec import Ref, ResourceSpec
 from provisioning.plan.planner import make_plan
 from provisioning.provisioners.base import Action
