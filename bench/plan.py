@@ -60,7 +60,7 @@ def recorded_state(blueprint: Blueprint, aws: AwsContext) -> MemoryStateStore:
         fake |= {
             "physical_id": f"id-{lid}",
             "arn": f"arn:aws:fake:::{lid}",
-            "name": spec.properties.get("name", lid),
+            "name": resolve(spec.properties.get("name", lid), outputs),
             "api_id": "api123",
             "execution_arn": "arn:aws:execute-api:us-east-1:123456789012:api123",
             "integration_id": f"int-{lid}",
