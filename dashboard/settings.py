@@ -151,7 +151,7 @@ else:
         "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-DRAMATIQ_AUTODISCOVER_MODULES = ["runs.actors"]
+DRAMATIQ_AUTODISCOVER_MODULES = ["runs.actors", "notifications.actors"]
 EMBEDDED_WORKER_THREADS = int(os.environ.get("EMBEDDED_WORKER_THREADS", "4"))
 
 # --- the engine ----------------------------------------------------------------------------
@@ -171,6 +171,8 @@ AGENT_CODE_MAX_ZIP_MB = int(os.environ.get("AGENT_CODE_MAX_ZIP_MB", "50"))
 # The sandbox cannot run Lambda code, so its chat runs a deployed package's handler on this
 # machine, confined (provisioning/strands/isolation.py). Off: such runs are refused; AWS stages still chat.
 LOCAL_AGENT_RUNS = _flag("STRANDS_LOCAL_AGENT_RUNS", True)
+# Notification webhooks may post to private, loopback or link-local addresses (off: refused).
+WEBHOOKS_ALLOW_PRIVATE = _flag("STRANDS_WEBHOOKS_ALLOW_PRIVATE", False)
 
 # JSON lines in services mode (for a log pipeline), readable lines embedded; LOG_FORMAT=json or
 # text chooses. Every line has the time, level, logger, and the run and request it belongs to.

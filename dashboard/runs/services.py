@@ -16,6 +16,7 @@ from dashboard.access.roles import (
     require_role,
 )
 from dashboard.errors import ServiceError
+from dashboard.notifications import dispatch as notifications
 from dashboard.projects.blueprint import blueprint_for_stage
 from dashboard.projects.models import Stage
 from dashboard.runs import execution, lifecycle, queue
@@ -138,6 +139,7 @@ def deployment_start(
             raise _stage_busy(stage) from None
         if enqueue:
             transaction.on_commit(lambda: queue.enqueue(deployment))
+        notifications.run_started(deployment)
     return deployment
 
 

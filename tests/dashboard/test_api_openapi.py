@@ -65,6 +65,9 @@ UI_TO_API = {
     "token_revoke": "token_revoke",
     "deploy_token_create": "deploy_token_create",
     "deploy_token_revoke": "deploy_token_revoke",
+    "notification_list": "notification_channel_list",  # and notification_channel_create (POST)
+    "notification_test": "notification_channel_test",
+    "notification_delete": "notification_channel_delete",
 }
 UI_ONLY = {
     "login": "a browser session; the API takes tokens",
