@@ -6,68 +6,170 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboard', '0004_agent_settings'),
+        ("dashboard", "0004_agent_settings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Channel',
+            name="Channel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64)),
-                ('kind', models.CharField(choices=[('webhook', 'Webhook (signed JSON)'), ('slack', 'Slack incoming webhook'), ('email', 'Email')], max_length=16)),
-                ('url', models.CharField(blank=True, help_text="A webhook's URL; for Slack, its host only.", max_length=2000)),
-                ('url_sealed', models.TextField(blank=True, help_text='Slack: the whole URL, sealed.')),
-                ('secret_sealed', models.TextField(blank=True, help_text='Webhook: the signing secret, sealed.')),
-                ('addresses', models.JSONField(blank=True, default=list)),
-                ('events', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notification_channels', to='dashboard.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("webhook", "Webhook (signed JSON)"),
+                            ("slack", "Slack incoming webhook"),
+                            ("email", "Email"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "url",
+                    models.CharField(
+                        blank=True,
+                        help_text="A webhook's URL; for Slack, its host only.",
+                        max_length=2000,
+                    ),
+                ),
+                (
+                    "url_sealed",
+                    models.TextField(blank=True, help_text="Slack: the whole URL, sealed."),
+                ),
+                (
+                    "secret_sealed",
+                    models.TextField(blank=True, help_text="Webhook: the signing secret, sealed."),
+                ),
+                ("addresses", models.JSONField(blank=True, default=list)),
+                ("events", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notification_channels",
+                        to="dashboard.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(choices=[('run.started', 'Run started'), ('run.succeeded', 'Run succeeded'), ('run.failed', 'Run failed'), ('approval.requested', 'Approval requested'), ('approval.given', 'Approval given'), ('drift.found', 'Drift found'), ('alarm.state_changed', 'Alarm state changed'), ('test', 'Test')], max_length=32)),
-                ('payload', models.JSONField(default=dict, help_text='The event as sent (secrets redacted).')),
-                ('status', models.CharField(choices=[('PENDING', 'Pending'), ('DELIVERED', 'Delivered'), ('FAILED', 'Failed')], default='PENDING', max_length=16)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='dashboard.channel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "event",
+                    models.CharField(
+                        choices=[
+                            ("run.started", "Run started"),
+                            ("run.succeeded", "Run succeeded"),
+                            ("run.failed", "Run failed"),
+                            ("approval.requested", "Approval requested"),
+                            ("approval.given", "Approval given"),
+                            ("drift.found", "Drift found"),
+                            ("alarm.state_changed", "Alarm state changed"),
+                            ("test", "Test"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "payload",
+                    models.JSONField(
+                        default=dict, help_text="The event as sent (secrets redacted)."
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Pending"),
+                            ("DELIVERED", "Delivered"),
+                            ("FAILED", "Failed"),
+                        ],
+                        default="PENDING",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="dashboard.channel",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Attempt',
+            name="Attempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('status_code', models.PositiveIntegerField(blank=True, null=True)),
-                ('error', models.CharField(blank=True, max_length=500)),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tries', to='dashboard.delivery')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("status_code", models.PositiveIntegerField(blank=True, null=True)),
+                ("error", models.CharField(blank=True, max_length=500)),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tries",
+                        to="dashboard.delivery",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='channel',
-            constraint=models.UniqueConstraint(fields=('project', 'name'), name='unique_channel_name'),
+            model_name="channel",
+            constraint=models.UniqueConstraint(
+                fields=("project", "name"), name="unique_channel_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attempt',
-            constraint=models.UniqueConstraint(fields=('delivery', 'number'), name='unique_attempt_number'),
+            model_name="attempt",
+            constraint=models.UniqueConstraint(
+                fields=("delivery", "number"), name="unique_attempt_number"
+            ),
         ),
     ]
