@@ -288,3 +288,33 @@ def test_a_run_start_is_sent_only_to_channels_subscribed_to_it(
 
     assert [d.channel.name for d in Delivery.objects.all()] == ["starts"]
     assert dispatch.RUN_KINDS  # plans and refreshes have events of their own
+
+
+@pytest.mark.django_db
+def test_drift_found_and_a_plan_awaiting_approval_are_their_own_events(
+    acme: Project, alice: Any, local_receivers_allowed: None
+) -> None:
+    events = ["drift.found", "approval.requested", "run.succeeded"]
+    services.channel_create(
+        project=acme, user=alice, name="ops", kind="webhook", events=events, url="https://h.io/x"
+    )
+    stage = acme.stages.get()
+    stage.protected = True
+    stage.save(update_fields=["protected"])
+    drift = [
+        {"logical_id": "TableOrders", "status": "drifted"},
+        {"logical_id": "QueueJobs", "status": "in_sync"},
+    ]
+    for kind, plan in (("refresh", {"drift": drift}), ("plan", {})):
+        run = Deployment.objects.create(
+            stage=stage, project=acme, project_name="acme", stage_name="dev", kind=kind,
+            status="RUNNING", blueprint={},
+        )  # fmt: skip
+        lifecycle.finish(run, lifecycle.Outcome(Deployment.Status.SUCCEEDED, plan=plan))
+
+    sent = {d.event: d.payload for d in Delivery.objects.all()}
+    assert set(sent) == {"drift.found", "approval.requested"}  # neither is a deploy's success
+    assert sent["drift.found"]["data"]["resources"] == [
+        {"logical_id": "TableOrders", "status": "drifted"}
+    ]
+    assert "awaits an owner's approval" in sent["approval.requested"]["text"]
