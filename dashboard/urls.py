@@ -9,6 +9,7 @@ from dashboard.access import urls as access_urls
 from dashboard.api import urls as api_urls
 from dashboard.canvas import urls as canvas_urls
 from dashboard.history import urls as history_urls
+from dashboard.observe import urls as observe_urls
 from dashboard.projects import urls as project_urls
 from dashboard.runs import urls as run_urls
 from dashboard.web import auth, health
@@ -24,4 +25,5 @@ urlpatterns = [
     path("", include(run_urls)),
     path("", include(history_urls)),
     path("", include(access_urls)),
+    path("", include(observe_urls)),
 ]
