@@ -59,7 +59,9 @@ def time_range(
     now = now or datetime.now(UTC)
     key = key or DEFAULT
     if key in PRESETS:
-        return TimeRange(key, now - PRESETS[key][1], now)
+        # To the end of the current minute: CloudWatch's newest point is this minute's.
+        end_ = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        return TimeRange(key, end_ - PRESETS[key][1], end_)
     if key != CUSTOM:
         raise ServiceError(f"unknown time range {key!r}: pick 15m, 1h, 24h or custom")
     begin, until = _utc(start, "start"), (_utc(end, "end") if end else now)
