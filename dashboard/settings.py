@@ -213,6 +213,8 @@ if REDIS_URL:
 API_RATE_PER_MIN = int(os.environ.get("STRANDS_API_RATE_PER_MIN", "120"))
 # Re-checked by the websocket consumer at least this often (a removed member stops receiving).
 WEBSOCKET_ACCESS_RECHECK_S = float(os.environ.get("WEBSOCKET_ACCESS_RECHECK_S", "30"))
+# How often a followed log (the Logs tab, `manage.py logs --follow`) asks CloudWatch for new lines.
+LOG_FOLLOW_POLL_S = float(os.environ.get("LOG_FOLLOW_POLL_S", "2"))
 PRODUCTION = not DEBUG and SECRET_KEY != _DEV_KEY
 # TLS is the reverse proxy's job: daphne serves plain HTTP. Both default off, so a stack with
 # no TLS in front (`docker compose up` on localhost) answers instead of sending every page to

@@ -75,6 +75,9 @@ UI_ONLY = {
     "healthz": "the container's probe, not a user action",
     "file_schema": "public JSON Schema of the file format, already plain JSON for tools",
     "agent_chat": "an interactive chat page with a deployed agent; call the agent itself",
+    "agent_logs": "reads CloudWatch Logs with the stage's credentials; tools read it directly",
+    "agent_metrics": "reads CloudWatch metrics with the stage's credentials; so do tools",
+    "stage_metrics": "a summary page of the stage's CloudWatch metrics",
 }
 
 
