@@ -6,8 +6,8 @@ itself. A failed deploy is a user's decision to retry (AWS may be half-changed),
 
 Embedded mode (no REDIS_URL) runs the workers as threads of the web process on the
 StubBroker: `start_embedded_worker` is called by `dashboard.asgi` on its first request.
-Every worker, embedded or `rundramatiq`, also sweeps for runs whose worker died
-(dashboard/runs/sweeper.py, a dramatiq middleware started when the worker boots).
+Periodic jobs (the sweep for runs whose worker died, drift checks) are sent by the
+scheduler (dashboard/scheduling/), to an actor of their own.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import threading
 import dramatiq
 from django.conf import settings
 
-from dashboard.history import drift as drift_services
 from dashboard.runs import execution, queue
 from dashboard.runs.models import Deployment
 from dashboard.runs.queue import QUEUE
@@ -51,22 +50,6 @@ def refresh(deployment_id: int) -> None:
 @dramatiq.actor(**OPTIONS)
 def sweep(deployment_id: int) -> None:
     execution.run_deployment(deployment_id)
-
-
-DRIFT_TICK_MS = 15 * 60 * 1000
-
-
-@dramatiq.actor(max_retries=0, queue_name=QUEUE)
-def drift_scheduler(repeat: bool = True) -> None:
-    """Start the refreshes that are due, then come back in 15 minutes (off unless a stage has
-    a drift check; started by `manage.py refresh --schedule`, or run `refresh --due` from cron).
-    """
-
-    try:
-        drift_services.drift_check_due()
-    finally:
-        if repeat:
-            drift_scheduler.send_with_options(kwargs={"repeat": True}, delay=DRIFT_TICK_MS)
 
 
 ACTORS = {
