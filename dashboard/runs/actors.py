@@ -23,6 +23,10 @@ from dashboard.runs import execution, queue
 from dashboard.runs.models import Deployment
 from dashboard.runs.queue import QUEUE
 
+# Declared here too, so the embedded worker (started below) knows the periodic jobs' actor;
+# `rundramatiq` finds it through DRAMATIQ_AUTODISCOVER_MODULES.
+from dashboard.scheduling import actors as periodic_actors  # noqa: F401
+
 log = logging.getLogger(__name__)
 OPTIONS = {"max_retries": 0, "queue_name": QUEUE, "time_limit": settings.DEPLOYMENT_TIME_LIMIT_MS}
 
