@@ -21,6 +21,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+from dramatiq.brokers.stub import StubBroker
 
 from dashboard import asgi
 from dashboard.history import drift as drift_services
@@ -42,7 +43,7 @@ def _no_claims_or_messages_left() -> Iterator[None]:
     def clear() -> None:
         cache.clear()
         broker = dramatiq.get_broker()
-        if isinstance(broker, dramatiq.brokers.stub.StubBroker):
+        if isinstance(broker, StubBroker):
             broker.flush_all()
 
     clear()
@@ -122,9 +123,7 @@ def test_a_drift_check_comes_due_after_its_hours_and_starts_one_refresh(acme: Pr
     assert [(j.kind, j.target) for j in at_six if j.kind == "drift-check"] == [
         ("drift-check", str(stage.pk))
     ]
-    assert kinds(scheduler.scheduler_tick(now=T0 + timedelta(hours=6, seconds=30))) == [
-        "run-sweep"
-    ]
+    assert kinds(scheduler.scheduler_tick(now=T0 + timedelta(hours=6, seconds=30))) == ["run-sweep"]
     drift_checks = [m for m in sent_messages() if m[0] == "drift-check"]
     assert drift_checks == [("drift-check", str(stage.pk), (T0 + timedelta(hours=6)).isoformat())]
 
@@ -182,7 +181,9 @@ def test_a_busy_stage_is_offered_again_once_the_claim_lapses(
 # --- many schedulers -------------------------------------------------------------------------
 def test_four_schedulers_ticking_at_once_send_each_job_once(alice: Any) -> None:
     stages = [
-        checked_every(project_services.project_create(name=f"p{i}", user=alice), 2, refreshed_at=None)
+        checked_every(
+            project_services.project_create(name=f"p{i}", user=alice), 2, refreshed_at=None
+        )
         for i in range(3)
     ]
 
