@@ -19,6 +19,7 @@ import dramatiq
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 from dramatiq.brokers.stub import StubBroker
@@ -333,3 +334,15 @@ def test_a_real_worker_runs_a_due_drift_check_once(
         ("SUCCEEDED", "scheduler (every 6 h)")
     ], [r.error for r in found]
     assert drift_services.drift_due_slot(stage=stage, now=timezone.now()) is None
+
+
+# --- the commands ------------------------------------------------------------------------------
+def test_refresh_schedule_points_at_the_scheduler() -> None:
+    with pytest.raises(CommandError, match=r"manage\.py scheduler"):
+        call_command("refresh", "--schedule")
+
+
+@pytest.mark.skipif(not django_settings.EMBEDDED, reason="embedded mode only (REDIS_URL unset)")
+def test_the_scheduler_command_says_the_web_process_schedules_when_embedded() -> None:
+    with pytest.raises(CommandError, match="the web process runs the scheduler itself"):
+        call_command("scheduler", "--once")
