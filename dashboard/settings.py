@@ -129,8 +129,6 @@ _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.Callbacks",
     "dramatiq.middleware.Retries",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
-    # Every worker (rundramatiq, or the embedded one) sweeps for runs whose worker died.
-    "dashboard.runs.sweeper.SweeperMiddleware",
 ]
 if REDIS_URL:
     DRAMATIQ_BROKER = {
@@ -151,7 +149,7 @@ else:
         "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-DRAMATIQ_AUTODISCOVER_MODULES = ["runs.actors", "notifications.actors"]
+DRAMATIQ_AUTODISCOVER_MODULES = ["runs.actors", "notifications.actors", "scheduling.actors"]
 EMBEDDED_WORKER_THREADS = int(os.environ.get("EMBEDDED_WORKER_THREADS", "4"))
 
 # --- the engine ----------------------------------------------------------------------------
@@ -246,8 +244,12 @@ if PRODUCTION and SERVED_OVER_HTTPS:
 # --- runs ----------------------------------------------------------------------------------
 DEPLOYMENT_HEARTBEAT_S = float(os.environ.get("DEPLOYMENT_HEARTBEAT_S", "5"))
 # A worker silent this long is taken for dead: its run is failed and the stage freed by the
-# workers' sweep every DEPLOYMENT_SWEEP_PERIOD_S (0: off), so within 60 + 15 = 75 s.
+# scheduler's sweep every DEPLOYMENT_SWEEP_PERIOD_S (0: off), so within 60 + 15 = 75 s
+# (plus the wait for a free worker thread).
 DEPLOYMENT_STALE_AFTER_S = float(os.environ.get("DEPLOYMENT_STALE_AFTER_S", "60"))
 DEPLOYMENT_SWEEP_PERIOD_S = float(os.environ.get("DEPLOYMENT_SWEEP_PERIOD_S", "15"))
+# The scheduler (`manage.py scheduler`, or a thread of the embedded web process) looks for due
+# periodic jobs this often (0: the embedded one is off). Keep it at most the sweep period.
+SCHEDULER_TICK_S = float(os.environ.get("SCHEDULER_TICK_S", "15"))
 # dramatiq's default time limit is 10 minutes; a real-AWS deploy can take longer.
 DEPLOYMENT_TIME_LIMIT_MS = int(os.environ.get("DEPLOYMENT_TIME_LIMIT_MS", str(3 * 3600 * 1000)))
