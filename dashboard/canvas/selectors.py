@@ -105,6 +105,7 @@ def canvas_state(*, project: Project, stage: Stage, role: str, can_edit: bool) -
     for node in DeployedResource.objects.filter(stage=stage).values_list("node", flat=True):
         deployed[node] += 1
     drifted = drift_services.drifted_nodes(stage=stage)
+    endpoints = _endpoints_by_node(stage)
     return {
         "project": project.name,
         "version": project.version,
@@ -121,6 +122,11 @@ def canvas_state(*, project: Project, stage: Stage, role: str, can_edit: bool) -
                 ),
                 "drifted": node.key in drifted,
                 "advice": advice.get(node.key, []),
+                **(
+                    {"endpoints": endpoints.get(node.key, [])}
+                    if node.key.startswith("http_api:")
+                    else {}
+                ),
             }
             for node in [*agents, *components]
         ],
@@ -133,6 +139,16 @@ def canvas_state(*, project: Project, stage: Stage, role: str, can_edit: bool) -
         "advice": advice.get("stage", []),
         "deployment": _deployment_json(stage),
     }
+
+
+def _endpoints_by_node(stage: Stage) -> dict[str, list[dict[str, str]]]:
+    """Each deployed HTTP API's routes (method, URL, auth) for its node's link and tooltip."""
+    by_node: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for endpoint in run_selectors.stage_endpoints(stage=stage):
+        by_node[endpoint.node].append(
+            {"method": endpoint.method, "url": endpoint.url, "auth": endpoint.auth}
+        )
+    return by_node
 
 
 def _advice_by_node(stage: Stage) -> dict[str, list[dict[str, str]]]:
