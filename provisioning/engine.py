@@ -57,7 +57,7 @@ from provisioning.strands.requirements import (
 )
 from provisioning.strands.tools_catalogue import lambda_choices as tool_choices
 from provisioning.strands.tools_catalogue import tool_problems
-from provisioning.strands.try_agent import LOCAL_RUNS_OFF, Answer
+from provisioning.strands.try_agent import LOCAL_RUNS_OFF, Answer, Usage
 
 __all__ = [
     "LOCAL_RUNS_OFF",
@@ -72,6 +72,7 @@ __all__ = [
     "Orphan",
     "PackagingError",
     "RequirementRefused",
+    "Usage",
     "deletable",
     "delete_orphan",
     "deployer_policy",
@@ -340,6 +341,11 @@ def estimate_cost(
 def ask_agent(aws: AwsContext, function: Mapping[str, Any], prompt: str, **options: Any) -> Answer:
     """The chat panel's door: the deployed agent's answer (try_agent.py)."""
     return try_agent.ask(aws, function, prompt, **options)
+
+
+def answer_cost(model_id: str, usage: Usage) -> float | None:
+    """One answer's model cost in USD from the price table, None when the model is not in it."""
+    return cost.token_cost(model_id, usage.input_tokens, usage.output_tokens)
 
 
 def sweep_orphans(

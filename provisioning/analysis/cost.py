@@ -280,3 +280,30 @@ def estimate(
         result.before += old
         result.after += new
     return result
+
+
+# --- a model's tokens --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TokenPrice:
+    input_per_million: float
+    output_per_million: float
+
+
+def token_price(model_id: str, path: Path | None = None) -> TokenPrice | None:
+    """The model's on-demand price per million tokens, or None when the table lacks it
+    (another provider, a model newer than the table)."""
+    raw = _raw_table(path or latest_table_path())
+    for entry in raw.get("model_tokens") or []:
+        if str(entry["match"]) in model_id:
+            return TokenPrice(float(entry["input"]), float(entry["output"]))
+    return None
+
+
+def token_cost(model_id: str, input_tokens: int, output_tokens: int) -> float | None:
+    """What one answer's tokens cost in USD, or None when the model's price is not known."""
+    price = token_price(model_id)
+    if price is None:
+        return None
+    return (
+        input_tokens * price.input_per_million + output_tokens * price.output_per_million
+    ) / 1_000_000
