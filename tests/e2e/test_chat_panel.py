@@ -13,10 +13,18 @@ from tests.e2e.test_journey import log_in
 pytestmark = pytest.mark.e2e
 
 
-def test_the_waiting_line_is_hidden_until_a_prompt_is_sent(e2e_user: Any, page: Page) -> None:
-    # Given an agent not deployed yet, and its chat panel open
+@pytest.fixture
+def undeployed_agent(e2e_user: Any) -> None:
+    """Agent "support" of project "chatty", made before the browser starts (its event loop
+    would refuse the ORM)."""
     project = project_services.project_create(name="chatty", user=e2e_user)
     project_services.agent_create(project=project, user=e2e_user, data={"name": "support"})
+
+
+def test_the_waiting_line_is_hidden_until_a_prompt_is_sent(
+    e2e_user: Any, undeployed_agent: None, page: Page
+) -> None:
+    # Given an agent not deployed yet, and its chat panel open
     log_in(page, e2e_user.username)
     page.goto("/projects/chatty/agents/support/chat/")
     waiting = page.locator("#agent-chat-wait")
