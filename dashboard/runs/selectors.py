@@ -112,6 +112,17 @@ def _expected_total(deployment: Deployment, events: list[dict[str, Any]]) -> int
     return planned or announced or int((deployment.counts or {}).get("total") or 0)
 
 
+def deployment_endpoints(*, deployment: Deployment) -> list[Endpoint]:
+    """The endpoints a finished deploy left, while it is the stage's latest deploy or destroy:
+    an older run's page must not show addresses a later run changed or removed."""
+    if deployment.kind != "deploy" or deployment.is_active or deployment.stage is None:
+        return []
+    latest = deployment.stage.deployments.filter(kind__in=["deploy", "destroy"]).first()
+    if latest is None or latest.pk != deployment.pk:
+        return []
+    return stage_endpoints(stage=deployment.stage)
+
+
 def stage_endpoints(*, stage: Stage) -> list[Endpoint]:
     """Every route of the stage's deployed HTTP APIs (method, URL, auth, a curl example), read
     from what the stage recorded: no AWS call, so a page can show it on every load."""

@@ -28,7 +28,6 @@ from dashboard.web.helpers import (
     render_page,
     role_at_least,
 )
-from provisioning.engine import Endpoint
 
 PAGE_SIZE = 20
 
@@ -93,7 +92,7 @@ def deployment_detail(request: HttpRequest, deployment_id: int) -> HttpResponse:
         "done": progress.done,
         "total": progress.total,
         "plan": deployment.plan or {},
-        "endpoints": _endpoints_after(deployment),
+        "endpoints": run_selectors.deployment_endpoints(deployment=deployment),
     }
     context["can_deploy"] = role_at_least(context["role"], "deployer") and deployment.stage_id
     context["can_approve"] = access_services.can_approve(plan=deployment, user=request.user)
@@ -114,13 +113,6 @@ def deployment_cancel(request: HttpRequest, deployment_id: int) -> HttpResponse:
     else:
         messages.info(request, "Cancel requested: running steps finish, nothing new starts.")
     return redirect("deployment_detail", deployment_id=deployment.id)
-
-
-def _endpoints_after(deployment: Deployment) -> list[Endpoint]:
-    """What callers can reach once a deploy has ended; a plan or a destroy leaves nothing new."""
-    if deployment.kind != "deploy" or deployment.is_active or deployment.stage is None:
-        return []
-    return run_selectors.stage_endpoints(stage=deployment.stage)
 
 
 def _role_for(request: HttpRequest, deployment: Deployment) -> str:

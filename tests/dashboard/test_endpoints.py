@@ -147,3 +147,24 @@ def test_status_prints_the_endpoints_and_as_json_for_scripts(project: Project) -
     assert len(status["resources"]) == 2
     assert status["endpoints"][0]["url"] == f"{API_URL}/support"
     assert '"x-api-key: $API_KEY"' in status["endpoints"][0]["example"]
+
+
+def test_an_older_deploy_s_page_does_not_show_what_a_later_run_changed(
+    owner_client: Client, project: Project
+) -> None:
+    deployed_api(dev(project))
+    older, _later = (
+        Deployment.objects.create(
+            stage=dev(project),
+            project_name="acme",
+            stage_name="dev",
+            kind=kind,
+            status="SUCCEEDED",
+            triggered_by_name="olivia",
+        )
+        for kind in ("deploy", "destroy")
+    )
+
+    page = owner_client.get(reverse("deployment_detail", args=[older.pk])).content.decode()
+
+    assert f"{API_URL}/support" not in page
