@@ -147,3 +147,25 @@ def test_the_canvas_panel_of_the_api_lists_its_keys(owner_client: Client, api: C
     panel = owner_client.get(reverse("canvas_node_panel", args=["acme", "http_api:public"]))
 
     assert "API keys" in panel.content.decode() and "kiosk" in panel.content.decode()
+
+
+def test_the_api_shows_a_new_key_once_and_lists_only_its_prefix(
+    owner: Any, api: Component, authorizer: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = ApiClient(personal(owner))
+    path = "/api/projects/acme/components/http_api/public/api-keys"
+
+    made = client.post(path, {"label": "ci"})
+    key = made.json()["key"]
+    listed = client.get(path)
+    revoked = client.post(f"{path}/{made.json()['id']}/revoke")
+
+    assert made.status_code == 201 and KEY.fullmatch(key)
+    assert listed.json() == [
+        {"id": made.json()["id"], "prefix": key[:8], "label": "ci",
+         "created_at": made.json()["created_at"]}
+    ]  # fmt: skip
+    assert key not in listed.content.decode() and key not in caplog.text
+    assert revoked.status_code == 200 and client.get(path).json() == []
+    assert not accepted(authorizer, api, key)
