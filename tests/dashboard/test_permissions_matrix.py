@@ -53,6 +53,9 @@ RULES: dict[str, tuple[str, str]] = {
     "component_create": ("GET", "deployer"),
     "component_edit": ("GET", "deployer"),
     "component_delete": ("POST", "deployer"),
+    "api_key_list": ("GET", "deployer"),
+    "api_key_revoke": ("POST", "deployer"),
+    "api_key_rotate": ("POST", "deployer"),
     "link_create": ("POST", "deployer"),
     "link_delete": ("POST", "deployer"),
     "link_edit": ("GET", "deployer"),
@@ -168,6 +171,9 @@ def world(django_user_model: Any, settings: Any) -> dict[str, Any]:
     )
     Agent.objects.create(project=project, name="support")
     Component.objects.create(project=project, kind="bucket", name="files", settings={})
+    Component.objects.create(
+        project=project, kind="http_api", name="public", settings={"auth": "api_key"}
+    )
     link = Link.objects.create(project=project, source="agent:support", target="bucket:files")
     stage = project.stages.get()
     plan = Deployment.objects.create(
@@ -197,6 +203,8 @@ def world(django_user_model: Any, settings: Any) -> dict[str, Any]:
         "username": "extra",
         "token_id": personal.token.pk,
         "deploy_token_revoke.token_id": deploy.token.pk,  # "<url name>.<arg>": for that URL
+        **{f"api_key_{action}.component": "public" for action in ("list", "revoke", "rotate")},
+        "key_id": "0123456789ab",
         "key": "agent:support",
         "fmt": "json",
         # admin
