@@ -209,6 +209,9 @@ if REDIS_URL:
     }
 # The REST API: requests per token per minute (a fixed window in the cache), then 429.
 API_RATE_PER_MIN = int(os.environ.get("STRANDS_API_RATE_PER_MIN", "120"))
+# The chat panel: agent runs per user per minute (a fixed window in the cache), then 429.
+# Each run on AWS is a paid model call, and a local run holds a confined process.
+CHAT_RATE_PER_MIN = int(os.environ.get("STRANDS_CHAT_RATE_PER_MIN", "10"))
 # Re-checked by the websocket consumer at least this often (a removed member stops receiving).
 WEBSOCKET_ACCESS_RECHECK_S = float(os.environ.get("WEBSOCKET_ACCESS_RECHECK_S", "30"))
 # How often a followed log (the Logs tab, `manage.py logs --follow`) asks CloudWatch for new lines.

@@ -66,7 +66,7 @@ from provisioning.strands.requirements import (
 )
 from provisioning.strands.tools_catalogue import lambda_choices as tool_choices
 from provisioning.strands.tools_catalogue import tool_problems
-from provisioning.strands.try_agent import LOCAL_RUNS_OFF, Answer
+from provisioning.strands.try_agent import LOCAL_RUNS_OFF, Answer, Usage
 
 __all__ = [
     "ALARM_STATES",
@@ -89,6 +89,7 @@ __all__ = [
     "RequirementRefused",
     "Series",
     "TokenCost",
+    "Usage",
     "deletable",
     "delete_orphan",
     "deployer_policy",
@@ -357,6 +358,12 @@ def estimate_cost(
 def ask_agent(aws: AwsContext, function: Mapping[str, Any], prompt: str, **options: Any) -> Answer:
     """The chat panel's door: the deployed agent's answer (try_agent.py)."""
     return try_agent.ask(aws, function, prompt, **options)
+
+
+def answer_cost(model_id: str, usage: Usage) -> float | None:
+    """One answer's model cost in USD from the price table, None when the model is not in it."""
+    priced = _token_cost(model_id, usage.input_tokens, usage.output_tokens)
+    return priced.amount if priced else None
 
 
 def sweep_orphans(

@@ -29,8 +29,6 @@ from dashboard.projects import services as project_services
 from dashboard.runs import selectors as run_selectors
 
 router = Router(tags=["projects"])
-ENDPOINT_TYPES = ("apigw:stage",)
-"""Resources whose recorded `url` output is an address callers use: an HTTP API's stage."""
 
 
 @router.get("/projects", response=list[ProjectOut])
@@ -98,23 +96,19 @@ def stage_update(
 
 @router.get("/projects/{name}/stages/{stage}/status")
 def stage_status(request: HttpRequest, name: str, stage: str) -> dict[str, Any]:
-    """The last run, what the stage holds in AWS, and the addresses of its HTTP APIs."""
+    """The last run, what the stage holds in AWS, and every route of its HTTP APIs: method,
+    URL, auth mode and a curl example."""
     stage_obj = stage_of(project_for(request, name), stage)
     resources = list(project_selectors.stage_resources(stage=stage_obj))
     last = stage_obj.deployments.first()
     active = run_selectors.deployment_active(stage=stage_obj)
-    endpoints = [
-        {"node": r.node, "resource": r.logical_id, "url": r.outputs["url"]}
-        for r in resources
-        if r.type in ENDPOINT_TYPES and r.outputs.get("url")
-    ]
     return {
         "stage": stage_obj.name,
         "last_run": RunOut(**run_out(last)).dict() if last else None,
         "active_run": active.pk if active else None,
         "resources": len(resources),
         "drifted": len(drift_services.stage_drift(stage=stage_obj)),
-        "endpoints": endpoints,
+        "endpoints": [e.as_dict() for e in run_selectors.stage_endpoints(stage=stage_obj)],
     }
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dashboard.api import access, events, files, nodes, notifications, projects, runs
+from dashboard.api import access, api_keys, events, files, nodes, notifications, projects, runs
 from dashboard.api.core import api
 
-for group in (projects, nodes, files, runs, events, access, notifications):
+for group in (projects, nodes, api_keys, files, runs, events, access, notifications):
     api.add_router("/", group.router)
 
 urlpatterns = api.urls

@@ -107,6 +107,7 @@ def canvas_state(*, project: Project, stage: Stage, role: str, can_edit: bool) -
         deployed[node] += 1
     drifted = drift_services.drifted_nodes(stage=stage)
     alarms = observe_reading.alarms_by_node(stage=stage)
+    endpoints = _endpoints_by_node(stage)
     return {
         "project": project.name,
         "version": project.version,
@@ -126,6 +127,11 @@ def canvas_state(*, project: Project, stage: Stage, role: str, can_edit: bool) -
                     {"name": a["name"], "state": a["state"]} for a in alarms.get(node.key, [])
                 ],
                 "advice": advice.get(node.key, []),
+                **(
+                    {"endpoints": endpoints.get(node.key, [])}
+                    if node.key.startswith("http_api:")
+                    else {}
+                ),
             }
             for node in [*agents, *components]
         ],
@@ -138,6 +144,16 @@ def canvas_state(*, project: Project, stage: Stage, role: str, can_edit: bool) -
         "advice": advice.get("stage", []),
         "deployment": _deployment_json(stage),
     }
+
+
+def _endpoints_by_node(stage: Stage) -> dict[str, list[dict[str, str]]]:
+    """Each deployed HTTP API's routes (method, URL, auth) for its node's link and tooltip."""
+    by_node: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for endpoint in run_selectors.stage_endpoints(stage=stage):
+        by_node[endpoint.node].append(
+            {"method": endpoint.method, "url": endpoint.url, "auth": endpoint.auth}
+        )
+    return by_node
 
 
 def _advice_by_node(stage: Stage) -> dict[str, list[dict[str, str]]]:

@@ -31,6 +31,7 @@ from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
 from dashboard.projects.forms import COMPONENT_FORMS, AgentForm, ComponentForm, link_form_class
 from dashboard.projects.models import Agent, Component, Project, Stage
+from dashboard.projects.views.api_keys import keys_context
 from dashboard.projects.views.nodes import link_save, render_link_form
 from dashboard.runs import services as run_services
 from dashboard.web.helpers import add_service_error, project_or_404, role_at_least
@@ -315,6 +316,11 @@ def _render_panel(
         context["component_name"] = node.name
         context["kind_label"] = node.get_kind_display()
         template = "nodes/component_form.html#form"
+        # An HTTP API's keys sit below its form; a POST answers for the form alone, which it
+        # replaces, so the keys section is sent only when the panel opens.
+        if node.kind == Component.Kind.HTTP_API and request.method == "GET":
+            context.update(keys_context(project, node))
+            template = "nodes/component_form.html#panel"
     return render(request, template, context, status=status)
 
 

@@ -3,12 +3,18 @@
 The answer comes from `provisioning.engine.ask_agent`: the deployed function on AWS, or
 in the sandbox its package run locally with a stand-in model (and a note saying so) -
 unless the operator switched local runs of uploaded code off (settings.LOCAL_AGENT_RUNS).
+Each user may ask settings.CHAT_RATE_PER_MIN times a minute; each answer carries its
+tokens and their estimated model cost when the handler reported them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+from django.utils import timezone
 
 from dashboard.access import credentials
 from dashboard.access.models import Membership
@@ -20,12 +26,29 @@ from provisioning import engine
 
 User = AbstractBaseUser | AnonymousUser
 MAX_PROMPT = 4000
+WINDOW_S = 60
+
+
+class ChatRateLimited(ServiceError):
+    """Too many prompts this minute; `retry_after` is how many seconds until the next window."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    answer: engine.Answer
+    cost_usd: float | None
+    """The answer's model tokens at the price table's rate; None: no usage or no price."""
 
 
 def agent_ask(
     *, agent: Agent, stage: Stage, user: User | None, prompt: str, session_id: str = ""
-) -> engine.Answer:
-    """Deployers only: on AWS every prompt is a paid model call."""
+) -> ChatAnswer:
+    """Deployers only: on AWS every prompt is a paid model call, so each user has a budget of
+    prompts a minute."""
     require_role(project=agent.project, user=user, role=Membership.Role.DEPLOYER)
     prompt = prompt.strip()
     if not prompt:
@@ -43,7 +66,8 @@ def agent_ask(
     )
     if aws.target.is_sandbox and not settings.LOCAL_AGENT_RUNS:
         raise ServiceError(engine.LOCAL_RUNS_OFF)
-    return engine.ask_agent(
+    _count_a_run(user)
+    answer = engine.ask_agent(
         aws,
         function.properties,
         prompt,
@@ -52,6 +76,34 @@ def agent_ask(
         allow_local=settings.LOCAL_AGENT_RUNS,
         hide=[str(settings.BASE_DIR), str(settings.VAR_DIR), str(settings.AGENT_CODE_ROOT)],
     )
+    return ChatAnswer(answer, _cost(agent, answer))
+
+
+def _cost(agent: Agent, answer: engine.Answer) -> float | None:
+    if answer.usage is None:
+        return None
+    return engine.answer_cost(agent.model_id, answer.usage)
+
+
+def _count_a_run(user: User | None) -> None:
+    """One more run in the user's current minute (a fixed window in the shared cache)."""
+    limit = int(getattr(settings, "CHAT_RATE_PER_MIN", 10))
+    now = timezone.now().timestamp()
+    window = int(now // WINDOW_S)
+    key = f"chat-rate:{getattr(user, 'pk', None) or 'anonymous'}:{window}"
+    cache.add(key, 0, WINDOW_S + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, WINDOW_S + 5)
+        count = 1
+    if count > limit:
+        wait = max(1, int((window + 1) * WINDOW_S - now + 0.999))
+        raise ChatRateLimited(
+            f"You sent {limit} prompts this minute, the most the chat allows "
+            f"(STRANDS_CHAT_RATE_PER_MIN): send again in {wait} s.",
+            retry_after=wait,
+        )
 
 
 def _layer_keys(stage: Stage, arns: list[str]) -> list[str]:

@@ -176,9 +176,16 @@ class ComponentForm(schema_forms.SettingsForm, VersionedForm):
         return {"version": version, "name": component.name, **initial}
 
 
+MANAGED_ON_THEIR_OWN_PAGE = frozenset({"api_key_labels"})
+"""Settings a page of their own writes (an HTTP API's keys), left out of the component form."""
+
 COMPONENT_FORMS: dict[str, type[ComponentForm]] = {
     kind: schema_forms.settings_form(
-        model, base=ComponentForm, name=f"{model.__name__.removesuffix('Settings')}Form", kind=kind
+        model,
+        base=ComponentForm,
+        only={f.name for f in schema.fields(model)} - MANAGED_ON_THEIR_OWN_PAGE,
+        name=f"{model.__name__.removesuffix('Settings')}Form",
+        kind=kind,
     )
     for kind, model in schema.COMPONENTS.items()
 }

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.projects.views import chat, files, nodes, projects, stages
+from dashboard.projects.views import api_keys, chat, files, nodes, projects, stages
 from provisioning.model import project_file as pf
 
 P = "projects/<str:name>/"
 S = P + "stages/<str:stage>/"
+K = P + "components/http_api/<str:component>/api-keys/"
 
 urlpatterns = [
     path("", projects.project_list, name="project_list"),
@@ -33,6 +34,9 @@ urlpatterns = [
         nodes.component_delete,
         name="component_delete",
     ),
+    path(K, api_keys.api_key_list, name="api_key_list"),
+    path(K + "<str:key_id>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
+    path(K + "<str:key_id>/rotate/", api_keys.api_key_rotate, name="api_key_rotate"),
     path(P + "links/", nodes.link_create, name="link_create"),
     path(P + "links/<int:link_id>/edit/", nodes.link_edit, name="link_edit"),
     path(P + "links/<int:link_id>/delete/", nodes.link_delete, name="link_delete"),

@@ -1,4 +1,5 @@
-"""Reads of runs on behalf of a user: lists, one run, its events, a stage's active run."""
+"""Reads of runs on behalf of a user: lists, one run, its events, a stage's active run, and
+the endpoints a stage's deploys left callable."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from dashboard.access.roles import User, role_for
 from dashboard.projects.models import Project, Stage
 from dashboard.runs import lifecycle
 from dashboard.runs.models import Deployment, DeploymentEvent
+from dashboard.runs.store import DbStateStore
+from provisioning import engine
+from provisioning.engine import Endpoint
 
 
 def deployment_list(
@@ -106,3 +110,20 @@ def _expected_total(deployment: Deployment, events: list[dict[str, Any]]) -> int
     planned = sum(1 for c in changes if c.get("action") != "NO_CHANGE")
     announced = next((e["total"] for e in reversed(events) if "total" in e), 0)
     return planned or announced or int((deployment.counts or {}).get("total") or 0)
+
+
+def deployment_endpoints(*, deployment: Deployment) -> list[Endpoint]:
+    """The endpoints a finished deploy left, while it is the stage's latest deploy or destroy:
+    an older run's page must not show addresses a later run changed or removed."""
+    if deployment.kind != "deploy" or deployment.is_active or deployment.stage is None:
+        return []
+    latest = deployment.stage.deployments.filter(kind__in=["deploy", "destroy"]).first()
+    if latest is None or latest.pk != deployment.pk:
+        return []
+    return stage_endpoints(stage=deployment.stage)
+
+
+def stage_endpoints(*, stage: Stage) -> list[Endpoint]:
+    """Every route of the stage's deployed HTTP APIs (method, URL, auth, a curl example), read
+    from what the stage recorded: no AWS call, so a page can show it on every load."""
+    return engine.endpoints(DbStateStore(stage).load())

@@ -92,6 +92,7 @@ def deployment_detail(request: HttpRequest, deployment_id: int) -> HttpResponse:
         "done": progress.done,
         "total": progress.total,
         "plan": deployment.plan or {},
+        "endpoints": run_selectors.deployment_endpoints(deployment=deployment),
     }
     context["can_deploy"] = role_at_least(context["role"], "deployer") and deployment.stage_id
     context["can_approve"] = access_services.can_approve(plan=deployment, user=request.user)

@@ -285,3 +285,22 @@ def estimate(
         result.before += old
         result.after += new
     return result
+
+
+# --- a model's tokens --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TokenPrice:
+    match: str
+    """The part of the model id the table priced ("claude-sonnet-4")."""
+    input_per_million: float
+    output_per_million: float
+
+
+def token_price(model_id: str, path: Path | None = None) -> TokenPrice | None:
+    """The model's on-demand price per million tokens, or None when the table lacks it
+    (another provider, a model newer than the table)."""
+    raw = _raw_table(path or latest_table_path())
+    for entry in raw.get("model_tokens") or []:
+        if str(entry["match"]) in model_id:
+            return TokenPrice(str(entry["match"]), float(entry["input"]), float(entry["output"]))
+    return None

@@ -292,6 +292,16 @@ _HTTP_API = bounds.COMPONENT["http_api"]
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"]
 
 
+class ApiKeyLabel(Settings):
+    """What the dashboard shows of an issued API key; the key itself is kept only as a hash."""
+
+    id: str = setting(..., "The first 12 hex digits of the key's SHA-256 hash.",
+                      pattern=r"^[0-9a-f]{12}$")  # fmt: skip
+    prefix: str = setting("", "The key's first characters, to recognise it.", max_length=16)
+    label: str = setting("", "Who or what the key is for.", max_length=64)
+    created_at: str = setting("", "When the key was made (ISO 8601).", max_length=40)
+
+
 class HttpApiSettings(Settings):
     cors_origins: Annotated[list[str], AfterValidator(_origins)] = setting(
         ["*"], "Origins allowed to call the API from a browser; * for any.", label="CORS origins"
@@ -318,6 +328,11 @@ class HttpApiSettings(Settings):
         "", "api_key: the SHA-256 hashes (hex) of the accepted keys, a JSON list or one per "
         "line; empty: no key is accepted yet.", label="API key hashes", group="advanced",
         secret=True,
+    )  # fmt: skip
+    api_key_labels: list[ApiKeyLabel] = setting(
+        [], "api_key: a label and creation date per issued key, matched to its hash by the "
+        "hash's first digits (not secret: it holds no key).", label="API key labels",
+        group="advanced",
     )  # fmt: skip
     throttle_rate: int = bounded(
         _HTTP_API["throttle_rate"], "Steady requests per second the API lets through.",

@@ -12,6 +12,7 @@ switch such runs off (`allow_local`).
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import platform
@@ -59,6 +60,14 @@ else:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """The model tokens one answer spent, as the handler's metrics line reports them."""
+
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True)
 class Answer:
     ok: bool
     text: str
@@ -66,6 +75,8 @@ class Answer:
     where: str
     """"aws" (the deployed function answered) or "local" (its package, on this machine)."""
     note: str = ""
+    usage: Usage | None = None
+    """None when the function printed no metrics line (an older handler, custom code)."""
 
 
 def ask(
@@ -98,15 +109,41 @@ def ask(
 def invoke(aws: AwsContext, name: str, event: Mapping[str, Any]) -> Answer:
     started = time.monotonic()
     try:
+        # The log's tail carries the handler's metrics line: the answer's token counts.
         reply = aws.client("lambda").invoke(
-            FunctionName=name, Payload=json.dumps(event).encode(), InvocationType="RequestResponse"
-        )
+            FunctionName=name, Payload=json.dumps(event).encode(),
+            InvocationType="RequestResponse", LogType="Tail",
+        )  # fmt: skip
         payload = reply["Payload"].read().decode("utf-8", "replace")
     except (ClientError, BotoCoreError) as exc:
         return Answer(False, f"invoking {name}: {exc}", _ms(started), "aws")
     if reply.get("FunctionError"):
         return Answer(False, f"the function failed: {_error_text(payload)}", _ms(started), "aws")
-    return Answer(True, _reply_text(payload), _ms(started), "aws")
+    usage = usage_in(_log_tail(reply.get("LogResult")))
+    return Answer(True, _reply_text(payload), _ms(started), "aws", usage=usage)
+
+
+def _log_tail(encoded: Any) -> str:
+    try:
+        return base64.b64decode(str(encoded or "")).decode("utf-8", "replace")
+    except ValueError:
+        return ""
+
+
+def usage_in(log: str) -> Usage | None:
+    """The token counts of the last metrics line (CloudWatch EMF) the handler printed."""
+    for line in reversed(log.splitlines()):
+        line = line.strip()
+        if not (line.startswith("{") and '"_aws"' in line):
+            continue
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        counts = (document.get("InputTokens"), document.get("OutputTokens"))
+        if all(isinstance(n, int | float) and not isinstance(n, bool) for n in counts):
+            return Usage(int(counts[0]), int(counts[1]))
+    return None
 
 
 def run_locally(
@@ -231,7 +268,8 @@ def _local_answer(done: isolation.Outcome, duration_ms: int) -> Answer:
         )
     if not outcome.get("ok"):
         return Answer(False, str(outcome.get("error")), duration_ms, "local", SANDBOX_NOTE)
-    return Answer(True, _reply_text(outcome.get("result")), duration_ms, "local", SANDBOX_NOTE)
+    text = _reply_text(outcome.get("result"))
+    return Answer(True, text, duration_ms, "local", SANDBOX_NOTE, usage_in(done.stdout))
 
 
 def _reply_text(payload: Any) -> str:

@@ -23,6 +23,9 @@ UI_TO_API = {
     "component_create": "component_create",
     "component_edit": "component_update",
     "component_delete": "component_delete",
+    "api_key_list": "api_key_list",  # and api_key_create (POST)
+    "api_key_revoke": "api_key_revoke",
+    "api_key_rotate": "api_key_rotate",
     "link_create": "link_create",
     "link_edit": "link_update",
     "link_delete": "link_delete",

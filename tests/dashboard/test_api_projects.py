@@ -67,19 +67,29 @@ def test_stages_are_read_and_changed_by_owners(api: ApiClient, viewer_api: ApiCl
     assert viewer_api.patch("/api/projects/acme/stages/dev", {"protected": True}).status_code == 403
 
 
-def test_stage_status_lists_the_deployed_http_api_addresses(
+def test_stage_status_lists_each_route_of_the_deployed_http_apis(
     api: ApiClient, project: Project
 ) -> None:
     stage = Stage.objects.get(project=project)
     DeployedResource.objects.create(
-        stage=stage, logical_id="web-stage", type="apigw:stage", physical_id="abc/$default",
-        node="http_api:web", outputs={"url": "https://abc.example/"},
+        stage=stage, logical_id="http_api/web/api", type="apigw:api", physical_id="abc",
+        node="http_api:web", outputs={"api_id": "abc", "endpoint": "https://abc.example"},
+    )  # fmt: skip
+    DeployedResource.objects.create(
+        stage=stage, logical_id="http_api/web/route", type="apigw:route", physical_id="r1",
+        node="http_api:web",
+        properties={"api_id": "abc", "route_key": "POST /chat", "authorization_type": "NONE"},
     )  # fmt: skip
     status = api.get("/api/projects/acme/stages/dev/status").json()
-    assert status["resources"] == 1 and status["last_run"] is None
-    assert status["endpoints"] == [
-        {"node": "http_api:web", "resource": "web-stage", "url": "https://abc.example/"}
-    ]
+    assert status["resources"] == 2 and status["last_run"] is None
+    (endpoint,) = status["endpoints"]
+    assert (endpoint["node"], endpoint["method"], endpoint["auth"]) == (
+        "http_api:web",
+        "POST",
+        "none",
+    )
+    assert endpoint["url"] == "https://abc.example/chat"
+    assert endpoint["example"].startswith("curl -X POST https://abc.example/chat")
 
 
 def test_agents_components_and_links_round_trip(api: ApiClient, project: Project) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from dashboard.errors import ServiceError
@@ -15,7 +16,7 @@ from dashboard.runs import execution
 from dashboard.runs import services as run_services
 from dashboard.runs.models import DeployedResource
 from provisioning import engine
-from provisioning.strands.try_agent import LOCAL_RUNS_OFF
+from provisioning.strands.try_agent import LOCAL_RUNS_OFF, Answer, Usage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,10 +67,10 @@ def test_the_local_run_keeps_the_conversation_in_the_sandbox_bucket(
 
     first = chat.agent_ask(
         agent=agent, stage=stage, user=alice, prompt="remember 42", session_id="t-2"
-    )
+    ).answer
     second = chat.agent_ask(
         agent=agent, stage=stage, user=alice, prompt="what was it?", session_id="t-2"
-    )
+    ).answer
 
     assert first.ok and second.ok, (first.text, second.text)
     assert (first.where, second.text) == ("local", "stand-in reply: what was it?")
@@ -119,3 +120,56 @@ def test_the_agent_page_offers_the_chat_panel(acme: Project, alice: Any, client:
     assert "/projects/acme/agents/support/chat/" in page
     assert 'id="agent-chat"' in panel.content.decode()
     assert "<html" not in panel.content.decode()
+
+
+@pytest.fixture
+def answering(
+    acme: Project, alice: Any, monkeypatch: pytest.MonkeyPatch, client: Client
+) -> list[Answer]:
+    """acme's agent "support" recorded as deployed, answering with the next of these answers."""
+    cache.clear()
+    project_services.agent_create(project=acme, user=alice, data={"name": "support"})
+    DeployedResource.objects.create(
+        stage=acme.stages.get(), logical_id="agent/support/function", type="lambda:function",
+        physical_id="acme-dev-support", properties={"name": "acme-dev-support"},
+    )  # fmt: skip
+    answers: list[Answer] = []
+    monkeypatch.setattr(engine, "ask_agent", lambda *_a, **_k: answers.pop(0))
+    client.force_login(alice)
+    return answers
+
+
+def ask(client: Client) -> Any:
+    return client.post(
+        "/projects/acme/agents/support/chat/",
+        {"stage": "dev", "prompt": "hi"},
+        HTTP_HX_REQUEST="true",
+    )
+
+
+def test_each_answer_shows_its_tokens_and_their_estimated_cost(
+    answering: list[Answer], client: Client
+) -> None:
+    answering.append(Answer(True, "hello", 900, "aws", usage=Usage(1200, 300)))
+    answering.append(Answer(True, "hello again", 800, "aws"))
+
+    priced, unreported = ask(client).content.decode(), ask(client).content.decode()
+
+    # the default model, Claude Sonnet: $3 in and $15 out per million tokens
+    assert "1200 input + 300 output tokens" in priced and "about $0.00810" in priced
+    assert "no usage reported" in unreported and "about $" not in unreported
+
+
+def test_past_the_minute_s_budget_the_panel_says_to_wait_and_runs_nothing(
+    answering: list[Answer], client: Client, settings: Any
+) -> None:
+    settings.CHAT_RATE_PER_MIN = 2
+    answering.extend(Answer(True, f"answer {i}", 10, "aws") for i in range(2))
+
+    answers = [ask(client) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    refused = answers[-1].content.decode()
+    assert "You sent 2 prompts this minute" in refused and 'id="agent-chat"' in refused
+    assert int(answers[-1]["Retry-After"]) >= 1
+    assert answering == []  # the third prompt reached no agent

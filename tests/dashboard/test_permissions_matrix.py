@@ -26,6 +26,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 
 from dashboard.access import tokens
 from dashboard.access.models import Membership
+from dashboard.notifications.models import Channel
 from dashboard.projects import services as project_services
 from dashboard.projects.models import Agent, Component, Link
 from dashboard.routing import websocket_urlpatterns
@@ -56,6 +57,12 @@ RULES: dict[str, tuple[str, str]] = {
     "component_create": ("GET", "deployer"),
     "component_edit": ("GET", "deployer"),
     "component_delete": ("POST", "deployer"),
+    "api_key_list": ("GET", "deployer"),
+    "notification_list": ("GET", "owner"),
+    "notification_test": ("POST", "owner"),
+    "notification_delete": ("POST", "owner"),
+    "api_key_revoke": ("POST", "deployer"),
+    "api_key_rotate": ("POST", "deployer"),
     "link_create": ("POST", "deployer"),
     "link_delete": ("POST", "deployer"),
     "link_edit": ("GET", "deployer"),
@@ -174,7 +181,13 @@ def world(django_user_model: Any, settings: Any) -> dict[str, Any]:
     )
     Agent.objects.create(project=project, name="support")
     Component.objects.create(project=project, kind="bucket", name="files", settings={})
+    Component.objects.create(
+        project=project, kind="http_api", name="public", settings={"auth": "api_key"}
+    )
     link = Link.objects.create(project=project, source="agent:support", target="bucket:files")
+    channel = Channel.objects.create(
+        project=project, name="team", kind="email", addresses=["ops@example.com"], events=[]
+    )
     stage = project.stages.get()
     plan = Deployment.objects.create(
         stage=stage,
@@ -203,6 +216,9 @@ def world(django_user_model: Any, settings: Any) -> dict[str, Any]:
         "username": "extra",
         "token_id": personal.token.pk,
         "deploy_token_revoke.token_id": deploy.token.pk,  # "<url name>.<arg>": for that URL
+        **{f"api_key_{action}.component": "public" for action in ("list", "revoke", "rotate")},
+        "key_id": "0123456789ab",
+        "channel_id": channel.pk,
         "key": "agent:support",
         "fmt": "json",
         # admin

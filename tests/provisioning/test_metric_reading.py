@@ -80,8 +80,8 @@ def test_alarm_states_are_read_by_name_and_an_unknown_one_is_missing(aws: AwsCon
 @pytest.mark.parametrize(
     ("model_id", "expected", "priced_as"),
     [
-        ("global.anthropic.claude-sonnet-4-6", 3.0 + 15.0, "anthropic.claude-sonnet-4"),
-        ("us.amazon.nova-lite-v1:0", 0.06 + 0.24, "amazon.nova-lite"),
+        ("global.anthropic.claude-sonnet-4-6", 3.0 + 15.0, "claude-sonnet-4"),
+        ("us.amazon.nova-lite-v1:0", 0.06 + 0.24, "nova-lite"),
     ],
 )
 def test_the_token_cost_uses_the_models_price(

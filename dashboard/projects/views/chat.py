@@ -27,19 +27,26 @@ def agent_chat(request: HttpRequest, name: str, agent: str) -> HttpResponse:
         "prompt": request.POST.get("prompt", ""),
         "session_id": request.POST.get("session_id", ""),
     }
-    status = 200
+    status, retry_after = 200, ""
     if request.method == "POST":
         try:
-            context["answer"] = chat.agent_ask(
+            reply = chat.agent_ask(
                 agent=instance,
                 stage=stage,
                 user=request.user,
                 prompt=request.POST.get("prompt", ""),
                 session_id=request.POST.get("session_id", ""),
             )
+            context["answer"], context["cost_usd"] = reply.answer, reply.cost_usd
+        except chat.ChatRateLimited as exc:
+            context["error"], status = exc.message, 429
+            retry_after = str(exc.retry_after)
         except ServiceError as exc:
             context["error"], status = exc.message, 400
-    return render_page(request, "agents/chat.html", context, "chat", status=status)
+    response = render_page(request, "agents/chat.html", context, "chat", status=status)
+    if status == 429:
+        response["Retry-After"] = retry_after
+    return response
 
 
 def _stage(project: Project, name: str | None) -> Stage:

@@ -22,6 +22,7 @@ from dashboard.projects.forms import (
     node_choices,
 )
 from dashboard.projects.models import Component, Link, Project
+from dashboard.projects.views.api_keys import keys_context
 from dashboard.projects.views.projects import project_context
 from dashboard.web.helpers import (
     add_service_error,
@@ -165,7 +166,9 @@ def component_edit(request: HttpRequest, name: str, kind: str, component: str) -
             add_service_error(form, exc)
         else:
             return redirect_after_post(request, _project_url(project, "components"))
-    return _component_page(request, project, form, kind, component_name=instance.name)
+    return _component_page(
+        request, project, form, kind, component_name=instance.name, component=instance
+    )
 
 
 def _component_page(
@@ -174,6 +177,7 @@ def _component_page(
     form: ComponentForm,
     kind: str,
     component_name: str | None,
+    component: Component | None = None,
 ) -> HttpResponse:
     action = (
         reverse("component_edit", args=[project.name, kind, component_name])
@@ -187,6 +191,8 @@ def _component_page(
         "component_name": component_name,
         "action": action,
     }
+    if component is not None and component.kind == Component.Kind.HTTP_API:
+        context.update(keys_context(project, component))
     status = 400 if form.errors else 200
     return render_page(request, "nodes/component_form.html", context, "form", status=status)
 

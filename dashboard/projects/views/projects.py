@@ -99,6 +99,7 @@ def _stage_summary(stage: Stage) -> dict[str, Any]:
         "active": run_selectors.deployment_active(stage=stage),
         "resource_count": project_selectors.stage_resources(stage=stage).count(),
         "drifted": drift_services.stage_drift(stage=stage),
+        "endpoints": run_selectors.stage_endpoints(stage=stage),
     }
 
 

@@ -71,6 +71,12 @@ export function createRenderer(svg, state) {
     el("rect", { x: -8, y: -8, width: 16, height: 16, rx: 4 }, advice);
     el("text", { "text-anchor": "middle", y: 4 }, advice);
     el("title", {}, advice);
+    if (node.kind === "http_api") {
+      // Once deployed: a link to the API's first route, every route in its tooltip.
+      const link = el("a", { class: "endpoint-link", target: "_blank", rel: "noopener" }, g);
+      el("text", { x: NODE_W - 30, y: NODE_H - 8, "text-anchor": "end" }, link);
+      el("title", {}, link);
+    }
     if (state.canEdit) {
       el("circle", { class: "port", cx: NODE_W, cy: NODE_H / 2, r: 7, "data-port": node.key }, g);
     }
@@ -109,12 +115,24 @@ export function createRenderer(svg, state) {
     marker.querySelector("title").textContent = advice
       .map((a) => `${a.severity}: ${a.message} (fix: ${a.fix})`)
       .join("\n");
+    updateEndpoints(g, node.endpoints || []);
     const label = [`${node.label} ${node.name}`];
     if (status) label.push(`status ${STATUS_TEXT[status]}`);
     if (node.problems.length) label.push(`${node.problems.length} problem${node.problems.length > 1 ? "s" : ""}`);
     if (advice.length) label.push(`${advice.length} advice${blocking ? ", blocking" : ""}`);
     g.setAttribute("aria-label", label.join(", "));
     placeNode(node.key);
+  }
+
+  function updateEndpoints(g, endpoints) {
+    const link = g.querySelector(".endpoint-link");
+    if (!link) return;
+    if (endpoints.length) link.setAttribute("href", endpoints[0].url);
+    else link.removeAttribute("href");
+    link.querySelector("text").textContent = endpoints.length ? "open ↗" : "";
+    link.querySelector("title").textContent = endpoints
+      .map((e) => `${e.method} ${e.url} (auth: ${e.auth})`)
+      .join("\n");
   }
 
   function placeNode(key) {
