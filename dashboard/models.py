@@ -1,6 +1,7 @@
 """The dashboard's data, one module per domain; Django finds every model through this one."""
 
 from dashboard.access.models import ApiToken, Membership
+from dashboard.audit.models import AuditEntry
 from dashboard.projects.models import Agent, CanvasNode, Component, Link, Project, Stage
 from dashboard.runs.models import (
     DeployedResource,
@@ -12,6 +13,7 @@ from dashboard.runs.models import (
 __all__ = [
     "Agent",
     "ApiToken",
+    "AuditEntry",
     "CanvasNode",
     "Component",
     "DeployedResource",

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "dashboard.web.middleware.RefuseControlCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.audit.middleware.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -131,6 +132,7 @@ _DRAMATIQ_MIDDLEWARE = [
     "django_dramatiq.middleware.DbConnectionsMiddleware",
     # Every worker (rundramatiq, or the embedded one) sweeps for runs whose worker died.
     "dashboard.runs.sweeper.SweeperMiddleware",
+    "dashboard.audit.middleware.AuditWorkerMiddleware",
 ]
 if REDIS_URL:
     DRAMATIQ_BROKER = {

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dashboard.api import access, events, files, nodes, projects, runs
+from dashboard.api import access, audit, events, files, nodes, projects, runs
 from dashboard.api.core import api
 
-for group in (projects, nodes, files, runs, events, access):
+for group in (projects, nodes, files, runs, events, access, audit):
     api.add_router("/", group.router)
 
 urlpatterns = api.urls

@@ -65,6 +65,10 @@ UI_TO_API = {
     "token_revoke": "token_revoke",
     "deploy_token_create": "deploy_token_create",
     "deploy_token_revoke": "deploy_token_revoke",
+    "project_audit": "audit_list",
+    "project_audit_export": "audit_list",
+    "audit_all": "audit_all",
+    "audit_export": "audit_all",
 }
 UI_ONLY = {
     "login": "a browser session; the API takes tokens",
