@@ -21,7 +21,7 @@ from django.utils import timezone
 from dashboard.access import secrets
 from dashboard.access.models import Membership
 from dashboard.access.roles import DeployTokenUser, User, require_role, role_for
-from dashboard.audit import services as audit
+from dashboard.audit import services as audit_log
 from dashboard.errors import ServiceError
 from dashboard.projects import aws_fields
 from dashboard.projects.models import Project, Stage
@@ -60,7 +60,7 @@ def member_invite(*, project: Project, user: User | None, username: str, role: s
     if Membership.objects.filter(project=project, user=invited).exists():
         raise ServiceError(f"{invited.get_username()} is already a member", field="username")
     membership = Membership.objects.create(project=project, user=invited, role=role)
-    audit.entry_for_row(action="member.invite", row=membership, user=user)
+    audit_log.entry_for_row(action="member.invite", row=membership, user=user)
     return membership
 
 
@@ -74,7 +74,7 @@ def member_set_role(*, membership: Membership, user: User | None, role: str) -> 
             "the last owner cannot be demoted: make someone else an owner first", field="role"
         )
     locked.role = role
-    audit.entry_for_row(action="member.role", row=locked, user=user)
+    audit_log.entry_for_row(action="member.role", row=locked, user=user)
     locked.save(update_fields=["role"])
     return locked
 
@@ -88,7 +88,7 @@ def member_remove(*, membership: Membership, user: User | None) -> None:
     locked = Membership.objects.select_for_update().get(pk=membership.pk)
     if locked.role == OWNER and _owners(locked.project) <= 1:
         raise ServiceError("the last owner cannot leave: make someone else an owner first")
-    audit.entry_for_row(action="member.remove", row=locked, user=user)
+    audit_log.entry_for_row(action="member.remove", row=locked, user=user)
     locked.delete()
 
 
@@ -125,7 +125,7 @@ def stage_update(*, stage: Stage, user: User | None, data: dict[str, Any]) -> St
     if "settings" in data:
         stage.settings = _stage_settings(stage, data["settings"])
     _static_keys(stage, data)
-    audit.entry_for_stage(stage=stage, user=user)
+    audit_log.entry_for_stage(stage=stage, user=user)
     stage.save()
     return stage
 

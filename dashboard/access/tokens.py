@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from dashboard.access.models import ApiToken, Membership
 from dashboard.access.roles import OWNER, DeployTokenUser, User, require_role
-from dashboard.audit import services as audit
+from dashboard.audit import services as audit_log
 from dashboard.errors import ServiceError
 from dashboard.projects.models import Project
 
@@ -80,7 +80,7 @@ def _clean_role(role: str, *, required: bool) -> str:
 def _make(*, by: User, **fields: object) -> NewToken:
     raw = PREFIX + secrets.token_urlsafe(RANDOM_CHARS * 3 // 4)
     token = ApiToken.objects.create(digest=digest(raw), prefix=raw[len(PREFIX) :][:8], **fields)
-    audit.entry_for_row(action="token.create", row=token, user=by)
+    audit_log.entry_for_row(action="token.create", row=token, user=by)
     return NewToken(token, raw)
 
 
@@ -135,7 +135,7 @@ def token_revoke(*, token: ApiToken, user: User) -> ApiToken:
     elif getattr(user, "pk", None) != token.user_id:
         raise PermissionDenied("only its owner revokes a personal token")
     if token.revoked_at is None:
-        audit.entry_record(
+        audit_log.entry_record(
             action="token.revoke", user=user, project=token.project, target=token.name
         )
         ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from dashboard import errors
 from dashboard.access import roles
-from dashboard.audit import services as audit
+from dashboard.audit import services as audit_log
 from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
 from dashboard.projects.models import Agent, Stage
@@ -245,7 +245,7 @@ def drift_schedule(*, stage: Stage, hours: int | None, user: Any) -> Stage:
     roles.require_role(project=stage.project, user=user, role="owner")
     if hours is not None and not 1 <= hours <= 720:
         raise errors.ServiceError("every 1 to 720 hours, or empty for off", field="hours")
-    audit.entry_record(
+    audit_log.entry_record(
         action="stage.update",
         user=user,
         project=stage.project,

@@ -14,7 +14,7 @@ from dashboard.access.roles import (
     require_role,
     started_by,
 )
-from dashboard.audit import services as audit
+from dashboard.audit import services as audit_log
 from dashboard.errors import ServiceError
 from dashboard.projects.blueprint import blueprint_for_stage
 from dashboard.projects.models import Stage
@@ -126,7 +126,7 @@ def deployment_start(
                 )
         except IntegrityError:
             raise _stage_busy(stage) from None
-        audit.entry_for_run(deployment=deployment, user=user)
+        audit_log.entry_for_run(deployment=deployment, user=user)
         if enqueue:
             transaction.on_commit(lambda: queue.enqueue(deployment))
     return deployment
@@ -162,7 +162,7 @@ def deployment_cancel(*, deployment: Deployment, user: User | None) -> Deploymen
     if deployment.stage is not None:
         require_role(project=deployment.stage.project, user=user, role=DEPLOY_ROLE)
     _, name = started_by(user)
-    audit.entry_record(
+    audit_log.entry_record(
         action="run.cancel",
         user=user,
         project=deployment.project,
