@@ -4,6 +4,7 @@ never a secret; a refused change records nothing."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from dashboard.access import services as access_services
 from dashboard.access import tokens
 from dashboard.access.models import Membership
 from dashboard.access.roles import DeployTokenUser
+from dashboard.audit import selectors as audit_selectors
 from dashboard.audit.models import AuditEntry
 from dashboard.errors import ServiceError
 from dashboard.history import drift
@@ -29,6 +31,13 @@ pytestmark = pytest.mark.django_db
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 SECRET = "sk-live-S3cr3t-value-0042"
+
+
+@pytest.fixture(autouse=True)
+def _chain_stays_intact() -> Iterator[None]:
+    """Whatever a test records, read back from the database, still matches its hashes."""
+    yield
+    assert audit_selectors.chain_verify().intact
 
 
 def recorded(after: int = 0) -> list[AuditEntry]:

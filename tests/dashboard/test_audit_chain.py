@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import threading
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -44,7 +45,7 @@ def history(acme: Project, alice: Any) -> list[AuditEntry]:
 def test_a_clean_history_is_intact(history: list[AuditEntry]) -> None:
     assert verify() == "5 entries, chain intact\n"
     assert history[0].prev_hash == GENESIS
-    assert all(e.prev_hash == p.hash for p, e in zip(history, history[1:], strict=False))
+    assert all(e.prev_hash == p.hash for p, e in pairwise(history))
 
 
 def test_an_edited_row_is_named(history: list[AuditEntry]) -> None:
