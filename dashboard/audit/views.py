@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 
@@ -43,20 +43,14 @@ def _context(request: HttpRequest, project: Project | None) -> dict[str, Any]:
     }
 
 
-def _staff_only(request: HttpRequest) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied("the log of every project is for staff: see a project's Audit tab")
-
-
 @login_required
 def project_audit(request: HttpRequest, name: str) -> HttpResponse:
     project, _role = project_or_404(request, name)
     return render_page(request, "audit/list.html", _context(request, project), "entries")
 
 
-@login_required
+@staff_member_required
 def audit_all(request: HttpRequest) -> HttpResponse:
-    _staff_only(request)
     return render_page(request, "audit/list.html", _context(request, None), "entries")
 
 
@@ -99,7 +93,6 @@ def project_audit_export(request: HttpRequest, name: str, fmt: str) -> Streaming
     return _export(request, project, fmt)
 
 
-@login_required
+@staff_member_required
 def audit_export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
-    _staff_only(request)
     return _export(request, None, fmt)
