@@ -1,8 +1,8 @@
 """The ASGI entry point daphne serves: HTTP through Django, websockets through Channels.
 
-Embedded mode also starts the dramatiq worker threads here, on the first request, and
-every call records the running loop so worker threads can hand live messages to it
-(see dashboard/runs/live.py).
+Embedded mode also starts the dramatiq worker threads and the scheduler's thread here, on
+the first request, and every call records the running loop so worker threads can hand live
+messages to it (see dashboard/runs/live.py).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from django.conf import settings  # noqa: E402
 from dashboard.routing import websocket_urlpatterns  # noqa: E402
 from dashboard.runs import live  # noqa: E402
 from dashboard.runs.actors import start_embedded_worker  # noqa: E402
+from dashboard.scheduling.scheduler import start_embedded_scheduler  # noqa: E402
 
 Scope = dict[str, Any]
 
@@ -45,7 +46,8 @@ class EmbeddedRuntime:
 
 
 def _start_worker() -> None:
-    start_embedded_worker()
+    if start_embedded_worker() is not None:
+        start_embedded_scheduler()  # its jobs need the workers just started
 
 
 application = EmbeddedRuntime(

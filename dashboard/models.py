@@ -2,6 +2,7 @@
 
 from dashboard.access.models import ApiToken, Membership
 from dashboard.audit.models import AuditEntry
+from dashboard.notifications.models import Attempt, Channel, Delivery
 from dashboard.projects.models import Agent, CanvasNode, Component, Link, Project, Stage
 from dashboard.runs.models import (
     DeployedResource,
@@ -13,9 +14,12 @@ from dashboard.runs.models import (
 __all__ = [
     "Agent",
     "ApiToken",
+    "Attempt",
     "AuditEntry",
     "CanvasNode",
+    "Channel",
     "Component",
+    "Delivery",
     "DeployedResource",
     "Deployment",
     "DeploymentEvent",

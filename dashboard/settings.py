@@ -130,8 +130,7 @@ _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.Callbacks",
     "dramatiq.middleware.Retries",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
-    # Every worker (rundramatiq, or the embedded one) sweeps for runs whose worker died.
-    "dashboard.runs.sweeper.SweeperMiddleware",
+    # Changes a worker makes are recorded as made by a worker.
     "dashboard.audit.middleware.AuditWorkerMiddleware",
 ]
 if REDIS_URL:
@@ -153,7 +152,7 @@ else:
         "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-DRAMATIQ_AUTODISCOVER_MODULES = ["runs.actors"]
+DRAMATIQ_AUTODISCOVER_MODULES = ["runs.actors", "notifications.actors", "scheduling.actors"]
 EMBEDDED_WORKER_THREADS = int(os.environ.get("EMBEDDED_WORKER_THREADS", "4"))
 
 # --- the engine ----------------------------------------------------------------------------
@@ -173,6 +172,8 @@ AGENT_CODE_MAX_ZIP_MB = int(os.environ.get("AGENT_CODE_MAX_ZIP_MB", "50"))
 # The sandbox cannot run Lambda code, so its chat runs a deployed package's handler on this
 # machine, confined (provisioning/strands/isolation.py). Off: such runs are refused; AWS stages still chat.
 LOCAL_AGENT_RUNS = _flag("STRANDS_LOCAL_AGENT_RUNS", True)
+# Notification webhooks may post to private, loopback or link-local addresses (off: refused).
+WEBHOOKS_ALLOW_PRIVATE = _flag("STRANDS_WEBHOOKS_ALLOW_PRIVATE", False)
 
 # JSON lines in services mode (for a log pipeline), readable lines embedded; LOG_FORMAT=json or
 # text chooses. Every line has the time, level, logger, and the run and request it belongs to.
@@ -213,6 +214,8 @@ if REDIS_URL:
 API_RATE_PER_MIN = int(os.environ.get("STRANDS_API_RATE_PER_MIN", "120"))
 # Re-checked by the websocket consumer at least this often (a removed member stops receiving).
 WEBSOCKET_ACCESS_RECHECK_S = float(os.environ.get("WEBSOCKET_ACCESS_RECHECK_S", "30"))
+# How often a followed log (the Logs tab, `manage.py logs --follow`) asks CloudWatch for new lines.
+LOG_FOLLOW_POLL_S = float(os.environ.get("LOG_FOLLOW_POLL_S", "2"))
 PRODUCTION = not DEBUG and SECRET_KEY != _DEV_KEY
 # TLS is the reverse proxy's job: daphne serves plain HTTP. Both default off, so a stack with
 # no TLS in front (`docker compose up` on localhost) answers instead of sending every page to
@@ -244,8 +247,12 @@ if PRODUCTION and SERVED_OVER_HTTPS:
 # --- runs ----------------------------------------------------------------------------------
 DEPLOYMENT_HEARTBEAT_S = float(os.environ.get("DEPLOYMENT_HEARTBEAT_S", "5"))
 # A worker silent this long is taken for dead: its run is failed and the stage freed by the
-# workers' sweep every DEPLOYMENT_SWEEP_PERIOD_S (0: off), so within 60 + 15 = 75 s.
+# scheduler's sweep every DEPLOYMENT_SWEEP_PERIOD_S (0: off), so within 60 + 15 = 75 s
+# (plus the wait for a free worker thread).
 DEPLOYMENT_STALE_AFTER_S = float(os.environ.get("DEPLOYMENT_STALE_AFTER_S", "60"))
 DEPLOYMENT_SWEEP_PERIOD_S = float(os.environ.get("DEPLOYMENT_SWEEP_PERIOD_S", "15"))
+# The scheduler (`manage.py scheduler`, or a thread of the embedded web process) looks for due
+# periodic jobs this often (0: the embedded one is off). Keep it at most the sweep period.
+SCHEDULER_TICK_S = float(os.environ.get("SCHEDULER_TICK_S", "15"))
 # dramatiq's default time limit is 10 minutes; a real-AWS deploy can take longer.
 DEPLOYMENT_TIME_LIMIT_MS = int(os.environ.get("DEPLOYMENT_TIME_LIMIT_MS", str(3 * 3600 * 1000)))

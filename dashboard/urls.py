@@ -10,6 +10,8 @@ from dashboard.api import urls as api_urls
 from dashboard.audit import urls as audit_urls
 from dashboard.canvas import urls as canvas_urls
 from dashboard.history import urls as history_urls
+from dashboard.notifications import urls as notification_urls
+from dashboard.observe import urls as observe_urls
 from dashboard.projects import urls as project_urls
 from dashboard.runs import urls as run_urls
 from dashboard.web import auth, health
@@ -25,5 +27,7 @@ urlpatterns = [
     path("", include(run_urls)),
     path("", include(history_urls)),
     path("", include(access_urls)),
+    path("", include(notification_urls)),
+    path("", include(observe_urls)),
     path("", include(audit_urls)),
 ]

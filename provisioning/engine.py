@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from provisioning.analysis import cost, drift
@@ -24,6 +25,14 @@ from provisioning.analysis.deployer_policy import policy_document as deployer_po
 from provisioning.analysis.drift import Orphan, deletable, delete_orphan
 from provisioning.analysis.endpoints import Endpoint
 from provisioning.analysis.endpoints import endpoints as _endpoints
+from provisioning.analysis.log_reading import LEVELS as LOG_LEVELS
+from provisioning.analysis.log_reading import LogLine, LogPage
+from provisioning.analysis.log_reading import read_logs as _read_logs
+from provisioning.analysis.metric_reading import ALARM_STATES, QUERIES, AlarmState, Series
+from provisioning.analysis.metric_reading import alarm_states as _alarm_states
+from provisioning.analysis.metric_reading import read_metrics as _read_metrics
+from provisioning.analysis.token_cost import TokenCost
+from provisioning.analysis.token_cost import token_cost as _token_cost
 from provisioning.apply.orchestrator import Orchestrator
 from provisioning.aws import AwsContext
 from provisioning.errors import BlueprintError
@@ -60,18 +69,26 @@ from provisioning.strands.tools_catalogue import tool_problems
 from provisioning.strands.try_agent import LOCAL_RUNS_OFF, Answer
 
 __all__ = [
+    "ALARM_STATES",
     "LOCAL_RUNS_OFF",
+    "LOG_LEVELS",
     "MB",
     "MODEL_PROVIDERS",
+    "QUERIES",
     "UNZIPPED_LIMIT",
     "Advice",
+    "AlarmState",
     "Answer",
     "CostAssumptions",
     "CostEstimate",
     "Endpoint",
+    "LogLine",
+    "LogPage",
     "Orphan",
     "PackagingError",
     "RequirementRefused",
+    "Series",
+    "TokenCost",
     "deletable",
     "delete_orphan",
     "deployer_policy",
@@ -385,3 +402,56 @@ def sweep_orphans(
         sink.emit(Event(label, kind, "DELETE", EventStatus.SUCCEEDED, orphan.arn, elapsed))
     status = "FAILED" if errors else ("CANCELLED" if counts["skipped"] else "SUCCEEDED")
     return RunResult(status, counts, "; ".join(errors))
+
+
+# --- what a deployed agent does: its log lines, numbers and alarms ----------------------------
+def log_group_of(function_name: str) -> str:
+    """Where Lambda writes a function's lines (the engine creates the group with it)."""
+    return f"/aws/lambda/{function_name}"
+
+
+def read_logs(
+    aws: AwsContext,
+    log_group: str,
+    *,
+    start: int,
+    end: int | None = None,
+    filter_text: str = "",
+    level: str = "",
+    limit: int = 200,
+    next_token: str | None = None,
+    newest: bool = True,
+) -> LogPage:
+    """Log lines from `start` to `end` (ms since the epoch), oldest first, each with its
+    request id and level (log_reading.py); a group that does not exist yet is `missing`."""
+    return _read_logs(
+        aws, log_group, start=start, end=end, filter_text=filter_text, level=level,
+        limit=limit, next_token=next_token, newest=newest,
+    )  # fmt: skip
+
+
+def read_metrics(
+    aws: AwsContext,
+    function_name: str,
+    project: str,
+    stage: str,
+    agent: str,
+    *,
+    start: datetime,
+    end: datetime,
+    period: int = 60,
+) -> dict[str, Series]:
+    """An agent's Lambda metrics and token counts, per `QUERIES` key, as plain series."""
+    return _read_metrics(
+        aws, function_name, project, stage, agent, start=start, end=end, period=period
+    )
+
+
+def alarm_states(aws: AwsContext, names: Iterable[str]) -> dict[str, AlarmState]:
+    """OK / ALARM / INSUFFICIENT_DATA per alarm name (MISSING where CloudWatch has none)."""
+    return _alarm_states(aws, names)
+
+
+def token_cost(model_id: str, input_tokens: float, output_tokens: float) -> TokenCost | None:
+    """The model's price for so many tokens, from the price table; None if not priced."""
+    return _token_cost(model_id, input_tokens, output_tokens)

@@ -23,6 +23,7 @@ from dashboard.access.models import Membership
 from dashboard.access.roles import DeployTokenUser, User, require_role, role_for
 from dashboard.audit import services as audit_log
 from dashboard.errors import ServiceError
+from dashboard.notifications import dispatch as notifications
 from dashboard.projects import aws_fields
 from dashboard.projects.models import Project, Stage
 from dashboard.projects.validation import RuleError, clean_environment, clean_settings
@@ -188,9 +189,11 @@ def deployment_approve(*, plan: Deployment, user: User | None) -> Deployment:
         "approved_by_name": name,
         "approved_at": timezone.now(),
     }
-    return deployment_start(
+    deploy = deployment_start(
         stage=stage, kind=Deployment.Kind.DEPLOY, user=user, snapshot=plan.blueprint, audit=audit
     )
+    notifications.approval_given(deploy)
+    return deploy
 
 
 def can_approve(*, plan: Deployment, user: User | None) -> bool:

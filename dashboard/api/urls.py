@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dashboard.api import access, audit, events, files, nodes, projects, runs
+from dashboard.api import access, audit, events, files, nodes, notifications, projects, runs
 from dashboard.api.core import api
 
-for group in (projects, nodes, files, runs, events, access, audit):
+for group in (projects, nodes, files, runs, events, access, notifications, audit):
     api.add_router("/", group.router)
 
 urlpatterns = api.urls

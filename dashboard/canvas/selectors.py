@@ -13,6 +13,7 @@ from typing import Any
 from django.urls import reverse
 
 from dashboard.history import drift as drift_services
+from dashboard.observe import reading as observe_reading
 from dashboard.projects import secret_settings
 from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
@@ -105,6 +106,7 @@ def canvas_state(*, project: Project, stage: Stage, role: str, can_edit: bool) -
     for node in DeployedResource.objects.filter(stage=stage).values_list("node", flat=True):
         deployed[node] += 1
     drifted = drift_services.drifted_nodes(stage=stage)
+    alarms = observe_reading.alarms_by_node(stage=stage)
     return {
         "project": project.name,
         "version": project.version,
@@ -120,6 +122,9 @@ def canvas_state(*, project: Project, stage: Stage, role: str, can_edit: bool) -
                     node, problems.get(node.key, []), resources.get(node.key, []), deployed
                 ),
                 "drifted": node.key in drifted,
+                "alarms": [
+                    {"name": a["name"], "state": a["state"]} for a in alarms.get(node.key, [])
+                ],
                 "advice": advice.get(node.key, []),
             }
             for node in [*agents, *components]

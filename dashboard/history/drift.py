@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -16,7 +16,6 @@ from dashboard.audit import services as audit_log
 from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
 from dashboard.projects.models import Agent, Stage
-from dashboard.runs import queue
 from dashboard.runs import services as run_services
 from dashboard.runs.models import DeployedResource, Deployment, DeploymentEvent
 from provisioning import engine
@@ -185,34 +184,65 @@ def drift_refresh_start(*, stage: Stage, user: Any, enqueue: bool = True) -> Dep
     return run_services.deployment_start(stage=stage, kind="refresh", user=user, enqueue=enqueue)
 
 
-def stages_due(now: Any = None) -> list[Stage]:
-    """Stages with a drift check every N hours whose last refresh is older than N hours."""
+def drift_due_slot(*, stage: Stage, now: datetime) -> str | None:
+    """When this stage's periodic check came due ("first" if it was never refreshed), or None
+    when it is not due: off, nothing deployed to compare, or refreshed within its N hours.
+
+    The slot is the same on every scheduler that looks, so it names the job for the lease.
+    """
+    hours = int(stage.drift_check_hours or 0)
+    if hours <= 0 or not DeployedResource.objects.filter(stage=stage).exists():
+        return None
+    last = last_refresh(stage=stage)
+    if last is None:
+        return "first"
+    due_at = last.created_at + timedelta(hours=hours)
+    return due_at.isoformat() if due_at <= now else None
+
+
+def stages_due(now: datetime | None = None) -> list[tuple[Stage, str]]:
+    """Every stage whose periodic drift check is due, with the slot it came due in."""
     now = now or timezone.now()
     due = []
     for stage in Stage.objects.filter(drift_check_hours__gt=0).select_related("project"):
-        last = last_refresh(stage=stage)
-        hours = timedelta(hours=int(stage.drift_check_hours or 0))
-        stale = last is None or last.created_at <= now - hours
-        if stale and DeployedResource.objects.filter(stage=stage).exists():
-            due.append(stage)
+        slot = drift_due_slot(stage=stage, now=now)
+        if slot is not None:
+            due.append((stage, slot))
     return due
 
 
-def drift_check_due(*, enqueue: bool = True) -> list[Deployment]:
-    """Start a refresh of every stage that is due (the scheduler actor and `refresh --due`)."""
+def drift_check_start_if_due(
+    *, stage_id: int, now: datetime | None = None, enqueue: bool = True
+) -> Deployment | None:
+    """Start the periodic refresh of a stage if it is still due: the scheduler's job.
 
-    started = []
-    for stage in stages_due():
+    Asked again under the stage's row lock, so a job delivered twice (or by two schedulers
+    whose lease was lost) starts one refresh: the second finds the first's run as the last
+    refresh and the stage not due. None when not due, gone, or busy (offered again later).
+    """
+    with transaction.atomic():
+        stage = (
+            Stage.objects.select_for_update().select_related("project").filter(pk=stage_id).first()
+        )
+        if stage is None or drift_due_slot(stage=stage, now=now or timezone.now()) is None:
+            return None
         try:
-            run = drift_refresh_start(stage=stage, user=None, enqueue=False)
+            run = drift_refresh_start(stage=stage, user=None, enqueue=enqueue)
         except errors.ServiceError:
-            continue  # busy: the next tick tries again
+            return None  # a deploy or refresh holds the stage: the scheduler offers it again
         who = f"scheduler (every {stage.drift_check_hours} h)"
         Deployment.objects.filter(pk=run.pk).update(triggered_by_name=who)
         run.triggered_by_name = who
-        if enqueue:
-            queue.enqueue(run)
-        started.append(run)
+    return run
+
+
+def drift_check_due(*, enqueue: bool = True) -> list[Deployment]:
+    """Start the refresh of every stage that is due, here and now (`refresh --due`, for cron)."""
+    started = []
+    for stage, _slot in stages_due():
+        run = drift_check_start_if_due(stage_id=stage.pk, enqueue=enqueue)
+        if run is not None:
+            started.append(run)
     return started
 
 

@@ -6,8 +6,8 @@ itself. A failed deploy is a user's decision to retry (AWS may be half-changed),
 
 Embedded mode (no REDIS_URL) runs the workers as threads of the web process on the
 StubBroker: `start_embedded_worker` is called by `dashboard.asgi` on its first request.
-Every worker, embedded or `rundramatiq`, also sweeps for runs whose worker died
-(dashboard/runs/sweeper.py, a dramatiq middleware started when the worker boots).
+Periodic jobs (the sweep for runs whose worker died, drift checks) are sent by the
+scheduler (dashboard/scheduling/), to an actor of their own.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ import threading
 import dramatiq
 from django.conf import settings
 
-from dashboard.history import drift as drift_services
 from dashboard.runs import execution, queue
 from dashboard.runs.models import Deployment
 from dashboard.runs.queue import QUEUE
+
+# Declared here too, so the embedded worker (started below) knows the periodic jobs' actor;
+# `rundramatiq` finds it through DRAMATIQ_AUTODISCOVER_MODULES.
+from dashboard.scheduling import actors as periodic_actors  # noqa: F401
 
 log = logging.getLogger(__name__)
 OPTIONS = {"max_retries": 0, "queue_name": QUEUE, "time_limit": settings.DEPLOYMENT_TIME_LIMIT_MS}
@@ -51,22 +54,6 @@ def refresh(deployment_id: int) -> None:
 @dramatiq.actor(**OPTIONS)
 def sweep(deployment_id: int) -> None:
     execution.run_deployment(deployment_id)
-
-
-DRIFT_TICK_MS = 15 * 60 * 1000
-
-
-@dramatiq.actor(max_retries=0, queue_name=QUEUE)
-def drift_scheduler(repeat: bool = True) -> None:
-    """Start the refreshes that are due, then come back in 15 minutes (off unless a stage has
-    a drift check; started by `manage.py refresh --schedule`, or run `refresh --due` from cron).
-    """
-
-    try:
-        drift_services.drift_check_due()
-    finally:
-        if repeat:
-            drift_scheduler.send_with_options(kwargs={"repeat": True}, delay=DRIFT_TICK_MS)
 
 
 ACTORS = {

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dashboard.access.secrets import redact
+from dashboard.notifications import dispatch as notifications
 from dashboard.projects.models import Stage
 from dashboard.runs.models import Deployment
 from dashboard.runs.progress import DbProgressSink, send_final
@@ -83,6 +84,7 @@ def finish(deployment: Deployment, outcome: Outcome, *, from_status: str = Statu
     deployment.refresh_from_db()
     sink.publish(row)
     send_final(deployment)
+    notifications.run_finished(deployment)
     return True
 
 

@@ -16,6 +16,7 @@ from dashboard.access.roles import (
 )
 from dashboard.audit import services as audit_log
 from dashboard.errors import ServiceError
+from dashboard.notifications import dispatch as notifications
 from dashboard.projects.blueprint import blueprint_for_stage
 from dashboard.projects.models import Stage
 from dashboard.runs import execution, lifecycle, queue
@@ -129,6 +130,7 @@ def deployment_start(
         audit_log.entry_for_run(deployment=deployment, user=user)
         if enqueue:
             transaction.on_commit(lambda: queue.enqueue(deployment))
+        notifications.run_started(deployment)
     return deployment
 
 

@@ -29,16 +29,21 @@ def recheck_s() -> float:
     return float(getattr(settings, "WEBSOCKET_ACCESS_RECHECK_S", 30))
 
 
-@database_sync_to_async
-def still_allowed(scope: dict[str, Any], deployment_id: int) -> bool:
+def session_user(scope: dict[str, Any]) -> Any | None:
+    """The socket's user, read afresh, while their session still stands (sync: ORM)."""
     user = scope.get("user")
     session = scope.get("session")
     if user is None or not user.is_authenticated or session is None or not session.session_key:
-        return False
+        return None
     store = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)
     if str(store.get(SESSION_KEY, "")) != str(user.pk):
-        return False  # logged out (the session is gone) or someone else logged in
-    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+        return None  # logged out (the session is gone) or someone else logged in
+    return get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+
+
+@database_sync_to_async
+def still_allowed(scope: dict[str, Any], deployment_id: int) -> bool:
+    fresh = session_user(scope)
     if fresh is None:
         return False
     try:

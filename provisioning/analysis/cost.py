@@ -138,6 +138,11 @@ def latest_table_path() -> Path:
     return max(PRICES_DIR.glob("*.json"))  # named by date, so the newest sorts last
 
 
+def price_data(path: Path | None = None) -> dict[str, Any]:
+    """The whole price file (the newest unless `path`), as stored."""
+    return _raw_table(path or latest_table_path())
+
+
 def price_table(region: str, path: Path | None = None) -> PriceTable:
     raw = _raw_table(path or latest_table_path())
     regions: Mapping[str, Mapping[str, float]] = raw["regions"]

@@ -26,7 +26,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from provisioning.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, AwsContext
-from provisioning.strands import isolation, layers, packaging
+from provisioning.strands import isolation, layers, packaging, sandbox_logs
 
 LOCAL_LIMITS = isolation.Limits(timeout_s=60, cpu_s=60, memory_mb=2048)
 LOCAL_RUNS_OFF = (
@@ -157,7 +157,13 @@ def _run_confined(
             argv, place=place, env=local_environment(aws, function),
             stdin=json.dumps(event), limits=limits, hide=hide,
         )  # fmt: skip
-    return _local_answer(done, _ms(started))
+    answer = _local_answer(done, _ms(started))
+    output = sandbox_logs.handler_output(done.stdout, done.stderr)
+    error = "" if answer.ok else answer.text
+    sandbox_logs.record_run(
+        aws, str(function["name"]), output, duration_ms=answer.duration_ms, error=error
+    )
+    return answer
 
 
 def local_environment(aws: AwsContext, function: Mapping[str, Any]) -> dict[str, str]:

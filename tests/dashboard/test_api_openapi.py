@@ -65,6 +65,9 @@ UI_TO_API = {
     "token_revoke": "token_revoke",
     "deploy_token_create": "deploy_token_create",
     "deploy_token_revoke": "deploy_token_revoke",
+    "notification_list": "notification_channel_list",  # and notification_channel_create (POST)
+    "notification_test": "notification_channel_test",
+    "notification_delete": "notification_channel_delete",
     "project_audit": "audit_list",
     "project_audit_export": "audit_list",
     "audit_all": "audit_all",
@@ -76,6 +79,9 @@ UI_ONLY = {
     "healthz": "the container's probe, not a user action",
     "file_schema": "public JSON Schema of the file format, already plain JSON for tools",
     "agent_chat": "an interactive chat page with a deployed agent; call the agent itself",
+    "agent_logs": "reads CloudWatch Logs with the stage's credentials; tools read it directly",
+    "agent_metrics": "reads CloudWatch metrics with the stage's credentials; so do tools",
+    "stage_metrics": "a summary page of the stage's CloudWatch metrics",
 }
 
 

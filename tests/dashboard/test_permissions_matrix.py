@@ -50,6 +50,9 @@ RULES: dict[str, tuple[str, str]] = {
     "agent_edit": ("GET", "deployer"),
     "agent_delete": ("POST", "deployer"),
     "agent_chat": ("GET", "deployer"),
+    "agent_logs": ("GET", "viewer"),  # reading what is deployed changes nothing
+    "agent_metrics": ("GET", "viewer"),
+    "stage_metrics": ("GET", "viewer"),
     "component_create": ("GET", "deployer"),
     "component_edit": ("GET", "deployer"),
     "component_delete": ("POST", "deployer"),
@@ -109,7 +112,10 @@ RULES: dict[str, tuple[str, str]] = {
     "admin:logout": ("POST", "public"),
     "admin:*": ("GET", "staff"),
 }
-WEBSOCKET_RULES = {"ws/deployments/<int:deployment_id>/": "viewer"}
+WEBSOCKET_RULES = {
+    "ws/deployments/<int:deployment_id>/": "viewer",
+    "ws/logs/<str:project>/<str:stage>/<str:agent>/": "viewer",  # test_observe.py checks it
+}
 
 
 def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, Any]]:

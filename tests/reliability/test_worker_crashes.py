@@ -21,7 +21,7 @@ from dashboard.runs import services as run_services
 from dashboard.runs.models import Deployment, DeploymentEvent
 from tests.reliability.dashboard_fixtures import make_project, pending, recorded_by_type, wait_end
 from tests.reliability.inventory import TYPE_TO_KIND, counts, duplicates, inventory, leftovers
-from tests.reliability.workers import Worker, Workers, workers
+from tests.reliability.workers import SchedulerProcess, Worker, Workers, workers
 from tests.support.faultproxy import FaultProxy, is_read
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -122,7 +122,7 @@ SWEEP_PERIOD_S = 1.0
 def test_a_killed_workers_run_is_failed_by_the_sweep_with_nobody_looking(
     proxy: FaultProxy, redis_url: str, tmp_path: Path
 ) -> None:
-    # Given two workers that sweep every second for runs silent for 2 s ...
+    # Given two workers and a scheduler sending them a sweep every second for runs silent 2 s ...
     env = Workers(tmp_path, redis_url, proxy.endpoint_url).env
     crash_file = tmp_path / "crash-at"  # read by every worker at each run start
     crash_file.write_text("5:after")  # whichever worker takes the deploy dies at write 5
@@ -131,6 +131,7 @@ def test_a_killed_workers_run_is_failed_by_the_sweep_with_nobody_looking(
         "DEPLOYMENT_SWEEP_PERIOD_S": str(SWEEP_PERIOD_S),
     }
     pool = [Worker(tmp_path, env, n) for n in (1, 2)]
+    clock = SchedulerProcess(tmp_path, env, tick_s=SWEEP_PERIOD_S / 2)
     try:
         stage = make_project()
         deployment = run_services.deployment_start(stage=stage, kind="deploy", user=None)
@@ -156,6 +157,7 @@ def test_a_killed_workers_run_is_failed_by_the_sweep_with_nobody_looking(
         again = wait_end(run_services.deployment_start(stage=stage, kind="deploy", user=None))
         assert again.status == "SUCCEEDED", again.error
     finally:
+        clock.stop()
         for worker in pool:
             worker.stop()
 

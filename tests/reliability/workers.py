@@ -51,6 +51,26 @@ class Worker:
         self.process.wait()
 
 
+class SchedulerProcess:
+    """`manage.py scheduler`: sends the periodic jobs (the run sweep) to the workers."""
+
+    def __init__(self, tmp: Path, env: dict[str, str], tick_s: float) -> None:
+        self.log = tmp / "scheduler.log"
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "scheduler", "--tick", str(tick_s), "--skip-checks"],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 class Workers:
     """Start workers one after another (never two at once: they share the queue)."""
 

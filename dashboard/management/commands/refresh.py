@@ -1,18 +1,24 @@
 """`manage.py refresh PROJECT [--stage dev]`: check a stage for drift (exit 1 if drifted).
 
-`--due` refreshes every stage whose periodic drift check is due (for cron);
-`--schedule` starts the workers' own scheduler actor once (services mode).
+`--due` refreshes every stage whose periodic drift check is due, now. The periodic checks
+themselves need no cron: the scheduler starts them (`manage.py scheduler`, README, Operating).
 """
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard.history import drift as drift_services
 from dashboard.management.commands import _runs
-from dashboard.runs import actors, queue
+from dashboard.runs import queue
+
+SCHEDULE_GONE = (
+    "--schedule is gone: the scheduler starts due drift checks by itself. With services run "
+    "`manage.py scheduler` (the compose `scheduler` service); `make run` runs it for you"
+)
 
 
 class Command(BaseCommand):
@@ -22,13 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("project", nargs="?")
         parser.add_argument("--stage", default="dev")
         parser.add_argument("--due", action="store_true", help="every stage whose check is due")
-        parser.add_argument("--schedule", action="store_true", help="start the periodic actor")
+        parser.add_argument("--schedule", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["schedule"]:
-            actors.drift_scheduler.send(True)
-            self.stdout.write("drift scheduler started: it checks due stages every 15 minutes")
-            return
+            raise CommandError(SCHEDULE_GONE)
         if options["due"]:
             try:
                 started = drift_services.drift_check_due()

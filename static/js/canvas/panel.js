@@ -64,6 +64,22 @@ function resourceList(resources) {
   );
 }
 
+// An agent's alarms in the shown stage, and the way to its log lines and charts there.
+function watchSection(state, node) {
+  const base = `/projects/${encodeURIComponent(state.project)}/stages/${encodeURIComponent(state.stage)}/agents/${encodeURIComponent(node.name)}`;
+  const alarms = node.alarms || [];
+  return section(
+    `Watch it (${state.stage})`,
+    h("p", { class: "small" },
+      h("a", { href: `${base}/logs/`, class: "watch-logs" }, "Logs"), " · ",
+      h("a", { href: `${base}/metrics/`, class: "watch-metrics" }, "Metrics")),
+    alarms.length
+      ? h("ul", { class: "alarm-list" }, alarms.map((a) => h("li", { "data-alarm": a.name },
+          h("span", { class: `alarm-state alarm-${a.state.toLowerCase()}` }, a.state), " ", h("code", {}, a.name))))
+      : null,
+  );
+}
+
 function deployedList(rows, runUrl) {
   if (!rows.length) return h("p", { class: "muted" }, "Nothing of it exists in this stage yet.");
   return h(
@@ -178,6 +194,7 @@ export function createPanel(ctx) {
         h("h2", {}, node.name),
         status ? h("span", { class: `status-chip st-${status}` }, STATUS_TEXT[status]) : null),
       problemList(node.problems),
+      node.kind === "agent" ? watchSection(state, node) : null,
       keepForm || (state.canEdit ? formHost : null),
       section("Links", linkRows(node), state.canEdit ? connectForm(node) : null),
       explainHost,
