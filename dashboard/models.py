@@ -1,6 +1,7 @@
 """The dashboard's data, one module per domain; Django finds every model through this one."""
 
 from dashboard.access.models import ApiToken, Membership
+from dashboard.audit.models import AuditEntry
 from dashboard.notifications.models import Attempt, Channel, Delivery
 from dashboard.projects.models import Agent, CanvasNode, Component, Link, Project, Stage
 from dashboard.runs.models import (
@@ -14,6 +15,7 @@ __all__ = [
     "Agent",
     "ApiToken",
     "Attempt",
+    "AuditEntry",
     "CanvasNode",
     "Channel",
     "Component",

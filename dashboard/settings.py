@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "dashboard.web.middleware.RefuseControlCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.audit.middleware.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -129,6 +130,8 @@ _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.Callbacks",
     "dramatiq.middleware.Retries",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
+    # Changes a worker makes are recorded as made by a worker.
+    "dashboard.audit.middleware.AuditWorkerMiddleware",
 ]
 if REDIS_URL:
     DRAMATIQ_BROKER = {

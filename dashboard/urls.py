@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from dashboard.access import urls as access_urls
 from dashboard.api import urls as api_urls
+from dashboard.audit import urls as audit_urls
 from dashboard.canvas import urls as canvas_urls
 from dashboard.history import urls as history_urls
 from dashboard.notifications import urls as notification_urls
@@ -28,4 +29,5 @@ urlpatterns = [
     path("", include(access_urls)),
     path("", include(notification_urls)),
     path("", include(observe_urls)),
+    path("", include(audit_urls)),
 ]

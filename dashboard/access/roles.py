@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 
 from dashboard.access.models import ApiToken, Membership
 from dashboard.projects.models import Project
+from dashboard.runs.execution import os_user
 
 
 class DeployTokenUser:
@@ -46,6 +47,16 @@ def acting_name(user: object) -> str:
     if token is None or isinstance(user, DeployTokenUser):
         return str(username)[:150]
     return f"{username} (token {token.name})"[:150]
+
+
+def started_by(user: User | None) -> tuple[AbstractBaseUser | None, str]:
+    """The person a run or a change is recorded as made by (None for the CLI and deploy
+    tokens) and the name the record shows, which says which API token, if one was used."""
+    if user is None:
+        return None, f"cli:{os_user()}"
+    if isinstance(user, DeployTokenUser | AnonymousUser):
+        return None, acting_name(user)
+    return user, acting_name(user)
 
 
 ROLE_RANK = {Membership.Role.VIEWER: 0, Membership.Role.DEPLOYER: 1, Membership.Role.OWNER: 2}

@@ -21,6 +21,7 @@ from django.utils import timezone
 from dashboard.access import secrets
 from dashboard.access.models import Membership
 from dashboard.access.roles import DeployTokenUser, User, require_role, role_for
+from dashboard.audit import services as audit_log
 from dashboard.errors import ServiceError
 from dashboard.notifications import dispatch as notifications
 from dashboard.projects import aws_fields
@@ -59,7 +60,9 @@ def member_invite(*, project: Project, user: User | None, username: str, role: s
         raise ServiceError(f"there is no user named {username.strip()[:150]!r}", field="username")
     if Membership.objects.filter(project=project, user=invited).exists():
         raise ServiceError(f"{invited.get_username()} is already a member", field="username")
-    return Membership.objects.create(project=project, user=invited, role=role)
+    membership = Membership.objects.create(project=project, user=invited, role=role)
+    audit_log.entry_for_row(action="member.invite", row=membership, user=user)
+    return membership
 
 
 @transaction.atomic
@@ -72,6 +75,7 @@ def member_set_role(*, membership: Membership, user: User | None, role: str) -> 
             "the last owner cannot be demoted: make someone else an owner first", field="role"
         )
     locked.role = role
+    audit_log.entry_for_row(action="member.role", row=locked, user=user)
     locked.save(update_fields=["role"])
     return locked
 
@@ -85,6 +89,7 @@ def member_remove(*, membership: Membership, user: User | None) -> None:
     locked = Membership.objects.select_for_update().get(pk=membership.pk)
     if locked.role == OWNER and _owners(locked.project) <= 1:
         raise ServiceError("the last owner cannot leave: make someone else an owner first")
+    audit_log.entry_for_row(action="member.remove", row=locked, user=user)
     locked.delete()
 
 
@@ -121,6 +126,7 @@ def stage_update(*, stage: Stage, user: User | None, data: dict[str, Any]) -> St
     if "settings" in data:
         stage.settings = _stage_settings(stage, data["settings"])
     _static_keys(stage, data)
+    audit_log.entry_for_stage(stage=stage, user=user)
     stage.save()
     return stage
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from dashboard.access.models import ApiToken, Membership
 from dashboard.access.roles import OWNER, DeployTokenUser, User, require_role
+from dashboard.audit import services as audit_log
 from dashboard.errors import ServiceError
 from dashboard.projects.models import Project
 
@@ -76,9 +77,10 @@ def _clean_role(role: str, *, required: bool) -> str:
     return role
 
 
-def _make(**fields: object) -> NewToken:
+def _make(*, by: User, **fields: object) -> NewToken:
     raw = PREFIX + secrets.token_urlsafe(RANDOM_CHARS * 3 // 4)
     token = ApiToken.objects.create(digest=digest(raw), prefix=raw[len(PREFIX) :][:8], **fields)
+    audit_log.entry_for_row(action="token.create", row=token, user=by)
     return NewToken(token, raw)
 
 
@@ -93,6 +95,7 @@ def token_create_personal(
     if ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():
         raise ServiceError(f"you already have a token named {name!r}", field="name")
     return _make(
+        by=user,
         name=name,
         user=user,
         role=_clean_role(role, required=False),
@@ -115,6 +118,7 @@ def token_create_deploy(
             f"{project.name} already has a deploy token named {name!r}", field="name"
         )
     return _make(
+        by=user,
         name=name,
         project=project,
         role=_clean_role(role, required=True),
@@ -131,6 +135,9 @@ def token_revoke(*, token: ApiToken, user: User) -> ApiToken:
     elif getattr(user, "pk", None) != token.user_id:
         raise PermissionDenied("only its owner revokes a personal token")
     if token.revoked_at is None:
+        audit_log.entry_record(
+            action="token.revoke", user=user, project=token.project, target=token.name
+        )
         ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
         token.refresh_from_db()
     return token

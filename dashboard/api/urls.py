@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from dashboard.api import access, api_keys, events, files, nodes, notifications, projects, runs
+from dashboard.api import (
+    access,
+    api_keys,
+    audit,
+    events,
+    files,
+    nodes,
+    notifications,
+    projects,
+    runs,
+)
 from dashboard.api.core import api
 
-for group in (projects, nodes, api_keys, files, runs, events, access, notifications):
+for group in (projects, nodes, api_keys, files, runs, events, access, notifications, audit):
     api.add_router("/", group.router)
 
 urlpatterns = api.urls

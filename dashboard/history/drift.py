@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from dashboard import errors
 from dashboard.access import roles
+from dashboard.audit import services as audit_log
 from dashboard.projects import selectors as project_selectors
 from dashboard.projects import services as project_services
 from dashboard.projects.models import Agent, Stage
@@ -268,11 +269,19 @@ def orphans_sweep(*, stage: Stage, arns: Iterable[str], user: Any) -> Deployment
     )
 
 
+@transaction.atomic
 def drift_schedule(*, stage: Stage, hours: int | None, user: Any) -> Stage:
 
     roles.require_role(project=stage.project, user=user, role="owner")
     if hours is not None and not 1 <= hours <= 720:
         raise errors.ServiceError("every 1 to 720 hours, or empty for off", field="hours")
+    audit_log.entry_record(
+        action="stage.update",
+        user=user,
+        project=stage.project,
+        target=stage.name,
+        changes={"drift_check_hours": {"before": stage.drift_check_hours, "after": hours}},
+    )
     Stage.objects.filter(pk=stage.pk).update(drift_check_hours=hours)
     stage.drift_check_hours = hours
     return stage

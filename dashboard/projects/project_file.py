@@ -15,6 +15,7 @@ from django.db import transaction
 
 from dashboard.access.models import Membership
 from dashboard.access.roles import EDIT_ROLE, User, require_role
+from dashboard.audit import services as audit_log
 from dashboard.errors import ServiceError
 from dashboard.projects import blueprint, secret_settings, services
 from dashboard.projects.aws_fields import clean_region
@@ -149,6 +150,13 @@ def apply(*, project_file: pf.ProjectFile, user: User | None, prune: bool) -> Pr
     _apply_agents(project, wanted, user)
     _apply_components(project, wanted, user)
     _apply_links(project, wanted, user, prune)
+    audit_log.entry_record(
+        action="file.apply",
+        user=user,
+        project=project,
+        target=project.name,
+        changes={"prune": prune},
+    )
     project.refresh_from_db()
     return project
 
@@ -172,6 +180,7 @@ def _apply_stages(project: Project, wanted: pf.ProjectFile, user: User | None) -
         stage.settings = settings
         if boundary is not None:
             stage.permissions_boundary = boundary
+        audit_log.entry_for_stage(stage=stage, user=user)
         stage.save()
 
 

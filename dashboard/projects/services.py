@@ -17,6 +17,7 @@ from django.utils import timezone
 from dashboard.access.models import Membership
 from dashboard.access.roles import User, require_role
 from dashboard.access.services import clean_secret_environment
+from dashboard.audit import services as audit_log
 from dashboard.errors import ServiceError
 from dashboard.projects import secret_settings
 from dashboard.projects import selectors as project_selectors
@@ -76,6 +77,7 @@ def project_create(*, name: str, description: str = "", user: User | None) -> Pr
     )
     if owner is not None:
         Membership.objects.create(project=project, user=owner, role=Membership.Role.OWNER)
+    audit_log.entry_for_row(action="project.create", row=project, user=user)
     return project
 
 
@@ -100,6 +102,7 @@ def project_delete(*, project: Project, user: User | None) -> None:
     if busy is not None:
         raise StageBusy(f"{project.name} has a {busy.kind} in progress (#{busy.pk}): wait for it")
     require_destroyed(stages=stages)
+    audit_log.entry_for_row(action="project.delete", row=project, user=user)
     _delete_contents(project)
     project.deleted_at = timezone.now()
     project.save(update_fields=["deleted_at"])
@@ -196,6 +199,7 @@ def agent_create(
     agent = Agent(project=project)
     _apply_agent_data(agent, data)
     _save(agent)
+    audit_log.entry_for_row(action="node.create", row=agent, user=user)
     _check_variables(project, agent, field="environment")
     return agent
 
@@ -207,6 +211,7 @@ def agent_update(
     _edit(agent.project, user, version)
     old_key = agent.key
     _apply_agent_data(agent, data)
+    audit_log.entry_for_row(action="node.update", row=agent, user=user)
     _save(agent)
     _rename_links(agent.project, old_key, agent.key)
     _check_variables(agent.project, agent, field="environment")
@@ -216,6 +221,7 @@ def agent_update(
 @transaction.atomic
 def agent_delete(*, agent: Agent, user: User | None, version: int | None = None) -> None:
     _edit(agent.project, user, version)
+    audit_log.entry_for_row(action="node.delete", row=agent, user=user)
     _delete_links_of(agent.project, agent.key)
     agent.delete()
 
@@ -255,6 +261,7 @@ def component_create(
         raise _rule(exc) from None
     component = Component(project=project, kind=kind, name=name, settings=cleaned, x=x, y=y)
     _save(component)
+    audit_log.entry_for_row(action="node.create", row=component, user=user)
     return component
 
 
@@ -276,6 +283,7 @@ def component_update(
     old_key = component.key
     component.name = name
     component.settings = cleaned
+    audit_log.entry_for_row(action="node.update", row=component, user=user)
     _save(component)
     _rename_links(component.project, old_key, component.key)
     for agent in _linked_agents(component.project, component.key):  # a rename renames defaults
@@ -288,6 +296,7 @@ def component_delete(
     *, component: Component, user: User | None, version: int | None = None
 ) -> None:
     _edit(component.project, user, version)
+    audit_log.entry_for_row(action="node.delete", row=component, user=user)
     _delete_links_of(component.project, component.key)
     component.delete()
 
@@ -353,6 +362,7 @@ def link_create(
         raise ServiceError(f"{source} already triggers an agent: a queue feeds one", field="target")
     link = Link(project=project, source=source, target=target, kind=kind, settings=cleaned)
     _save(link)
+    audit_log.entry_for_row(action="link.create", row=link, user=user)
     _check_link_variables(link)
     return link
 
@@ -374,6 +384,7 @@ def link_update(
         except RuleError as exc:
             raise _rule(exc) from None
     link.settings = _link_settings(link.source, link.target, {**link.settings, **settings})
+    audit_log.entry_for_row(action="link.update", row=link, user=user)
     _save(link)
     _check_link_variables(link)
     return link
@@ -382,6 +393,7 @@ def link_update(
 @transaction.atomic
 def link_delete(*, link: Link, user: User | None, version: int | None = None) -> None:
     _edit(link.project, user, version)
+    audit_log.entry_for_row(action="link.delete", row=link, user=user)
     link.delete()
 
 

@@ -26,12 +26,39 @@ class AppendOnlyDeploymentQuerySet(models.QuerySet["Deployment"]):
         raise AppendOnlyError("deployments are part of the audit record: they cannot be deleted")
 
 
-class AppendOnlyEventQuerySet(models.QuerySet["DeploymentEvent"]):
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    """Rows that are written once and never changed or deleted (`record` names them)."""
+
+    record = "rows of the audit record"
+
     def delete(self) -> Any:
-        raise AppendOnlyError("deployment events are append-only: they cannot be deleted")
+        raise AppendOnlyError(f"{self.record} are append-only: they cannot be deleted")
 
     def update(self, **kwargs: Any) -> int:
-        raise AppendOnlyError("deployment events are append-only: they cannot be changed")
+        raise AppendOnlyError(f"{self.record} are append-only: they cannot be changed")
+
+
+class AppendOnlyEventQuerySet(AppendOnlyQuerySet):
+    record = "deployment events"
+
+
+class AppendOnlyRecord(models.Model):
+    """A model whose rows are saved once: changing or deleting one raises AppendOnlyError."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(
+                f"{self._meta.verbose_name_plural} are append-only: one cannot be changed"
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError(
+            f"{self._meta.verbose_name_plural} are append-only: one cannot be deleted"
+        )
 
 
 AppendOnlyDeploymentManager = models.Manager.from_queryset(AppendOnlyDeploymentQuerySet)
@@ -170,7 +197,7 @@ class Deployment(models.Model):
         return None
 
 
-class DeploymentEvent(models.Model):
+class DeploymentEvent(AppendOnlyRecord):
     """Append-only: one progress event of a deployment (see DESIGN.md, "Progress event")."""
 
     deployment = models.ForeignKey(Deployment, on_delete=models.PROTECT, related_name="events")
@@ -190,14 +217,6 @@ class DeploymentEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["deployment", "seq"], name="unique_event_seq")
         ]
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("deployment events are append-only: an event cannot be changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError("deployment events are append-only: an event cannot be deleted")
 
     def as_message(self) -> dict[str, object]:
         message: dict[str, object] = {

@@ -9,12 +9,12 @@ from django.db import IntegrityError, transaction
 from dashboard.access.models import Membership
 from dashboard.access.roles import (
     DEPLOY_ROLE,
-    DeployTokenUser,
     User,
-    acting_name,
     acting_token,
     require_role,
+    started_by,
 )
+from dashboard.audit import services as audit_log
 from dashboard.errors import ServiceError
 from dashboard.notifications import dispatch as notifications
 from dashboard.projects.blueprint import blueprint_for_stage
@@ -57,16 +57,6 @@ class BlockingAdvice(ServiceError):
 
 
 # --- deployments -----------------------------------------------------------------------------
-def started_by(user: User | None) -> tuple[Any, str]:
-    """The person a run is recorded as started by (None for the CLI and deploy tokens) and the
-    name the record shows, which says which API token, if one was used."""
-    if user is None:
-        return None, f"cli:{execution.os_user()}"
-    if isinstance(user, DeployTokenUser):
-        return None, acting_name(user)
-    return user, acting_name(user)
-
-
 def check_protection(*, stage: Stage, kind: str, audit: dict[str, Any] | None) -> None:
     """What a protected stage refuses."""
     if not stage.protected:
@@ -137,6 +127,7 @@ def deployment_start(
                 )
         except IntegrityError:
             raise _stage_busy(stage) from None
+        audit_log.entry_for_run(deployment=deployment, user=user)
         if enqueue:
             transaction.on_commit(lambda: queue.enqueue(deployment))
         notifications.run_started(deployment)
@@ -167,11 +158,19 @@ def refuse_if_busy(stage: Stage) -> None:
         raise _stage_busy(stage)
 
 
+@transaction.atomic
 def deployment_cancel(*, deployment: Deployment, user: User | None) -> Deployment:
     """Queued: cancelled at once. Running: the engine stops starting work and winds down."""
     if deployment.stage is not None:
         require_role(project=deployment.stage.project, user=user, role=DEPLOY_ROLE)
     _, name = started_by(user)
+    audit_log.entry_record(
+        action="run.cancel",
+        user=user,
+        project=deployment.project,
+        target=deployment.stage_name,
+        changes={"run": deployment.pk},
+    )
     if lifecycle.cancel_queued(deployment_id=deployment.pk, by=name):
         deployment.refresh_from_db()
         return deployment

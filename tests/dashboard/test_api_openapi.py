@@ -71,6 +71,10 @@ UI_TO_API = {
     "notification_list": "notification_channel_list",  # and notification_channel_create (POST)
     "notification_test": "notification_channel_test",
     "notification_delete": "notification_channel_delete",
+    "project_audit": "audit_list",
+    "project_audit_export": "audit_list",
+    "audit_all": "audit_all",
+    "audit_export": "audit_all",
 }
 UI_ONLY = {
     "login": "a browser session; the API takes tokens",

@@ -105,6 +105,10 @@ RULES: dict[str, tuple[str, str]] = {
     "token_revoke": ("POST", "self"),
     "deploy_token_create": ("POST", "owner"),
     "deploy_token_revoke": ("POST", "owner"),
+    "project_audit": ("GET", "viewer"),
+    "project_audit_export": ("GET", "viewer"),
+    "audit_all": ("GET", "staff"),  # every project's changes
+    "audit_export": ("GET", "staff"),
     # The REST API takes tokens only (tests/dashboard/test_api_*.py): a session gets 401.
     "api:openapi-json": ("GET", "public"),
     "api:openapi-view": ("GET", "public"),
