@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from dashboard.access import secrets
 from dashboard.access.roles import OWNER, User, require_role
+from dashboard.audit import services as audit_log
 from dashboard.errors import ServiceError
 from dashboard.notifications import dispatch, transport
 from dashboard.notifications.models import SUBSCRIBABLE, Attempt, Channel, Delivery, Event
@@ -84,6 +85,15 @@ def channel_create(
     try:
         with transaction.atomic():
             channel.save()
+            audit_log.entry_record(
+                action="notification.create",
+                user=user,
+                project=project,
+                target=channel.name,
+                # Where it goes as shown (a Slack URL masked); the signing secret only as "set".
+                changes={"kind": channel.kind, "events": channel.events, "url": channel.url,
+                         "addresses": channel.addresses, "secret": "set" if secret else ""},
+            )  # fmt: skip
     except IntegrityError:
         raise ServiceError(f"{project.name} already has a channel named {name}", "name") from None
     return NewChannel(channel, secret)
@@ -91,7 +101,11 @@ def channel_create(
 
 def channel_delete(*, channel: Channel, user: User | None) -> None:
     require_role(project=channel.project, user=user, role=OWNER)
-    channel.delete()
+    with transaction.atomic():
+        audit_log.entry_record(
+            action="notification.delete", user=user, project=channel.project, target=channel.name
+        )
+        channel.delete()
 
 
 def channel_send_test(*, channel: Channel, user: User | None) -> Delivery:

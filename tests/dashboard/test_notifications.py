@@ -18,6 +18,7 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.test import Client
 
+from dashboard.audit.models import AuditEntry
 from dashboard.notifications import actors as notification_actors  # noqa: F401 - registers it
 from dashboard.notifications import dispatch, services
 from dashboard.notifications.models import Attempt, Channel, Delivery
@@ -318,3 +319,19 @@ def test_drift_found_and_a_plan_awaiting_approval_are_their_own_events(
         {"logical_id": "TableOrders", "status": "drifted"}
     ]
     assert "awaits an owner's approval" in sent["approval.requested"]["text"]
+
+
+def test_channel_writes_are_audited_without_their_secrets(acme: Project, alice: Any) -> None:
+    hook = "https://hooks.slack.com/services/T000/B000/very-secret-part"
+    slack = services.channel_create(
+        project=acme, user=alice, name="team", kind="slack", events=["run.failed"], url=hook
+    )
+    services.channel_delete(channel=slack.channel, user=alice)
+
+    entries = AuditEntry.objects.filter(project=acme, action__startswith="notification.")
+    assert [e.action for e in entries.order_by("id")] == [
+        "notification.create",
+        "notification.delete",
+    ]
+    recorded = json.dumps([e.changes for e in entries])
+    assert "very-secret-part" not in recorded and "hooks.slack.com" in recorded
