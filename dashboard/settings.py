@@ -174,6 +174,9 @@ AGENT_CODE_MAX_ZIP_MB = int(os.environ.get("AGENT_CODE_MAX_ZIP_MB", "50"))
 LOCAL_AGENT_RUNS = _flag("STRANDS_LOCAL_AGENT_RUNS", True)
 # Notification webhooks may post to private, loopback or link-local addresses (off: refused).
 WEBHOOKS_ALLOW_PRIVATE = _flag("STRANDS_WEBHOOKS_ALLOW_PRIVATE", False)
+# Notification deliveries: tries each, and the first wait between tries (it doubles).
+NOTIFICATION_ATTEMPTS = int(os.environ.get("NOTIFICATION_ATTEMPTS", "5"))
+NOTIFICATION_BACKOFF_S = float(os.environ.get("NOTIFICATION_BACKOFF_S", "30"))
 
 # JSON lines in services mode (for a log pipeline), readable lines embedded; LOG_FORMAT=json or
 # text chooses. Every line has the time, level, logger, and the run and request it belongs to.
