@@ -137,9 +137,7 @@ def approval_given(deploy: Deployment) -> None:
 def alarm_state_changed(
     *, project: Project, stage: str, alarm: str, state: str, reason: str
 ) -> None:
-    """For whoever learns of CloudWatch alarm changes. Nothing calls it yet: the engine creates
-    the alarms and their SNS topic but reports no state changes to the dashboard (that needs
-    an inbound endpoint subscribed to the topic, or a poll of DescribeAlarms)."""
+    """An alarm's state changed (the scheduler's alarm watch: dashboard/observe/alarm_watch.py)."""
     text = f"alarm {alarm} of {project.name}/{stage} is now {state}: {reason}"
     data = {"stage": stage, "alarm": alarm, "state": state, "reason": reason}
     notify(project=project, event=Event.ALARM_STATE_CHANGED, text=text, data=data)

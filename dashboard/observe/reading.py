@@ -110,7 +110,7 @@ def alarms_by_node(*, stage: Stage) -> dict[str, list[dict[str, str]]]:
     key = f"observe:alarms:{stage.pk}:" + ",".join(sorted(alarm_name(r) for r in rows))
     states: dict[str, dict[str, str]] | None = cache.get(key)
     if states is None:
-        states = _read_states(stage, [alarm_name(r) for r in rows])
+        states = read_states(stage, [alarm_name(r) for r in rows])
         cache.set(key, states, ALARMS_CACHE_S)
     found: dict[str, list[dict[str, str]]] = defaultdict(list)
     for row in rows:
@@ -120,7 +120,7 @@ def alarms_by_node(*, stage: Stage) -> dict[str, list[dict[str, str]]]:
     return dict(found)
 
 
-def _read_states(stage: Stage, names: list[str]) -> dict[str, dict[str, str]]:
+def read_states(stage: Stage, names: list[str]) -> dict[str, dict[str, str]]:
     try:
         read = engine.alarm_states(stage_reader(stage, who="alarms"), names)
     except Exception as exc:  # the canvas must draw even when AWS cannot be read

@@ -10,6 +10,8 @@ schedulers there are.
 - drift check: a stage with `drift_check_hours` set and something deployed is refreshed when
   its last refresh is older than that. Slot: the moment it came due ("first" if never
   refreshed); the refresh it starts is an ordinary run, shown in the stage's history.
+- alarm watch: every `ALARM_WATCH_PERIOD_S` read the alarm states of every stage that has
+  alarms and send each change to the project's notification channels.
 - preview expiry: hourly. Preview stages do not exist yet; this is where removing the ones
   past their time will go, so it does nothing today.
 """
@@ -26,6 +28,7 @@ from enum import StrEnum
 from django.conf import settings
 
 from dashboard.history import drift as drift_services
+from dashboard.observe import alarm_watch
 from dashboard.runs import lifecycle
 
 log = logging.getLogger(__name__)
@@ -36,12 +39,14 @@ DRIFT_RETRY_S = 15 * 60
 """A drift check that came due but did not start (the stage was busy, its message was lost)
 is offered again after this long."""
 PREVIEW_EXPIRY_PERIOD_S = 3600
+ALARM_WATCH_PERIOD_S = 60
 
 
 class Kind(StrEnum):
     RUN_SWEEP = "run-sweep"
     DRIFT_CHECK = "drift-check"
     PREVIEW_EXPIRY = "preview-expiry"
+    ALARM_WATCH = "alarm-watch"
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,12 @@ def sweep_period_s() -> float:
 
 def jobs_due(*, now: datetime) -> list[DueJob]:
     """Every job due at `now`, whether or not a scheduler has already claimed it."""
-    return [*_sweeps_due(now), *_drift_checks_due(now), *_preview_expiries_due(now)]
+    return [
+        *_sweeps_due(now),
+        *_drift_checks_due(now),
+        *_preview_expiries_due(now),
+        _periodic(Kind.ALARM_WATCH, now, ALARM_WATCH_PERIOD_S),
+    ]
 
 
 def _periodic(kind: Kind, now: datetime, period_s: float) -> DueJob:
@@ -118,8 +128,19 @@ def _run_preview_expiry(target: str, slot: str, now: datetime) -> str:
     return "no preview stages to expire"
 
 
+def _run_alarm_watch(target: str, slot: str, now: datetime) -> str:
+    announced = 0
+    for stage in alarm_watch.stages_with_alarms():
+        try:
+            announced += len(alarm_watch.watch(stage))
+        except Exception:  # one stage's failure must not stop the others' watch
+            log.exception("alarm watch of %s failed", stage)
+    return f"{announced} alarm changes announced"
+
+
 _RUNNERS: dict[Kind, Callable[[str, str, datetime], str]] = {
     Kind.RUN_SWEEP: _run_sweep,
     Kind.DRIFT_CHECK: _run_drift_check,
     Kind.PREVIEW_EXPIRY: _run_preview_expiry,
+    Kind.ALARM_WATCH: _run_alarm_watch,
 }

@@ -22,6 +22,9 @@ from django.test import Client
 
 from dashboard.access.models import Membership
 from dashboard.asgi import application
+from dashboard.notifications import dispatch as notification_dispatch
+from dashboard.notifications import services as notification_services
+from dashboard.observe import alarm_watch
 from dashboard.projects import services as project_services
 from dashboard.projects.models import Project, Stage
 from dashboard.runs.models import DeployedResource
@@ -251,3 +254,32 @@ def test_someone_outside_the_project_cannot_follow_its_logs(watched: Stage, bob:
         assert closed == {"type": "websocket.close", "code": 4403}
 
     async_to_sync(scenario)()
+
+
+def test_the_alarm_watch_announces_each_state_change_once(
+    watched: Stage, alice: Any, sandbox: str, settings: Any
+) -> None:
+    settings.EMBEDDED = True
+    channel = notification_services.channel_create(
+        project=watched.project, user=alice, name="ops", kind="email",
+        events=["alarm.state_changed"], addresses=["ops@example.com"],
+    ).channel  # fmt: skip
+    sent: list[str] = []
+    original = notification_dispatch.alarm_state_changed
+
+    def remember(**kwargs: Any) -> None:
+        sent.append(f"{kwargs['alarm']}={kwargs['state']}")
+        original(**kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(notification_dispatch, "alarm_state_changed", remember)
+        first = alarm_watch.watch(watched)  # in ALARM at the first look: announced
+        again = alarm_watch.watch(watched)  # unchanged: silent
+        client_for(sandbox, "cloudwatch").set_alarm_state(
+            AlarmName=ALARM, StateValue="OK", StateReason="errors stopped"
+        )
+        back = alarm_watch.watch(watched)
+
+    assert (first, again, back) == ([ALARM], [], [ALARM])
+    assert sent == [f"{ALARM}=ALARM", f"{ALARM}=OK"]
+    assert channel.deliveries.count() == 2

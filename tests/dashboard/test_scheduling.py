@@ -114,8 +114,9 @@ def test_a_drift_check_comes_due_after_its_hours_and_starts_one_refresh(acme: Pr
     # Given a stage checked every 6 hours, last refreshed at T0
     stage = checked_every(acme, 6, refreshed_at=T0)
 
-    # when the clock reads 5 h 59 later, only the sweep and the preview-expiry hook are due
+    # when the clock reads 5 h 59 later, only the periodic jobs are due, no drift check
     assert kinds(scheduler.scheduler_tick(now=T0 + timedelta(hours=5, minutes=59))) == [
+        "alarm-watch",
         "preview-expiry",
         "run-sweep",
     ]
@@ -124,7 +125,8 @@ def test_a_drift_check_comes_due_after_its_hours_and_starts_one_refresh(acme: Pr
     assert [(j.kind, j.target) for j in at_six if j.kind == "drift-check"] == [
         ("drift-check", str(stage.pk))
     ]
-    assert kinds(scheduler.scheduler_tick(now=T0 + timedelta(hours=6, seconds=30))) == ["run-sweep"]
+    later = kinds(scheduler.scheduler_tick(now=T0 + timedelta(hours=6, seconds=30)))
+    assert "drift-check" not in later and "run-sweep" in later
     drift_checks = [m for m in sent_messages() if m[0] == "drift-check"]
     assert drift_checks == [("drift-check", str(stage.pk), (T0 + timedelta(hours=6)).isoformat())]
 
@@ -191,7 +193,8 @@ def test_four_schedulers_ticking_at_once_send_each_job_once(alice: Any) -> None:
     sent = all_at_once(4, lambda: scheduler.scheduler_tick(now=T0))
 
     keys = [job.key for each in sent for job in each]
-    assert len(keys) == len(set(keys)) == 2 + len(stages)  # sweep, preview expiry, 3 checks
+    # sweep, preview expiry, alarm watch, 3 checks
+    assert len(keys) == len(set(keys)) == 3 + len(stages)
     assert len(sent_messages()) == len(keys)
     work_off_sent()
     assert [len(refreshes(stage)) for stage in stages] == [1, 1, 1]
