@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -43,6 +44,14 @@ def test_agent_schema_matches_the_blueprint_agent() -> None:
         if isinstance(given, tuple):
             given = list(given)
         assert given == field.default, field.name
+
+
+def test_every_agent_setting_of_the_engine_is_in_the_schema() -> None:
+    """The other way round: a setting the engine reads but the schema lacks is one no user
+    can reach (forms, files and the API all derive from the schema)."""
+    own_editors = {"name", "secrets", "code"}  # the upload and write-only fields
+    engine_fields = {f.name for f in dataclasses.fields(Agent)} - own_editors
+    assert engine_fields - set(schema.AgentSettings.model_fields) == set()
 
 
 def test_bounds_come_from_the_one_table_of_aws_limits() -> None:

@@ -119,3 +119,22 @@ class AgentSettings(Settings):
         "invocations that keep failing.", label="On-failure destination", group="advanced",
         pattern=r"^((queue|topic):[a-z][a-z0-9-]*)?$",
     )  # fmt: skip
+    alarms: bool = setting(
+        True, "CloudWatch alarms on failed invocations, throttles, slow answers and the daily "
+        "token budget, sent to the stage's alarms topic (and the project's notifications).",
+        group="advanced", stage=True,
+    )  # fmt: skip
+    alarm_error_rate_pct: int = bounded(
+        _AGENT["alarm_error_rate_pct"], "Alarm when more than this share of invocations fail.",
+        label="Error rate alarm (%)", group="advanced", stage=True,
+    )  # fmt: skip
+    alarm_p95_near_timeout_pct: int = bounded(
+        _AGENT["alarm_p95_near_timeout_pct"],
+        "Alarm when the p95 duration passes this share of the timeout.",
+        label="Slow answers alarm (% of the timeout)", group="advanced", stage=True,
+    )  # fmt: skip
+    alarm_tokens_per_day: int = bounded(
+        _AGENT["alarm_tokens_per_day"],
+        "Alarm when the agent's model tokens in a day pass this; 0: no budget alarm.",
+        label="Token budget a day", group="advanced", stage=True,
+    )  # fmt: skip
