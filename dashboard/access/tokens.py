@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from dashboard import rate_limits
 from dashboard.access.models import ApiToken, Membership
 from dashboard.access.roles import OWNER, DeployTokenUser, User, require_role
 from dashboard.audit import services as audit_log
@@ -205,25 +205,11 @@ def acting_user(token: ApiToken) -> User:
 
 
 # --- the rate limit ------------------------------------------------------------------------------
-WINDOW_S = 60
-
-
 def rate_per_minute() -> int:
     return int(getattr(settings, "API_RATE_PER_MIN", 120))
 
 
 def rate_limit_wait(token: ApiToken) -> int:
-    """Count one request in the token's current minute; 0 if within the limit, else how many
-    seconds until the next window opens (fixed windows, kept in the shared cache)."""
-    now = timezone.now().timestamp()
-    window = int(now // WINDOW_S)
-    key = f"api-rate:{token.pk}:{window}"
-    cache.add(key, 0, WINDOW_S + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, WINDOW_S + 5)
-        count = 1
-    if count <= rate_per_minute():
-        return 0
-    return max(1, int((window + 1) * WINDOW_S - now + 0.999))
+    """Count one request of the token; 0 if within its limit a minute, else the seconds until
+    the next window opens."""
+    return rate_limits.wait_after_counting(f"api:{token.pk}", rate_per_minute())

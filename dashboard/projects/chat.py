@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.cache import cache
-from django.utils import timezone
 
+from dashboard import rate_limits
 from dashboard.access import credentials
 from dashboard.access.models import Membership
 from dashboard.access.roles import require_role
@@ -26,7 +25,6 @@ from provisioning import engine
 
 User = AbstractBaseUser | AnonymousUser
 MAX_PROMPT = 4000
-WINDOW_S = 60
 
 
 class ChatRateLimited(ServiceError):
@@ -88,17 +86,10 @@ def _cost(agent: Agent, answer: engine.Answer) -> float | None:
 def _count_a_run(user: User | None) -> None:
     """One more run in the user's current minute (a fixed window in the shared cache)."""
     limit = int(getattr(settings, "CHAT_RATE_PER_MIN", 10))
-    now = timezone.now().timestamp()
-    window = int(now // WINDOW_S)
-    key = f"chat-rate:{getattr(user, 'pk', None) or 'anonymous'}:{window}"
-    cache.add(key, 0, WINDOW_S + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, WINDOW_S + 5)
-        count = 1
-    if count > limit:
-        wait = max(1, int((window + 1) * WINDOW_S - now + 0.999))
+    wait = rate_limits.wait_after_counting(
+        f"chat:{getattr(user, 'pk', None) or 'anonymous'}", limit
+    )
+    if wait:
         raise ChatRateLimited(
             f"You sent {limit} prompts this minute, the most the chat allows "
             f"(STRANDS_CHAT_RATE_PER_MIN): send again in {wait} s.",

@@ -156,18 +156,10 @@ class AgentForm(AgentOwnFields, AgentGeneratedFields):  # type: ignore[valid-typ
 class ComponentForm(schema_forms.SettingsForm, VersionedForm):
     """A component's name; each kind's form adds the fields of its schema (`COMPONENTS`)."""
 
+    clean = schema_forms.SettingsForm.checked_clean
+
     kind: ClassVar[str]
     name = _name_field()
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if not self.errors:
-            self.checked_settings = self.check_settings()
-        return cleaned
-
-    def settings(self) -> dict[str, Any]:
-        checked = getattr(self, "checked_settings", None)
-        return checked if checked is not None else self.settings_values()
 
     @classmethod
     def initial_for(cls, component: Component, version: int) -> dict[str, Any]:
@@ -220,6 +212,8 @@ class LinkForm(forms.Form):
 class LinkSettingsForm(schema_forms.SettingsForm, VersionedForm):
     """A link's own settings (`schema.LINKS`), and its kind where several fit the two nodes."""
 
+    clean = schema_forms.SettingsForm.checked_clean
+
     pair: ClassVar[tuple[str, str]] = ("", "")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -229,16 +223,6 @@ class LinkSettingsForm(schema_forms.SettingsForm, VersionedForm):
             self.fields["kind"] = forms.ChoiceField(
                 choices=[(k, k.replace("_", " & ")) for k in kinds], initial=kinds[0]
             )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if not self.errors:
-            self.checked_settings = self.check_settings()
-        return cleaned
-
-    def settings(self) -> dict[str, Any]:
-        checked = getattr(self, "checked_settings", None)
-        return checked if checked is not None else self.settings_values()
 
     def link_kind(self) -> str | None:
         return self.cleaned_data.get("kind") if "kind" in self.fields else None

@@ -326,6 +326,18 @@ class SettingsForm(forms.Form):
     settings_model: type[schema.Settings]
     settings_names: frozenset[str] = frozenset()
 
+    def checked_clean(self) -> dict[str, Any]:
+        """`clean` for forms that are all settings: the schema's check once the fields pass."""
+        cleaned = super().clean() or {}
+        if not self.errors:
+            self.checked_settings = self.check_settings()
+        return cleaned
+
+    def settings(self) -> dict[str, Any]:
+        """The checked settings (the schema's defaults filled in), else the raw values."""
+        checked = getattr(self, "checked_settings", None)
+        return checked if checked is not None else self.settings_values()
+
     def settings_fields(self) -> dict[str, forms.Field]:
         return {n: f for n, f in self.fields.items() if n in self.settings_names}
 
