@@ -13,7 +13,6 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from provisioning.analysis import cost, drift
@@ -26,11 +25,19 @@ from provisioning.analysis.drift import Orphan, deletable, delete_orphan
 from provisioning.analysis.endpoints import Endpoint
 from provisioning.analysis.endpoints import endpoints as _endpoints
 from provisioning.analysis.log_reading import LEVELS as LOG_LEVELS
-from provisioning.analysis.log_reading import LogLine, LogPage
-from provisioning.analysis.log_reading import read_logs as _read_logs
-from provisioning.analysis.metric_reading import ALARM_STATES, QUERIES, AlarmState, Series
+from provisioning.analysis.log_reading import (
+    LogLine,
+    LogPage,
+    read_logs,  # a group's lines, request ids and levels
+)
+from provisioning.analysis.metric_reading import (
+    ALARM_STATES,
+    QUERIES,
+    AlarmState,
+    Series,
+    read_metrics,  # an agent's series
+)
 from provisioning.analysis.metric_reading import alarm_states as _alarm_states
-from provisioning.analysis.metric_reading import read_metrics as _read_metrics
 from provisioning.analysis.token_cost import TokenCost
 from provisioning.analysis.token_cost import token_cost as _token_cost
 from provisioning.apply.orchestrator import Orchestrator
@@ -97,6 +104,8 @@ __all__ = [
     "model_problems",
     "parse_requirements",
     "properties_hash",
+    "read_logs",
+    "read_metrics",
     "requirements_file",
     "tool_choices",
     "tool_problems",
@@ -415,43 +424,6 @@ def sweep_orphans(
 def log_group_of(function_name: str) -> str:
     """Where Lambda writes a function's lines (the engine creates the group with it)."""
     return f"/aws/lambda/{function_name}"
-
-
-def read_logs(
-    aws: AwsContext,
-    log_group: str,
-    *,
-    start: int,
-    end: int | None = None,
-    filter_text: str = "",
-    level: str = "",
-    limit: int = 200,
-    next_token: str | None = None,
-    newest: bool = True,
-) -> LogPage:
-    """Log lines from `start` to `end` (ms since the epoch), oldest first, each with its
-    request id and level (log_reading.py); a group that does not exist yet is `missing`."""
-    return _read_logs(
-        aws, log_group, start=start, end=end, filter_text=filter_text, level=level,
-        limit=limit, next_token=next_token, newest=newest,
-    )  # fmt: skip
-
-
-def read_metrics(
-    aws: AwsContext,
-    function_name: str,
-    project: str,
-    stage: str,
-    agent: str,
-    *,
-    start: datetime,
-    end: datetime,
-    period: int = 60,
-) -> dict[str, Series]:
-    """An agent's Lambda metrics and token counts, per `QUERIES` key, as plain series."""
-    return _read_metrics(
-        aws, function_name, project, stage, agent, start=start, end=end, period=period
-    )
 
 
 def alarm_states(aws: AwsContext, names: Iterable[str]) -> dict[str, AlarmState]:
