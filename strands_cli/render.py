@@ -140,11 +140,13 @@ def run_line(run: dict[str, Any]) -> str:
 
 
 def endpoints_table(endpoints: list[dict[str, Any]]) -> Table:
+    """Each route: its node, method, URL and how to authenticate (the status answer's
+    `example` holds a ready curl line for that mode)."""
     table = Table(title="endpoints", title_justify="left")
-    table.add_column("node")
-    table.add_column("url")
+    for column in ("node", "method", "url", "auth"):
+        table.add_column(column)
     for endpoint in endpoints:
-        table.add_row(str(endpoint.get("node", "")), str(endpoint.get("url", "")))
+        table.add_row(*(str(endpoint.get(c) or "") for c in ("node", "method", "url", "auth")))
     return table
 
 
