@@ -17,7 +17,8 @@ def test_status_shows_the_last_run_and_endpoints(server: FakeServer, tmp_path: P
     last = {"id": 4, "kind": "deploy", "status": "SUCCEEDED", "counts": {"succeeded": 3}}
     server.on("GET", "/api/projects/demo/stages/prod/status", reply(200, {
         "stage": "prod", "last_run": last, "resources": 3,
-        "endpoints": [{"node": "api:public", "url": "https://abc.execute-api.test/"}]}))  # fmt: skip
+        "endpoints": [{"node": "api:public", "method": "GET", "auth": "iam",
+                       "url": "https://abc.execute-api.test/"}]}))  # fmt: skip
 
     result = run_cli(server, "status", "demo", "--stage", "prod", tmp_path=tmp_path)
 
@@ -25,7 +26,7 @@ def test_status_shows_the_last_run_and_endpoints(server: FakeServer, tmp_path: P
     assert "last run: deploy #4: SUCCEEDED (3 succeeded)" in result.out
     assert "resources: 3" in result.out
     row = next(line for line in result.out.splitlines() if "api:public" in line)
-    assert "https://abc.execute-api.test/" in row
+    assert "https://abc.execute-api.test/" in row and "GET" in row and "iam" in row
 
 
 def test_status_of_a_stage_never_deployed(server: FakeServer, tmp_path: Path) -> None:
