@@ -69,8 +69,7 @@ def _compact(model: BaseModel) -> dict[str, Any]:
 
 def _component(component: ComponentPart) -> dict[str, Any]:
     out = _compact(component)
-    defaults = schema.clean(schema.component_model(component.kind), {})
-    settings = {k: v for k, v in component.settings.items() if v != defaults.get(k)}
+    settings = _changed_settings(schema.component_model(component.kind), component.settings)
     out.pop("settings", None)
     if settings:
         out["settings"] = settings
@@ -83,21 +82,29 @@ def _link(link: LinkPart) -> dict[str, Any]:
     if kinds and out.get("kind") == kinds[0]:
         del out["kind"]  # the pair's default kind is the kind an omitted one means
     model = schema.link_model(split_key(link.source)[0], split_key(link.target)[0])
-    defaults = schema.clean(model, {})
-    settings = {k: v for k, v in link.settings.items() if v != defaults.get(k)}
+    settings = _changed_settings(model, link.settings)
     out.pop("settings", None)
     if settings:
         out["settings"] = settings
     return out
 
 
+def _changed_settings(model: type[schema.Settings], settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings that differ from the model's defaults, in the schema's order (a database
+    may hand them back in another: PostgreSQL's jsonb orders keys its own way)."""
+    cleaned, defaults = schema.clean(model, settings), schema.clean(model, {})
+    return {k: _plain(v) for k, v in cleaned.items() if k in settings and v != defaults.get(k)}
+
+
 def _plain(value: Any) -> Any:
+    """JSON data with every mapping's keys sorted, so the text does not depend on the order a
+    database or a person wrote them in."""
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+        return _plain(value.model_dump(mode="json"))
     if isinstance(value, list):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: _plain(value[key]) for key in sorted(value)}
     return value
 
 
