@@ -116,18 +116,22 @@ def test_a_destroy_killed_half_way_and_run_again_leaves_nothing_tagged(
 
 
 SWEEP_PERIOD_S = 1.0
+SWEEP_STALE_S = 5.0
+"""Longer than the other scenarios' 2 s: here the run beats from a worker process beside a
+scheduler and a second worker, and on a loaded 2-core machine a 0.5 s heartbeat can miss 2 s
+(the sweep then rightly fails the run before it reaches its crash point)."""
 
 
 @pytest.mark.worker
 def test_a_killed_workers_run_is_failed_by_the_sweep_with_nobody_looking(
     proxy: FaultProxy, redis_url: str, tmp_path: Path
 ) -> None:
-    # Given two workers and a scheduler sending them a sweep every second for runs silent 2 s ...
+    # Given two workers and a scheduler sending them a sweep every second for runs silent 5 s ...
     env = Workers(tmp_path, redis_url, proxy.endpoint_url).env
     crash_file = tmp_path / "crash-at"  # read by every worker at each run start
     crash_file.write_text("5:after")  # whichever worker takes the deploy dies at write 5
     env |= {
-        "DEPLOYMENT_STALE_AFTER_S": str(STALE_S),
+        "DEPLOYMENT_STALE_AFTER_S": str(SWEEP_STALE_S),
         "DEPLOYMENT_SWEEP_PERIOD_S": str(SWEEP_PERIOD_S),
     }
     pool = [Worker(tmp_path, env, n) for n in (1, 2)]
@@ -143,13 +147,15 @@ def test_a_killed_workers_run_is_failed_by_the_sweep_with_nobody_looking(
         assert any(w.crashed() for w in pool), "no worker crashed"
         crash_file.write_text("")
         # and nobody looks: no page, no CLI, only the row read here
-        row = _row_when_ended(deployment.pk, timeout_s=STALE_S + SWEEP_PERIOD_S + 15)
+        row = _row_when_ended(deployment.pk, timeout_s=SWEEP_STALE_S + SWEEP_PERIOD_S + 15)
 
         # then the run is failed as interrupted within stale + period (+ a busy machine's margin)
         assert (row["status"], row["error"]) == ("FAILED", lifecycle.INTERRUPTED)
         latency = (row["finished_at"] - row["heartbeat_at"]).total_seconds()
-        print(f"sweeper latency {latency:.2f} s (stale {STALE_S} s + period {SWEEP_PERIOD_S} s)")
-        assert STALE_S <= latency <= STALE_S + SWEEP_PERIOD_S + 3, latency
+        print(
+            f"sweeper latency {latency:.2f} s (stale {SWEEP_STALE_S} s + period {SWEEP_PERIOD_S} s)"
+        )
+        assert SWEEP_STALE_S <= latency <= SWEEP_STALE_S + SWEEP_PERIOD_S + 3, latency
         run_level = DeploymentEvent.objects.filter(deployment_id=deployment.pk, resource=None)
         statuses = list(run_level.order_by("seq").values_list("status", flat=True))
         assert statuses[-1] == "failed" and statuses.count("failed") == 1, statuses  # one end
